@@ -1,0 +1,1 @@
+"""`mizzen check`: validate and compile a polyaxonfile (implemented with the compiler)."""

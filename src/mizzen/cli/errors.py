@@ -1,0 +1,44 @@
+"""Turns every MizzenError into a clean message and exit code: no traceback ever reaches a user."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from mizzen.errors import MizzenError
+
+
+def run_app(app: typer.Typer) -> int:
+    try:
+        app(standalone_mode=False)
+    except MizzenError as exc:
+        print_error(str(exc))
+        return exc.exit_code
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        print_error("aborted")
+        return 130
+    except KeyboardInterrupt:
+        print_error("interrupted")
+        return 130
+    except Exception as exc:  # click usage errors and anything unexpected
+        import click
+
+        if isinstance(exc, click.exceptions.UsageError):
+            exc.show()
+            return 2
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return exc.exit_code
+        if os.environ.get("MIZZEN_DEBUG"):
+            raise
+        print_error(f"internal error: {type(exc).__name__}: {exc}\n(set MIZZEN_DEBUG=1 for the traceback)")
+        return 1
+    return 0
+
+
+def print_error(message: str) -> None:
+    sys.stderr.write(f"error: {message}\n")

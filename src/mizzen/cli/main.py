@@ -1,0 +1,45 @@
+"""Entry point of the `mizzen` command: assembles the command groups."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from mizzen import __version__
+
+app = typer.Typer(
+    name="mizzen",
+    help="Run machine-learning workloads from polyaxonfiles, on this machine or on Kubernetes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mizzen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Run machine-learning workloads from polyaxonfiles, on this machine or on Kubernetes."""
+
+
+def _register() -> None:
+    # Each module adds its commands to `app`; none of them imports anything heavy at import time.
+    from mizzen.cli import check  # noqa: F401  (registers nothing yet)
+
+
+def main() -> None:
+    from mizzen.cli.errors import run_app
+
+    _register()
+    sys.exit(run_app(app))

@@ -1,0 +1,1 @@
+"""Compiler: resolve references, presets and params, apply contexts, produce the Plan."""

@@ -1,0 +1,1 @@
+"""Plan -> local process specs (the local executor renders through this)."""

@@ -1,0 +1,1 @@
+"""mizzen.scheduler"""

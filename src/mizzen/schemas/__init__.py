@@ -1,0 +1,1 @@
+"""API data transfer objects, shared by the server and the client (pydantic only)."""

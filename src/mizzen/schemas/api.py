@@ -1,0 +1,232 @@
+"""The HTTP API contract: request and response bodies, and the route table.
+
+Routes (all JSON unless said; prefix ``/api/v1``; errors are ``ErrorBody`` with the HTTP status):
+
+    GET    /healthz                                      -> {"status": "ok", "version": ...}
+    POST   /projects                     ProjectCreate   -> ProjectRead (409 if it exists)
+    GET    /projects                                     -> list[ProjectRead]
+    GET    /projects/{name}                              -> ProjectRead
+    PATCH  /projects/{name}              ProjectUpdate   -> ProjectRead
+    DELETE /projects/{name}                              -> 204 (its runs too)
+    POST   /runs                         RunCreate       -> RunRead (project created if missing)
+    GET    /runs?project=&query=&sort=&limit=&offset=    -> RunList
+             query: Polyaxon-style "status:running,kind:job,metrics.loss:<0.5,tags:foo,name:bar"
+             sort:  "-created_at", "metrics.loss", "-duration", "name"
+    GET    /runs/{uuid}                                  -> RunRead (with conditions + metric summaries)
+    PATCH  /runs/{uuid}                  RunUpdate       -> RunRead (inputs/outputs/meta are merged)
+    DELETE /runs/{uuid}                                  -> 204
+    POST   /runs/{uuid}/statuses         StatusUpdate    -> RunRead (409 InvalidTransition)
+    GET    /runs/{uuid}/statuses                         -> list[StatusCondition]
+    POST   /runs/{uuid}/stop                             -> RunRead
+    POST   /runs/{uuid}/restart|resume|copy  CloneRequest -> RunRead (the new run; resume reuses it)
+    POST   /runs/{uuid}/metrics          MetricsBatch    -> {"accepted": n}
+    GET    /runs/{uuid}/metrics                          -> list[MetricSummary]
+    GET    /runs/{uuid}/metrics/{name}?max_points=       -> MetricHistory (downsampled if max_points)
+    POST   /runs/{uuid}/logs             LogBatch        -> {"accepted": n}
+    GET    /runs/{uuid}/logs?offset=&limit=              -> LogChunk
+    GET    /runs/{uuid}/logs/stream?offset=              -> text/plain chunks of ndjson LogLine, live
+    PUT    /runs/{uuid}/artifacts/{path}  raw bytes      -> ArtifactRead
+    GET    /runs/{uuid}/artifacts?prefix=                -> list[ArtifactRead]
+    GET    /runs/{uuid}/artifacts/{path}                 -> the bytes
+    POST   /runs/{uuid}/lineage          list[LineageCreate] -> list[LineageRead]
+    GET    /runs/{uuid}/lineage                          -> list[LineageRead]
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mizzen.schemas.statuses import RunStatus
+
+API_PREFIX = "/api/v1"
+
+
+class _Dto(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(_Dto):
+    error: str  # short machine-readable code: not_found, conflict, invalid, invalid_transition
+    message: str  # what a human reads
+    field: str | None = None  # the request field at fault, when there is one
+
+
+class ProjectCreate(_Dto):
+    name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$", max_length=128)
+    description: str | None = None
+    tags: list[str] = Field(default_factory=list)
+
+
+class ProjectUpdate(_Dto):
+    description: str | None = None
+    tags: list[str] | None = None
+
+
+class ProjectRead(_Dto):
+    uuid: str
+    name: str
+    description: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+    runs_count: int = 0
+
+
+class StatusCondition(_Dto):
+    type: RunStatus
+    reason: str | None = None
+    message: str | None = None
+    time: datetime
+
+
+class MetricSummary(_Dto):
+    name: str
+    last: float
+    min: float
+    max: float
+    last_step: int | None = None
+    count: int = 0
+
+
+class RunCreate(_Dto):
+    project: str = "default"
+    name: str | None = None
+    description: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    kind: str = "job"
+    content: str | None = None  # the original polyaxonfile text, as the user wrote it
+    spec: dict[str, Any] | None = None  # the resolved operation (dict)
+    plan: dict[str, Any] | None = None  # the compiled Plan (dict)
+    params: dict[str, Any] = Field(default_factory=dict)
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    outputs: dict[str, Any] = Field(default_factory=dict)
+    meta: dict[str, Any] = Field(default_factory=dict)
+    pipeline_uuid: str | None = None
+    parent_uuid: str | None = None
+    original_uuid: str | None = None
+    cloning_kind: str | None = None  # copy | restart | cache
+    executor: str | None = None  # local | kubernetes
+    queue: str | None = None
+    cache_key: str | None = None
+    status: RunStatus = RunStatus.CREATED
+    managed: bool = True  # False when created by tracking.init() outside `mizzen run`
+
+
+class RunUpdate(_Dto):
+    name: str | None = None
+    description: str | None = None
+    tags: list[str] | None = None
+    inputs: dict[str, Any] | None = None  # merged into the stored inputs
+    outputs: dict[str, Any] | None = None  # merged into the stored outputs
+    meta: dict[str, Any] | None = None  # merged into the stored meta
+    plan: dict[str, Any] | None = None
+
+
+class RunRead(_Dto):
+    uuid: str
+    name: str | None = None
+    project: str
+    kind: str
+    status: RunStatus
+    description: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    params: dict[str, Any] = Field(default_factory=dict)
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    outputs: dict[str, Any] = Field(default_factory=dict)
+    meta: dict[str, Any] = Field(default_factory=dict)
+    pipeline_uuid: str | None = None
+    parent_uuid: str | None = None
+    original_uuid: str | None = None
+    cloning_kind: str | None = None
+    executor: str | None = None
+    queue: str | None = None
+    cache_key: str | None = None
+    managed: bool = True
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration: float | None = None  # seconds
+    # Only on GET /runs/{uuid} (None in lists, to keep lists fast):
+    content: str | None = None
+    spec: dict[str, Any] | None = None
+    plan: dict[str, Any] | None = None
+    conditions: list[StatusCondition] | None = None
+    metrics: list[MetricSummary] | None = None
+
+
+class RunList(_Dto):
+    items: list[RunRead]
+    count: int  # total matching, before limit/offset
+    limit: int
+    offset: int
+
+
+class StatusUpdate(_Dto):
+    status: RunStatus
+    reason: str | None = None
+    message: str | None = None
+
+
+class CloneRequest(_Dto):
+    name: str | None = None
+    params: dict[str, Any] | None = None  # overrides for the new run
+
+
+class MetricPoint(_Dto):
+    name: str
+    value: float
+    step: int | None = None
+    timestamp: float  # seconds since the epoch
+
+
+class MetricsBatch(_Dto):
+    points: list[MetricPoint]
+
+
+class MetricHistory(_Dto):
+    """Columnar, so that 100,000 points travel as three arrays."""
+
+    name: str
+    steps: list[int | None]
+    timestamps: list[float]
+    values: list[float]
+    downsampled: bool = False
+
+
+class LogLine(_Dto):
+    timestamp: float
+    container: str = "main"  # main | a sidecar name | init-git-0 | ...
+    replica: str | None = None  # "worker-1" for distributed kinds
+    line: str
+
+
+class LogBatch(_Dto):
+    lines: list[LogLine]
+
+
+class LogChunk(_Dto):
+    lines: list[LogLine]
+    next_offset: int
+    done: bool  # the run has finished and nothing more will come
+
+
+class ArtifactRead(_Dto):
+    path: str  # relative to the run's artifacts folder
+    size: int
+    modified_at: datetime | None = None
+
+
+class LineageCreate(_Dto):
+    name: str
+    kind: str  # model | dataframe | text | html | image | histogram | curve | confusion | env | file | dir
+    path: str | None = None  # relative to the run's artifacts folder
+    summary: dict[str, Any] = Field(default_factory=dict)
+    is_input: bool = False
+
+
+class LineageRead(LineageCreate):
+    created_at: datetime

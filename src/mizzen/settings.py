@@ -1,0 +1,98 @@
+"""Settings, from MIZZEN_* environment variables and ``$MIZZEN_HOME/config.yaml``.
+
+Read once at start-up (``Settings.load()``), never at import time, so that tests and commands can
+point ``MIZZEN_HOME`` anywhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+CONFIG_KEYS = ("host", "project", "database_url", "artifacts_store", "max_concurrency", "init_image")
+
+
+def default_home() -> Path:
+    return Path.home() / ".mizzen"
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Environment variables win over ``config.yaml``."""
+
+    model_config = SettingsConfigDict(env_prefix="MIZZEN_", extra="ignore")
+
+    home: Path = Field(default_factory=default_home, description="Where all local state lives.")
+    host: str | None = Field(None, description="URL of a Mizzen server; unset means embedded mode.")
+    token: str | None = Field(None, description="API token for the server at `host`.")
+    project: str = Field("default", description="Project used when a command names none.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in home.")
+    artifacts_store: str | None = Field(None, description="fsspec URL; default a folder in home.")
+    hub_path: str = Field("", description="Colon-separated folders searched for hubRef components.")
+    url_mirrors: str = Field("", description="Comma-separated URL_PREFIX=FOLDER pairs for urlRef.")
+    max_concurrency: int = Field(4, description="Runs the local executor runs at once.")
+    init_image: str = Field("mizzen/mizzen:0.1.0", description="Image of init/sidecar containers.")
+
+    @field_validator("home", mode="before")
+    @classmethod
+    def _expand_home(cls, value: Any) -> Any:
+        return Path(value).expanduser() if value else value
+
+    @property
+    def config_file(self) -> Path:
+        return self.home / "config.yaml"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'mizzen.db'}"
+
+    @property
+    def resolved_artifacts_store(self) -> str:
+        return self.artifacts_store or str(self.home / "artifacts")
+
+    @property
+    def hub_folders(self) -> list[Path]:
+        return [Path(p).expanduser() for p in self.hub_path.split(":") if p.strip()]
+
+    @property
+    def url_mirror_map(self) -> dict[str, Path]:
+        mirrors: dict[str, Path] = {}
+        for pair in self.url_mirrors.split(","):
+            if "=" in pair:
+                prefix, folder = pair.split("=", 1)
+                mirrors[prefix.strip()] = Path(folder.strip()).expanduser()
+        return mirrors
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Environment first, then values saved by `mizzen config set`, then defaults."""
+        env_only = cls(**overrides)
+        saved = read_config_file(env_only.config_file)
+        import os
+
+        from_file = {
+            k: v for k, v in saved.items() if k in CONFIG_KEYS and f"MIZZEN_{k.upper()}" not in os.environ
+        }
+        if not from_file:
+            return env_only
+        return cls(**{**from_file, **overrides})
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text()) or {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_config_value(settings: Settings, key: str, value: Any) -> None:
+    data = read_config_file(settings.config_file)
+    if value is None:
+        data.pop(key, None)
+    else:
+        data[key] = value
+    settings.config_file.parent.mkdir(parents=True, exist_ok=True)
+    settings.config_file.write_text(yaml.safe_dump(data, sort_keys=True))
