@@ -6,7 +6,10 @@ the managed run they describe). One module so that both sides agree on the names
 
 from __future__ import annotations
 
-from mizzen.compiler.plan import RuntimeContext
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the tracking client imports this module and must not import the compiler
+    from mizzen.compiler.plan import RuntimeContext
 
 RUN_UUID = "MIZZEN_RUN_UUID"
 RUN_NAME = "MIZZEN_RUN_NAME"
