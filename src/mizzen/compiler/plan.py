@@ -62,6 +62,8 @@ class RuntimeContext(_Model):
     run_outputs_path: str = "/mizzen/artifacts/run/outputs"
     store_path: str = "/mizzen/artifacts"
     api_host: str = "http://127.0.0.1:8000"
+    # URL path a service is served under (``globals.base_url``); None: /services/v1/OWNER/PROJECT/runs/UUID
+    base_url: str | None = None
     created_at: str | None = None
     compiled_at: str | None = None
     schedule_at: str | None = None
