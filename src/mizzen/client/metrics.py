@@ -1,0 +1,36 @@
+"""Metrics: batch ingest, summaries and histories (``/runs/{uuid}/metrics``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from mizzen.client.http import Transport, path_segment
+from mizzen.schemas.api import MetricHistory, MetricPoint, MetricSummary
+
+_SUMMARIES = TypeAdapter(list[MetricSummary])
+
+
+class MetricsApi:
+    def __init__(self, transport: Transport) -> None:
+        self._t = transport
+
+    def log(self, uuid: str, points: Sequence[MetricPoint | dict[str, Any]]) -> int:
+        """Sends one batch; returns how many points the server accepted.
+
+        Plain dicts (``name``, ``value``, ``step``, ``timestamp``) are sent as they are: the server
+        validates them, and the tracking client saves building a model per point.
+        """
+        body = {"points": [p.model_dump(mode="json") if isinstance(p, MetricPoint) else p for p in points]}
+        answer = self._t.post(f"/runs/{path_segment(uuid)}/metrics", json=body).json()
+        return int(answer.get("accepted", len(points))) if isinstance(answer, dict) else len(points)
+
+    def summaries(self, uuid: str) -> list[MetricSummary]:
+        return _SUMMARIES.validate_python(self._t.get(f"/runs/{path_segment(uuid)}/metrics").json())
+
+    def history(self, uuid: str, name: str, max_points: int | None = None) -> MetricHistory:
+        """The whole history of one metric (downsampled by the server when ``max_points`` is set)."""
+        path = f"/runs/{path_segment(uuid)}/metrics/{path_segment(name)}"
+        return MetricHistory.model_validate(self._t.get(path, params={"max_points": max_points}).json())
