@@ -1,1 +1,89 @@
-"""mizzen.spec"""
+"""mizzen.spec: polyaxonfile models (pydantic v2, strict) and the loader.
+
+The public surface the compiler and the SDK use; see ``loader`` for how errors are located.
+"""
+
+from mizzen.spec.base import SpecModel
+from mizzen.spec.environment import EnvironmentSpec
+from mizzen.spec.flow import BuildSpec, EventTriggerSpec, HookSpec, JoinSpec, TemplateSpec
+from mizzen.spec.init import InitSpec
+from mizzen.spec.io import IOSpec, ValidationSpec
+from mizzen.spec.k8s import ContainerSpec, ResourceRequirements, VolumeSpec
+from mizzen.spec.lifecycle import CacheSpec, PluginsSpec, TerminationSpec
+from mizzen.spec.loader import Loaded, load_dict, load_file, load_files, load_text
+from mizzen.spec.matrix import EarlyStoppingSpec, HpParam, MatrixSpec
+from mizzen.spec.params import ParamSpec
+from mizzen.spec.polyaxonfile import (
+    ComponentSpec,
+    DagOperation,
+    DagSpec,
+    OperationSpec,
+    RunPatchSpec,
+    RunSpec,
+)
+from mizzen.spec.runs import (
+    CleanerSpec,
+    DaskClusterSpec,
+    JobSpec,
+    MPIJobSpec,
+    NotifierSpec,
+    PyTorchJobSpec,
+    RayClusterSpec,
+    RayReplicaSpec,
+    ReplicaSpec,
+    ServiceSpec,
+    TFJobSpec,
+    TunerSpec,
+)
+from mizzen.spec.schedules import ScheduleSpec
+from mizzen.spec.sourcemap import SourceMap, format_path, parse_path
+
+__all__ = [
+    "BuildSpec",
+    "CacheSpec",
+    "CleanerSpec",
+    "ComponentSpec",
+    "ContainerSpec",
+    "DagOperation",
+    "DagSpec",
+    "DaskClusterSpec",
+    "EarlyStoppingSpec",
+    "EnvironmentSpec",
+    "EventTriggerSpec",
+    "HookSpec",
+    "HpParam",
+    "IOSpec",
+    "InitSpec",
+    "JobSpec",
+    "JoinSpec",
+    "Loaded",
+    "MPIJobSpec",
+    "MatrixSpec",
+    "NotifierSpec",
+    "OperationSpec",
+    "ParamSpec",
+    "PluginsSpec",
+    "PyTorchJobSpec",
+    "RayClusterSpec",
+    "RayReplicaSpec",
+    "ReplicaSpec",
+    "ResourceRequirements",
+    "RunPatchSpec",
+    "RunSpec",
+    "ScheduleSpec",
+    "ServiceSpec",
+    "SourceMap",
+    "SpecModel",
+    "TFJobSpec",
+    "TemplateSpec",
+    "TerminationSpec",
+    "TunerSpec",
+    "ValidationSpec",
+    "VolumeSpec",
+    "format_path",
+    "load_dict",
+    "load_file",
+    "load_files",
+    "load_text",
+    "parse_path",
+]

@@ -1,0 +1,118 @@
+"""Text to plain data plus a source map: YAML (libyaml when present) and JSON.
+
+YAML is composed into nodes first (they carry line/column marks), then constructed into plain
+Python data; walking both together gives every field its position.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+
+from mizzen.errors import SpecError, SpecProblem
+from mizzen.spec.sourcemap import FieldPath, Mark, SourceMap
+
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def parse_text(text: str, source: str, fmt: str | None = None) -> tuple[Any, SourceMap]:
+    """Parse a polyaxonfile's text; ``fmt`` is "yaml" or "json" (guessed from ``source`` if None)."""
+    if fmt is None:
+        fmt = "json" if source.lower().endswith(".json") else "yaml"
+    if fmt == "json":
+        return _parse_json(text, source)
+    return _parse_yaml(text, source)
+
+
+def _parse_json(text: str, source: str) -> tuple[Any, SourceMap]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpecError(SpecProblem(f"invalid JSON: {exc.msg}", source, exc.lineno, exc.colno)) from None
+    except RecursionError:
+        raise SpecError(SpecProblem("the JSON is nested too deeply", source)) from None
+    try:  # JSON is (almost always) YAML: compose it for the positions.
+        _, source_map = _parse_yaml(text, source)
+    except SpecError:
+        source_map = SourceMap(source)
+    return data, source_map
+
+
+def _parse_yaml(text: str, source: str) -> tuple[Any, SourceMap]:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        raise SpecError(_yaml_problem(exc, source)) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(SpecProblem(f"invalid YAML: {exc}", source)) from None
+    except RecursionError:
+        raise SpecError(SpecProblem("the YAML is nested too deeply", source)) from None
+    finally:
+        loader.dispose()
+    source_map = SourceMap(source)
+    if node is not None:
+        try:
+            _walk(node, (), source, source_map, set())
+        except RecursionError:
+            raise SpecError(SpecProblem("the YAML is nested too deeply", source)) from None
+    return data, source_map
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError, source: str) -> SpecProblem:
+    mark = exc.problem_mark or exc.context_mark
+    what = exc.problem or "invalid YAML"
+    if exc.context and exc.context_mark is not None and exc.problem_mark is not None:
+        what = f"{what} ({exc.context} at line {exc.context_mark.line + 1})"
+    elif exc.context:
+        what = f"{what} ({exc.context})"
+    if "found character '\\t'" in what:
+        what += "; indent with spaces, not tabs"
+    line = mark.line + 1 if mark is not None else None
+    column = mark.column + 1 if mark is not None else None
+    return SpecProblem(f"invalid YAML: {what}", source, line, column)
+
+
+def _walk(node: yaml.Node, path: FieldPath, source: str, out: SourceMap, active: set[int]) -> None:
+    if id(node) in active:  # a recursive alias: positions stop here
+        return
+    if isinstance(node, yaml.MappingNode):
+        active.add(id(node))
+        merged: list[yaml.Node] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                merged.append(value_node)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            child = (*path, key_node.value)
+            mark = value_node.start_mark
+            key_mark = key_node.start_mark
+            out.add(
+                child, Mark(source, mark.line + 1, mark.column + 1, key_mark.line + 1, key_mark.column + 1)
+            )
+            _walk(value_node, child, source, out, active)
+        for value_node in merged:  # ``<<: *defaults``: explicit keys keep their own positions
+            sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            for merged_node in sources:
+                if isinstance(merged_node, yaml.MappingNode):
+                    extra = SourceMap(source)
+                    _walk(merged_node, path, source, extra, active)
+                    for sub_path, sub_mark in extra.marks.items():
+                        out.marks.setdefault(sub_path, sub_mark)
+        active.discard(id(node))
+    elif isinstance(node, yaml.SequenceNode):
+        active.add(id(node))
+        for index, item in enumerate(node.value):
+            child = (*path, index)
+            mark = item.start_mark
+            out.add(child, Mark(source, mark.line + 1, mark.column + 1))
+            _walk(item, child, source, out, active)
+        active.discard(id(node))
+    if not path:
+        mark = node.start_mark
+        out.marks.setdefault((), Mark(source, mark.line + 1, mark.column + 1))

@@ -1,0 +1,116 @@
+"""Where each field of a loaded polyaxonfile was written: field path -> file, line, column."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+PathPart = str | int
+FieldPath = tuple[PathPart, ...]
+
+_SIMPLE_KEY = re.compile(r"^[A-Za-z_][-A-Za-z0-9_]*$")
+_PATH_TOKEN = re.compile(r'\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]|\.?([^.\[\]]+)')
+
+
+def format_path(path: Iterable[PathPart]) -> str:
+    """``("run", "init", 0, "git")`` -> ``run.init[0].git``.
+
+    Keys that are not plain names are quoted: ``limits["nvidia.com/gpu"]``.
+    """
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _SIMPLE_KEY.match(part):
+            out += f".{part}" if out else part
+        else:
+            escaped = part.replace("\\", "\\\\").replace('"', '\\"')
+            out += f'["{escaped}"]'
+    return out
+
+
+def parse_path(path: str | Iterable[PathPart]) -> FieldPath:
+    """The inverse of :func:`format_path`; a tuple is returned as is."""
+    if not isinstance(path, str):
+        return tuple(path)
+    parts: list[PathPart] = []
+    for index, quoted, plain in _PATH_TOKEN.findall(path):
+        if index:
+            parts.append(int(index))
+        elif quoted:
+            parts.append(quoted.replace('\\"', '"').replace("\\\\", "\\"))
+        elif plain:
+            parts.append(plain)
+    return tuple(parts)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Position of one field: where its value starts and, for mapping entries, where its key is."""
+
+    file: str | None
+    line: int  # 1-based
+    column: int  # 1-based
+    key_line: int | None = None
+    key_column: int | None = None
+
+
+Location = tuple[str | None, int | None, int | None]
+
+
+class SourceMap:
+    """Field path -> :class:`Mark`. Paths use the keys as written in the file."""
+
+    def __init__(self, file: str | None = None, marks: dict[FieldPath, Mark] | None = None) -> None:
+        self.file = file
+        self.marks: dict[FieldPath, Mark] = marks if marks is not None else {}
+
+    def __len__(self) -> int:
+        return len(self.marks)
+
+    def add(self, path: FieldPath, mark: Mark) -> None:
+        self.marks[path] = mark
+
+    def _nearest(self, path: FieldPath) -> tuple[FieldPath, Mark] | None:
+        for end in range(len(path), -1, -1):
+            mark = self.marks.get(path[:end])
+            if mark is not None:
+                return path[:end], mark
+        return None
+
+    def locate(self, field_path: str | Iterable[PathPart]) -> Location:
+        """(file, line, column) of the value at ``field_path``, else of its nearest located parent."""
+        found = self._nearest(_normalise(parse_path(field_path)))
+        if found is None:
+            return (self.file, None, None)
+        return (found[1].file, found[1].line, found[1].column)
+
+    def locate_key(self, field_path: str | Iterable[PathPart]) -> Location:
+        """(file, line, column) of the key that introduces ``field_path`` (or of its value)."""
+        found = self._nearest(_normalise(parse_path(field_path)))
+        if found is None:
+            return (self.file, None, None)
+        mark = found[1]
+        if mark.key_line is not None:
+            return (mark.file, mark.key_line, mark.key_column)
+        return (mark.file, mark.line, mark.column)
+
+    def subtree(self, prefix: FieldPath) -> dict[FieldPath, Mark]:
+        size = len(prefix)
+        return {path[size:]: mark for path, mark in self.marks.items() if path[:size] == prefix}
+
+    def rebased(self, old: FieldPath, new: FieldPath) -> SourceMap:
+        """A copy where every path under ``old`` moves under ``new`` (others are kept)."""
+        size = len(old)
+        moved: dict[FieldPath, Mark] = {}
+        for path, mark in self.marks.items():
+            moved[new + path[size:] if path[:size] == old else path] = mark
+        return SourceMap(self.file, moved)
+
+    def copy(self) -> SourceMap:
+        return SourceMap(self.file, dict(self.marks))
+
+
+def _normalise(path: FieldPath) -> FieldPath:
+    return tuple(part if isinstance(part, int) else str(part) for part in path)
