@@ -1,0 +1,86 @@
+"""Where a local run's files live.
+
+$MIZZEN_HOME/runs/<uuid>/            the run folder (removed by ``ttl`` and ``clean``)
+    context/                         init steps write here (code, files, the auth token)
+    scratch/                         Mizzen's own helpers (git askpass)
+    store/<uuid>/                    staging copy of the run's artifacts, remote stores only
+<store>/<uuid>/                      the run's artifacts in a local store
+    outputs/  logs/
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from mizzen.compiler.plan import RuntimeContext
+from mizzen.executors.base import RunRef
+from mizzen.executors.local.storage import ArtifactsStore
+
+
+@dataclass(frozen=True)
+class RunLayout:
+    uuid: str
+    run_dir: Path
+    artifacts_root: Path  # the store as the workload sees it: the store folder, or a staging folder
+    staged: bool  # True: artifacts_root is a local copy synced to a remote store
+
+    @classmethod
+    def of(cls, home: Path, uuid: str, store: ArtifactsStore) -> RunLayout:
+        run_dir = home / "runs" / uuid
+        if store.is_local:
+            return cls(uuid, run_dir, store.local_root, staged=False)
+        return cls(uuid, run_dir, run_dir / "store", staged=True)
+
+    @property
+    def context_dir(self) -> Path:
+        return self.run_dir / "context"
+
+    @property
+    def scratch_dir(self) -> Path:
+        return self.run_dir / "scratch"
+
+    @property
+    def run_artifacts(self) -> Path:
+        return self.artifacts_root / self.uuid
+
+    @property
+    def outputs(self) -> Path:
+        return self.run_artifacts / "outputs"
+
+    @property
+    def logs(self) -> Path:
+        return self.run_artifacts / "logs"
+
+    def prepare(self) -> None:
+        for folder in (self.scratch_dir, self.outputs, self.logs):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.reset_context()
+
+    def reset_context(self) -> None:
+        """Every attempt starts from a clean context, as a new pod would."""
+        shutil.rmtree(self.context_dir, ignore_errors=True)
+        self.context_dir.mkdir(parents=True, exist_ok=True)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+
+    def context(self, run: RunRef, store: ArtifactsStore) -> RuntimeContext:
+        return RuntimeContext(
+            owner_name=run.owner,
+            project_name=run.project,
+            project_uuid=run.project_uuid or RuntimeContext.model_fields["project_uuid"].default,
+            uuid=run.uuid,
+            name=run.name,
+            namespace="local",
+            iteration=run.iteration,
+            context_path=str(self.context_dir),
+            artifacts_path=str(self.artifacts_root),
+            run_artifacts_path=str(self.run_artifacts),
+            run_outputs_path=str(self.outputs),
+            store_path=store.url,
+            api_host=run.api_host,
+            cloning_kind=run.cloning_kind,
+            original_uuid=run.original_uuid,
+        )
