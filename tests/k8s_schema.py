@@ -1,0 +1,189 @@
+"""Offline validation of Kubernetes objects, stricter than a real API server.
+
+- Built-in kinds (core, batch, apps, rbac, ...): kubernetes-validate's strict JSON schemas, for the
+  newest Kubernetes version the installed package knows.
+- Custom resources: the ``openAPIV3Schema`` of the vendored CRDs (``MIZZEN_K8S_CRDS_DIR``, else
+  ``shared/k8s/crds`` inside or beside the checkout), made strict: every object node that lists
+  its properties rejects others (the API server would silently prune them). ``metadata`` is checked
+  against ObjectMeta and every embedded pod template against the core PodTemplate schema.
+- The API server's own rules that no schema expresses (names, labels, mounts, ports, selectors...):
+  ``k8s_rules``.
+
+Use ``problems(obj)`` for a list of messages or ``assert_valid(obj)`` in tests.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import yaml
+
+import k8s_rules
+
+KUBERNETES_VERSION = kubernetes_validate.latest_version()
+CRDS_ENV = "MIZZEN_K8S_CRDS_DIR"
+_REPO = Path(__file__).resolve().parents[1]
+_CRD_CANDIDATES = (_REPO / "shared" / "k8s" / "crds", _REPO.parent / "shared" / "k8s" / "crds")
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class InvalidObject(AssertionError):
+    pass
+
+
+def crds_dir() -> Path:
+    override = os.environ.get(CRDS_ENV)
+    if override:
+        return Path(override)
+    for candidate in _CRD_CANDIDATES:
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"no vendored CRDs in {', '.join(map(str, _CRD_CANDIDATES))}; set {CRDS_ENV}")
+
+
+@functools.cache
+def _crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
+    """(apiVersion, kind) -> the version's openAPIV3Schema, for every vendored CRD."""
+    schemas: dict[tuple[str, str], dict[str, Any]] = {}
+    for path in sorted(crds_dir().glob("*.yaml")):
+        crd = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        if not isinstance(crd, dict) or crd.get("kind") != "CustomResourceDefinition":
+            continue
+        group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+        for version in crd["spec"]["versions"]:
+            if version.get("served", True):
+                schemas[(f"{group}/{version['name']}", kind)] = version["schema"]["openAPIV3Schema"]
+    return schemas
+
+
+def _strict(node: Any) -> Any:
+    """A CRD schema node as strict JSON Schema: unknown fields rejected, nullable honoured."""
+    if isinstance(node, list):
+        return [_strict(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {
+        key: ({k: _strict(v) for k, v in value.items()} if key == "properties" else _strict(value))
+        if key not in ("default", "example", "enum")
+        else value
+        for key, value in node.items()
+    }
+    if out.get("x-kubernetes-int-or-string") and "anyOf" not in out:
+        out["anyOf"] = [{"type": "integer"}, {"type": "string"}]
+    if (
+        out.get("type") == "object"
+        and "properties" in out
+        and "additionalProperties" not in out
+        and not out.get("x-kubernetes-preserve-unknown-fields")
+    ):
+        out["additionalProperties"] = False
+    if out.pop("nullable", False):
+        return {"anyOf": [{"type": "null"}, out]}
+    return out
+
+
+@functools.cache
+def _crd_validator(api_version: str, kind: str) -> jsonschema.Draft7Validator:
+    schema = _crd_schemas().get((api_version, kind))
+    if schema is None:
+        raise InvalidObject(f"no CRD defines {kind} in {api_version} (looked in {crds_dir()})")
+    strict = _strict(copy.deepcopy(schema))
+    props = strict.setdefault("properties", {})
+    props.setdefault("apiVersion", {"type": "string"})
+    props.setdefault("kind", {"type": "string"})
+    props["metadata"] = {"type": "object"}  # checked against ObjectMeta below
+    strict["additionalProperties"] = False
+    return jsonschema.Draft7Validator(strict)
+
+
+def is_builtin(api_version: str) -> bool:
+    group = api_version.rpartition("/")[0]
+    return group == "" or "." not in group or group.endswith(".k8s.io")
+
+
+def _path(parts: Iterable[Any]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts).lstrip(".")
+
+
+def _builtin_problems(obj: dict[str, Any], what: str) -> list[str]:
+    try:
+        kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+    except kubernetes_validate.ValidationError as error:
+        return [f"{what}: {_path(error.path) or '(root)'}: {error.message}"]
+    except kubernetes_validate.SchemaNotFoundError as error:
+        return [f"{what}: {error.message}"]
+    return []
+
+
+def _meta_problems(meta: Any, what: str) -> list[str]:
+    probe = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta}
+    return _builtin_problems(probe, f"{what} metadata")
+
+
+def pod_templates(obj: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(field path, {"metadata", "spec"}) for every pod the object describes."""
+    kind, spec = obj.get("kind"), obj.get("spec") or {}
+    if kind in ("Job", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"):
+        yield "spec.template", spec.get("template") or {}
+    elif kind in ("TFJob", "PyTorchJob", "MPIJob", "XGBoostJob", "PaddleJob"):
+        for field, replicas in spec.items():
+            if field.endswith("ReplicaSpecs"):
+                for role, replica in replicas.items():
+                    yield f"spec.{field}.{role}.template", replica.get("template") or {}
+    elif kind == "RayCluster":
+        yield from _ray_templates(spec, "spec")
+    elif kind == "RayJob":
+        yield from _ray_templates(spec.get("rayClusterSpec") or {}, "spec.rayClusterSpec")
+    elif kind == "DaskCluster":
+        yield from _dask_templates(spec, "spec")
+    elif kind == "DaskJob":
+        job = spec.get("job") or {}
+        yield "spec.job", {"metadata": job.get("metadata") or {}, "spec": job.get("spec")}
+        yield from _dask_templates((spec.get("cluster") or {}).get("spec") or {}, "spec.cluster.spec")
+
+
+def _ray_templates(spec: dict[str, Any], base: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    yield f"{base}.headGroupSpec.template", (spec.get("headGroupSpec") or {}).get("template") or {}
+    for index, group in enumerate(spec.get("workerGroupSpecs") or []):
+        yield f"{base}.workerGroupSpecs[{index}].template", group.get("template") or {}
+
+
+def _dask_templates(spec: dict[str, Any], base: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    for role in ("scheduler", "worker"):
+        part = spec.get(role) or {}
+        yield f"{base}.{role}", {"metadata": part.get("metadata") or {}, "spec": part.get("spec")}
+
+
+def problems(obj: dict[str, Any]) -> list[str]:
+    """Everything a strict API server (and the operators' CRDs) would reject in ``obj``."""
+    if not isinstance(obj, dict) or not obj.get("apiVersion") or not obj.get("kind"):
+        return ["not a Kubernetes object: apiVersion and kind are required"]
+    api_version, kind = obj["apiVersion"], obj["kind"]
+    what = f"{kind} {(obj.get('metadata') or {}).get('name', '?')}"
+    found: list[str] = []
+    if is_builtin(api_version):
+        found += _builtin_problems(obj, what)
+    else:
+        validator = _crd_validator(api_version, kind)
+        errors = sorted(validator.iter_errors(obj), key=lambda e: _path(e.absolute_path))
+        found += [f"{what}: {_path(e.absolute_path) or '(root)'}: {e.message}" for e in errors]
+        found += _meta_problems(obj.get("metadata") or {}, what)
+        for path, template in pod_templates(obj):
+            probe = {"apiVersion": "v1", "kind": "PodTemplate", "metadata": {"name": "probe"}}
+            found += _builtin_problems({**probe, "template": template}, f"{what} {path}")
+    found += [f"{what}: {problem}" for problem in k8s_rules.problems(obj, list(pod_templates(obj)))]
+    return found
+
+
+def assert_valid(objects: dict[str, Any] | Iterable[dict[str, Any]]) -> None:
+    items = [objects] if isinstance(objects, dict) else list(objects)
+    found = [problem for obj in items for problem in problems(obj)]
+    if found:
+        raise InvalidObject("\n".join(found))
