@@ -63,6 +63,7 @@ class SpecModel(BaseModel):
         populate_by_name=True,
         alias_generator=to_camel,
         hide_input_in_errors=False,
+        defer_build=True,
     )
 
     def dump(self) -> dict[str, Any]:
@@ -124,7 +125,7 @@ def _str_or_list(value: Any) -> str | list[str]:
         bad = next(item for item in value if not isinstance(item, str))
         raise PydanticCustomError(
             "mizzen_type",
-            "expected a list of strings, item {index} is {got}",
+            "expected a string, got {got}",
             {"index": value.index(bad), "got": describe(bad)},
         )
     raise type_error("a list of strings", value)

@@ -127,7 +127,7 @@ def _problem(
         message = _unknown_key_message(str(key), parent, data, root)
         return SpecProblem(message, file, line, column, format_path(parent) or None)
     if kind in ("union_tag_invalid", "union_tag_not_found"):
-        tags = _QUOTED.findall(str(ctx.get("expected_tags", "")))
+        tags = _QUOTED.findall(str(ctx.get("expected_tags", ""))) or union_tags(root, path, data)
         field = str(ctx.get("discriminator", "kind")).strip("'")
         if kind == "union_tag_not_found":
             file, line, column = source_map.locate_key(path)
@@ -135,7 +135,7 @@ def _problem(
             return SpecProblem(message, file, line, column, format_path(path) or None)
         tag = str(ctx.get("tag", ""))
         file, line, column = source_map.locate((*path, field))
-        message = f"unknown {field} {tag!r} (expected one of: {', '.join(tags)})" + _did_you_mean(tag, tags)
+        message = f"unknown {field} {tag!r}{_did_you_mean(tag, tags)}; expected one of: {', '.join(tags)}"
         return SpecProblem(message, file, line, column, format_path((*path, field)))
     file, line, column = source_map.locate(path)
     return SpecProblem(_value_message(errors), file, line, column, format_path(path) or None)
@@ -177,12 +177,7 @@ def _did_you_mean(found: Any, options: list[str]) -> str:
 
 
 def _unknown_key_message(key: str, parent: FieldPath, data: Any, root: type[BaseModel]) -> str:
-    known = known_keys(root, parent, data)
     message = f"unknown key {key!r}"
-    if known is not None:
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-        if close:
-            return f"{message} (did you mean {close[0]!r}?)"
     if not parent:
         from mizzen.spec.polyaxonfile import OPERATION_ONLY_KEYS, ComponentSpec
 
@@ -190,6 +185,11 @@ def _unknown_key_message(key: str, parent: FieldPath, data: Any, root: type[Base
             return f"{message}: '{key}' belongs to an operation (kind: operation), not to a component"
         if key in V0_KEYS:
             return f"{message}: this is Polyaxon v0.x syntax; Mizzen reads polyaxonfile spec v1.1"
+    known = known_keys(root, parent, data)
+    if known is not None:
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        if close:
+            return f"{message} (did you mean {close[0]!r}?)"
     return message
 
 
@@ -203,7 +203,43 @@ def known_keys(root: type[BaseModel], path: FieldPath, data: Any) -> list[str] |
     return [field.alias or name for name, field in model.model_fields.items()]
 
 
+def union_tags(root: type[BaseModel], path: FieldPath, data: Any) -> list[str]:
+    """The ``kind`` values a discriminated union at ``path`` accepts."""
+    tp = _type_at(root, path, data)
+    tags: list[str] = []
+    for member in _members(tp):
+        if isinstance(member, type) and issubclass(member, BaseModel) and "kind" in member.model_fields:
+            tags.extend(
+                str(t) for t in typing.get_args(member.model_fields["kind"].annotation) if t is not None
+            )
+    return tags
+
+
+def _members(tp: Any) -> list[Any]:
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    if typing.get_origin(tp) in (Union, types.UnionType):
+        out: list[Any] = []
+        for member in typing.get_args(tp):
+            out.extend(_members(member))
+        return out
+    return [tp]
+
+
 def _model_at(root: Any, path: FieldPath, data: Any) -> type[BaseModel] | None:
+    tp = _pick(_type_at(root, path, data), _node_at(data, path))
+    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+
+
+def _node_at(data: Any, path: FieldPath) -> Any:
+    node = data
+    for part in path:
+        node = _step(node, part)[1]
+    return node
+
+
+def _type_at(root: Any, path: FieldPath, data: Any) -> Any:
+    """The annotation of the field at ``path`` (unions not yet resolved), or None."""
     tp: Any = root
     node = data
     for part in path:
@@ -222,15 +258,8 @@ def _model_at(root: Any, path: FieldPath, data: Any) -> type[BaseModel] | None:
                 tp = args[1]
             else:
                 return None
-        node = (
-            node.get(part)
-            if isinstance(node, dict)
-            else (
-                node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None
-            )
-        )
-    tp = _pick(tp, node)
-    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+        node = _step(node, part)[1]
+    return tp
 
 
 def _field(model: type[BaseModel], key: str | int) -> Any:

@@ -47,7 +47,7 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, SourceMap]:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
-        raise SpecError(_yaml_problem(exc, source)) from None
+        raise SpecError(_yaml_problem(exc, source, text)) from None
     except yaml.YAMLError as exc:
         raise SpecError(SpecProblem(f"invalid YAML: {exc}", source)) from None
     except RecursionError:
@@ -63,18 +63,23 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, SourceMap]:
     return data, source_map
 
 
-def _yaml_problem(exc: yaml.MarkedYAMLError, source: str) -> SpecProblem:
+def _yaml_problem(exc: yaml.MarkedYAMLError, source: str, text: str) -> SpecProblem:
     mark = exc.problem_mark or exc.context_mark
     what = exc.problem or "invalid YAML"
     if exc.context and exc.context_mark is not None and exc.problem_mark is not None:
         what = f"{what} ({exc.context} at line {exc.context_mark.line + 1})"
     elif exc.context:
         what = f"{what} ({exc.context})"
-    if "found character '\\t'" in what:
-        what += "; indent with spaces, not tabs"
+    if mark is not None and "\t" in _line(text, mark.line):
+        what += "; this line has a tab: indent YAML with spaces"
     line = mark.line + 1 if mark is not None else None
     column = mark.column + 1 if mark is not None else None
     return SpecProblem(f"invalid YAML: {what}", source, line, column)
+
+
+def _line(text: str, index: int) -> str:
+    lines = text.splitlines()
+    return lines[index] if 0 <= index < len(lines) else ""
 
 
 def _walk(node: yaml.Node, path: FieldPath, source: str, out: SourceMap, active: set[int]) -> None:
