@@ -80,6 +80,14 @@ class Conflict(MizzenError):
     exit_code = 1
 
 
+class InvalidInput(MizzenError):
+    """A value that is well formed but not acceptable; ``field`` names the request field at fault."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class InvalidTransition(MizzenError):
     """A run status change that the status machine does not allow."""
 

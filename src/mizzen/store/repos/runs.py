@@ -1,0 +1,193 @@
+"""Runs: create, read, update, delete, and the small atomic counters they carry."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid as uuidlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from mizzen.errors import NotFound
+from mizzen.schemas.statuses import RunStatus
+from mizzen.store.clock import utcnow
+from mizzen.store.orm import RunRow
+from mizzen.store.repos.projects import ensure_project
+from mizzen.store.repos.statuses import set_status
+
+
+@dataclass
+class NewRun:
+    """What a new run is made of (mirrors the API's RunCreate, without depending on it)."""
+
+    project: str = "default"
+    name: str | None = None
+    description: str | None = None
+    kind: str = "job"
+    content: str | None = None
+    spec: dict[str, Any] | None = None
+    plan: dict[str, Any] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    pipeline_uuid: str | None = None
+    parent_uuid: str | None = None
+    original_uuid: str | None = None
+    cloning_kind: str | None = None
+    executor: str | None = None
+    queue: str | None = None
+    cache_key: str | None = None
+    managed: bool = True
+    status: RunStatus = RunStatus.CREATED
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def create_run(session: Session, new: NewRun, *, now: datetime | None = None) -> tuple[RunRow, str]:
+    """Insert a run (its project is created if missing); returns the row and the run's API token,
+    which is stored only as a hash."""
+    now = now or utcnow()
+    project = ensure_project(session, new.project, now=now)
+    token = new_token()
+    run = RunRow(
+        uuid=uuidlib.uuid4().hex,
+        project_id=project.id,
+        project=project,
+        name=new.name,
+        description=new.description,
+        kind=new.kind,
+        content=new.content,
+        spec=new.spec,
+        plan=new.plan,
+        params=dict(new.params),
+        inputs=dict(new.inputs),
+        outputs=dict(new.outputs),
+        tags=list(new.tags),
+        meta=dict(new.meta),
+        pipeline_uuid=new.pipeline_uuid,
+        parent_uuid=new.parent_uuid,
+        original_uuid=new.original_uuid,
+        cloning_kind=new.cloning_kind,
+        executor=new.executor,
+        queue=new.queue,
+        cache_key=new.cache_key,
+        managed=new.managed,
+        token_hash=hash_token(token),
+        log_lines=0,
+        created_at=now,
+        updated_at=now,
+    )
+    set_status(session, run, RunStatus.CREATED, now=now)
+    if new.status != RunStatus.CREATED:
+        set_status(session, run, new.status, now=now)
+    return run, token
+
+
+def find_run(session: Session, uuid: str, *, for_update: bool = False) -> RunRow | None:
+    query = select(RunRow).where(RunRow.uuid == uuid)
+    if for_update:  # PostgreSQL row lock; SQLite write sessions already hold the database lock
+        query = query.with_for_update(of=RunRow)
+    return session.scalars(query).one_or_none()
+
+
+def get_run(session: Session, uuid: str, *, for_update: bool = False) -> RunRow:
+    run = find_run(session, uuid, for_update=for_update)
+    if run is None:
+        raise NotFound(f"run '{uuid}' not found")
+    return run
+
+
+def run_id_of(session: Session, uuid: str) -> int:
+    """The internal id of a run, without loading it."""
+    run_id = session.scalar(select(RunRow.id).where(RunRow.uuid == uuid))
+    if run_id is None:
+        raise NotFound(f"run '{uuid}' not found")
+    return run_id
+
+
+def status_of(session: Session, uuid: str) -> tuple[RunStatus, int]:
+    """A run's status and the number of log line offsets handed out so far."""
+    row = session.execute(select(RunRow.status, RunRow.log_lines).where(RunRow.uuid == uuid)).one_or_none()
+    if row is None:
+        raise NotFound(f"run '{uuid}' not found")
+    return RunStatus(row[0]), int(row[1])
+
+
+def find_run_by_token(session: Session, token: str) -> RunRow | None:
+    return session.scalars(select(RunRow).where(RunRow.token_hash == hash_token(token))).one_or_none()
+
+
+def rotate_token(run: RunRow) -> str:
+    token = new_token()
+    run.token_hash = hash_token(token)
+    return token
+
+
+def update_run(
+    session: Session,
+    run: RunRow,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    tags: list[str] | None = None,
+    params: dict[str, Any] | None = None,
+    inputs: dict[str, Any] | None = None,
+    outputs: dict[str, Any] | None = None,
+    meta: dict[str, Any] | None = None,
+    plan: dict[str, Any] | None = None,
+    clear_plan: bool = False,
+    now: datetime | None = None,
+) -> RunRow:
+    """Replace name/description/tags/plan when given; merge params/inputs/outputs/meta key by key."""
+    if name is not None:
+        run.name = name
+    if description is not None:
+        run.description = description
+    if tags is not None:
+        run.tags = list(tags)
+    if params is not None:
+        run.params = {**run.params, **params}
+    if inputs is not None:
+        run.inputs = {**run.inputs, **inputs}
+    if outputs is not None:
+        run.outputs = {**run.outputs, **outputs}
+    if meta is not None:
+        run.meta = {**run.meta, **meta}
+    if plan is not None:
+        run.plan = plan
+    elif clear_plan:
+        run.plan = None
+    run.updated_at = now or utcnow()
+    session.flush()
+    return run
+
+
+def delete_run(session: Session, uuid: str) -> None:
+    run_id = run_id_of(session, uuid)
+    session.execute(delete(RunRow).where(RunRow.id == run_id))
+
+
+def reserve_log_lines(session: Session, uuid: str, count: int) -> int:
+    """Hand out ``count`` consecutive log offsets for ``uuid``; returns the first one. Atomic across
+    processes (one UPDATE ... RETURNING)."""
+    new_total = session.execute(
+        update(RunRow)
+        .where(RunRow.uuid == uuid)
+        .values(log_lines=RunRow.log_lines + count)
+        .returning(RunRow.log_lines)
+    ).scalar_one_or_none()
+    if new_total is None:
+        raise NotFound(f"run '{uuid}' not found")
+    return int(new_total) - count
