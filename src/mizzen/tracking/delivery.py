@@ -8,6 +8,7 @@ the stored history (``dedupe=True``) when an earlier attempt may have reached th
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -66,11 +67,29 @@ class Delivery:
         With ``dedupe``, points the server already holds (same name, step and timestamp) are left
         out. A point the server rejects (4xx) is isolated by bisection and skipped with a warning.
         """
+        entries = self._finite(entries)
         if dedupe:
             entries = self.drop_known(entries)
         if not entries:
             return 0
         return self._post_points(entries)
+
+    @staticmethod
+    def _finite(entries: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
+        """NaN and infinities cannot travel in JSON nor be stored: they stay in the journal only."""
+        if all(math.isfinite(e["v"]) for e in entries):
+            return entries
+        kept = []
+        for entry in entries:
+            if math.isfinite(entry["v"]):
+                kept.append(entry)
+            else:
+                warn_once(
+                    f"non-finite:{entry['n']}",
+                    f"metric '{entry['n']}' has a non-finite value ({entry['v']}) at step {entry['st']}: "
+                    "the API cannot store it; it stays in the journal only",
+                )
+        return kept
 
     def _post_points(self, entries: Sequence[dict[str, Any]]) -> int:
         points = [{"name": e["n"], "value": e["v"], "step": e["st"], "timestamp": e["ts"]} for e in entries]

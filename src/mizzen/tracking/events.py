@@ -69,9 +69,11 @@ def pr_curve(precision: Any, recall: Any, average_precision: float | None) -> di
     p, r = to_floats(precision, "precision"), to_floats(recall, "recall")
     _same_length(p, r, "precision", "recall")
     if average_precision is None:
-        # step-wise area under precision(recall), as scikit-learn's average_precision_score
-        ordered = sorted(zip(r, p, strict=False))
-        average_precision = sum((r1 - r0) * p1 for (r0, _), (r1, p1) in itertools.pairwise(ordered))
+        # scikit-learn's average precision: sum over the curve of (R_n - R_n+1) * P_n, recall decreasing
+        pairs = list(zip(r, p, strict=True))
+        if pairs and pairs[0][0] < pairs[-1][0]:
+            pairs.reverse()
+        average_precision = sum((r0 - r1) * p0 for (r0, p0), (r1, _) in itertools.pairwise(pairs))
     return {"precision": p, "recall": r, "average_precision": float(average_precision)}
 
 
