@@ -181,6 +181,8 @@ _IMAGE = re.compile(r"^[^\s]+$")
 
 
 def _to_image(value: Any) -> str:
+    if isinstance(value, Mapping) and isinstance(value.get("name"), str):
+        value = value["name"]  # the v1.0 form {name: ..., connection: ...}
     text = _text("a container image name", value)
     if not _IMAGE.match(text):
         raise _fail("a container image name without spaces", value)

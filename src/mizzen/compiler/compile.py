@@ -1,0 +1,309 @@
+"""Compile polyaxonfiles: resolve, check params, render templates, build the Plan.
+
+``compile_files`` is what ``mizzen check`` and ``mizzen run`` call. Its ``Compiled`` result holds
+the Plan of a single run, or the structure the scheduler expands (``matrix``, ``dag``,
+``schedule``); the scheduler then calls ``compile_trial`` for each trial of a sweep and
+``compile_dag_op`` for each op of a DAG once its upstream values exist.
+
+``strict=False`` (checking) keeps a template that cannot be rendered yet as written and reports it
+as a warning (the reference does not render the run section when checking); ``strict=True`` (an
+executor compiling what it will run) makes it a located error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from mizzen.compiler.build import as_int, build_plan
+from mizzen.compiler.contexts import build_context, globals_of
+from mizzen.compiler.dag import DagOp, DagStructure, build_dag, dag_param_context, dag_ref_resolver
+from mizzen.compiler.locate import Where
+from mizzen.compiler.matrix import check_matrix, matrix_names, sample_values
+from mizzen.compiler.params import MissingInput, ParamsResult, ResolvedParam, missing_inputs_error, resolve_params
+from mizzen.compiler.plan import ConnectionPlan, Plan, RunKind, RuntimeContext
+from mizzen.compiler.refs import RefResolver
+from mizzen.compiler.resolve import ComponentResolver, Resolved
+from mizzen.compiler.templating import TemplateError, render_structure
+from mizzen.errors import CompileError, SpecProblem
+from mizzen.spec import Loaded, OperationSpec, load_files
+
+# Top-level sections rendered with the run's context (hooks, conditions and joins are rendered by
+# the scheduler when they fire).
+_RENDERED_SECTIONS = ("name", "description", "tags", "queue", "namespace", "cost", "isApproved", "termination", "plugins", "cache")
+
+
+@dataclass
+class Compiled:
+    """A checked polyaxonfile: one run's Plan, or the structure that makes many."""
+
+    kind: RunKind
+    operation: OperationSpec  # the effective operation (refs resolved, component merged)
+    resolved: Resolved
+    params: dict[str, ResolvedParam]
+    plan: Plan | None = None  # None for sweeps (one Plan per trial: compile_trial)
+    matrix: Any = None  # MatrixSpec
+    dag: DagStructure | None = None
+    schedule: Any = None  # ScheduleSpec
+    missing_inputs: list[MissingInput] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    compiler: Compiler | None = None
+
+    @property
+    def name(self) -> str | None:
+        return self.resolved.data.get("name")
+
+
+@dataclass
+class Compiler:
+    """Settings of one compilation: where refs are found, the run's context, the connections."""
+
+    refs: RefResolver = field(default_factory=RefResolver)
+    context: RuntimeContext = field(default_factory=RuntimeContext)
+    connections: Mapping[str, ConnectionPlan] = field(default_factory=dict)
+    strict: bool = False
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Any = None,
+        context: RuntimeContext | None = None,
+        connections: Mapping[str, ConnectionPlan] | Sequence[ConnectionPlan] | None = None,
+        strict: bool = False,
+    ) -> Compiler:
+        refs = RefResolver(
+            hub_folders=tuple(settings.hub_folders) if settings is not None else (),
+            url_mirrors=dict(settings.url_mirror_map) if settings is not None else {},
+        )
+        if connections is not None and not isinstance(connections, Mapping):
+            connections = {c.name: c for c in connections}
+        return cls(refs, context or RuntimeContext(), dict(connections or {}), strict)
+
+    # -- entry points ---------------------------------------------------------------------------
+
+    def compile_loaded(self, loaded: Loaded, params: Mapping[str, Any] | None = None, require_inputs: bool = True) -> Compiled:
+        spec = loaded.spec
+        top = Where(loaded, "", str(loaded.path) if loaded.path else None)
+        resolver = ComponentResolver(self.refs)
+        if isinstance(spec, OperationSpec):
+            resolved = resolver.resolve(spec, top, loaded.path)
+        else:
+            wrapper = OperationSpec.model_construct(component=spec)
+            resolved = resolver.resolve(wrapper, top, loaded.path)
+            resolved.component_where = top
+        return self._compile_resolved(resolved, resolver, dict(params or {}), require_inputs)
+
+    def _compile_resolved(
+        self, resolved: Resolved, resolver: ComponentResolver, cli_params: dict[str, Any], require_inputs: bool
+    ) -> Compiled:
+        data = resolved.data
+        sections = {k: data[k] for k in ("inputs", "outputs", "params", "matrix", "schedule", "joins") if k in data}
+        operation = OperationSpec.model_validate(sections)
+        kind = RunKind(data["run"]["kind"])
+        matrix = operation.matrix
+        check_matrix(matrix, operation.inputs or [], resolved.where.at("matrix"))
+        globals_ = globals_of(self.context)
+        joins = [name for join in operation.joins or [] for name in (join.params or {})]
+        result = resolve_params(
+            operation.inputs,
+            operation.outputs,
+            operation.params,
+            where=resolved.component_where,
+            params_where=resolved.where,
+            cli_params=cli_params,
+            matrix_names=matrix_names(matrix),
+            join_names=joins,
+            context=dag_param_context(None, globals_) | {"globals": globals_},
+            strict_params=bool(data.get("strictParams")),
+            resolve_ref=dag_ref_resolver(set(), None, None, resolved.where),
+        )
+        compiled = Compiled(
+            kind=kind,
+            operation=operation,
+            resolved=resolved,
+            params=result.params,
+            matrix=matrix,
+            schedule=operation.schedule,
+            missing_inputs=result.missing,
+            warnings=list(result.warnings),
+            compiler=self,
+        )
+        if result.missing and require_inputs:
+            raise missing_inputs_error(result.missing)
+        run_where = resolved.component_where.at("run")
+        if kind == RunKind.DAG:
+            dag_values = {"inputs": {n: p.value for n, p in result.params.items() if not p.is_deferred}, "globals": globals_}
+            compiled.dag = build_dag(
+                data["run"], run_where, resolved.component_path, resolved.chain, resolver, dag_values, globals_
+            )
+            compiled.plan = self._plan(resolved, result, warnings=compiled.warnings, dag=True)
+        elif matrix is not None:
+            trial = self._trial_params(result, sample_values(matrix))
+            self._plan(resolved, trial, warnings=compiled.warnings)  # a sample trial must compile
+        elif not result.missing:
+            compiled.plan = self._plan(resolved, result, warnings=compiled.warnings)
+        return compiled
+
+    def compile_trial(self, compiled: Compiled, values: Mapping[str, Any]) -> Plan:
+        """The Plan of one trial of a sweep, ``values`` being the params the tuner suggested."""
+        trial = self._trial_params(ParamsResult(params=compiled.params), values)
+        return self._plan(compiled.resolved, trial, warnings=compiled.warnings)
+
+    def compile_dag_op(
+        self,
+        compiled: Compiled,
+        op_name: str,
+        upstream: Mapping[str, Mapping[str, Any]] | None = None,
+        values: Mapping[str, Any] | None = None,
+    ) -> Plan:
+        """The Plan of one op of a DAG; ``upstream[op] = {"outputs": {...}, "inputs": {...}}``.
+
+        ``values`` are trial values when the op has its own matrix.
+        """
+        if compiled.dag is None or op_name not in compiled.dag.ops:
+            raise CompileError(f"no op named {op_name!r} in this DAG")
+        op: DagOp = compiled.dag.ops[op_name]
+        dag_values = {
+            "inputs": {n: p.value for n, p in compiled.params.items() if not p.is_deferred},
+            "globals": globals_of(self.context),
+        }
+        spec = OperationSpec.model_validate(
+            {k: op.resolved.data[k] for k in ("inputs", "outputs") if k in op.resolved.data}
+        )
+        result = resolve_params(
+            spec.inputs,
+            spec.outputs,
+            op.resolved.operation.params,
+            where=op.resolved.component_where,
+            params_where=op.resolved.where,
+            cli_params=dict(values or {}),
+            matrix_names=set() if values else matrix_names(op.matrix),
+            context=dag_param_context(dag_values, dag_values["globals"]),
+            resolve_ref=dag_ref_resolver(set(compiled.dag.ops), dag_values, upstream or {}, op.resolved.where),
+        )
+        if result.missing:
+            raise missing_inputs_error(result.missing)
+        return self._plan(op.resolved, result, warnings=compiled.warnings, ops=upstream or {}, dag_values=dag_values)
+
+    # -- internals ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _trial_params(result: ParamsResult, values: Mapping[str, Any]) -> ParamsResult:
+        from mizzen.compiler.params import ResolvedParam
+
+        params = dict(result.params)
+        for name, value in values.items():
+            base = params.get(name)
+            if base is None:
+                params[name] = ResolvedParam(name=name, kind="context", value=value, source="matrix")
+            else:
+                params[name] = ResolvedParam(**{**base.__dict__, "value": value, "source": "param"})
+        return ParamsResult(params=params)
+
+    def _plan(
+        self,
+        resolved: Resolved,
+        result: ParamsResult,
+        warnings: list[str],
+        dag: bool = False,
+        ops: Mapping[str, Any] | None = None,
+        dag_values: Mapping[str, Any] | None = None,
+    ) -> Plan:
+        data = resolved.data
+        run = data["run"]
+        run_where = resolved.component_where.at("run")
+        ports = [p for p in run.get("ports") or [] if isinstance(p, int)] if run.get("kind") == "service" else []
+        context = build_context(
+            result.params, self.context, self.connections, ports, ops=ops, dag=dag_values, in_dag=dag_values is not None
+        )
+        problems: list[SpecProblem] = []
+
+        def deferred(where: Where) -> Any:
+            def report(path: str, ref: str) -> None:
+                message = f"cannot be rendered before {ref} is known"
+                if self.strict:
+                    problems.append(where.problem(message, path))
+                else:
+                    warnings.append(where.problem(message, path).render())
+
+            return report
+
+        def failed(where: Where) -> Any:
+            def report(path: str, error: TemplateError) -> None:
+                if self.strict:
+                    problems.append(where.problem(str(error), path))
+                else:
+                    warnings.append(where.problem(f"{error} (kept as written; it fails when the run starts)", path).render())
+
+            return report
+
+        top = {k: data[k] for k in _RENDERED_SECTIONS if k in data}
+        top = render_structure(top, context, deferred(resolved.where), "", failed(resolved.where))
+        to_render = {k: v for k, v in run.items() if not (dag and k in ("operations", "components"))}
+        rendered_run = render_structure(to_render, context, deferred(run_where), "", failed(run_where))
+        if problems:
+            raise CompileError(problems)
+        if dag:
+            return Plan(
+                kind=RunKind.DAG,
+                name=top.get("name"),
+                description=top.get("description"),
+                tags=[str(t) for t in top.get("tags") or []],
+                queue=top.get("queue"),
+                namespace=top.get("namespace"),
+                params={n: p.value for n, p in result.params.items() if not p.is_deferred},
+                inputs={n: p.value for n, p in result.params.items() if p.kind == "input" and not p.is_deferred},
+                outputs={n: p.value for n, p in result.params.items() if p.kind == "output" and not p.is_deferred},
+            )
+        return build_plan(
+            top, rendered_run, result.params, self.connections, resolved.where, run_where, self.context.context_path
+        )
+
+
+def compile_files(
+    paths: Sequence[str | PathLike[str]],
+    params: Mapping[str, Any] | None = None,
+    settings: Any = None,
+    context: RuntimeContext | None = None,
+    connections: Mapping[str, ConnectionPlan] | Sequence[ConnectionPlan] | None = None,
+    *,
+    strict: bool = False,
+    require_inputs: bool = True,
+) -> Compiled:
+    """Load ``paths`` (the main file, then overlays), resolve and compile them.
+
+    ``params`` are ``-P`` values (strings are coerced by the input's type). ``settings`` is a
+    ``mizzen.settings.Settings`` (hub folders, URL mirrors); ``context`` the RuntimeContext of the
+    run (a default one for checking); ``connections`` the catalog (unknown names are carried).
+    Raises SpecError/CompileError with located problems.
+    """
+    compiler = Compiler.from_settings(settings, context, connections, strict)
+    loaded = load_files([Path(p) for p in paths])
+    return compiler.compile_loaded(loaded, params, require_inputs)
+
+
+def compile_operation(
+    operation: Loaded | OperationSpec,
+    params: Mapping[str, Any] | None = None,
+    context: RuntimeContext | None = None,
+    connections: Mapping[str, ConnectionPlan] | Sequence[ConnectionPlan] | None = None,
+    settings: Any = None,
+    strict: bool = True,
+) -> Plan:
+    """The Plan of a single run (no matrix, not a DAG), e.g. from the SDK's dict or a stored spec."""
+    compiler = Compiler.from_settings(settings, context, connections, strict)
+    if isinstance(operation, OperationSpec):
+        from mizzen.spec import load_dict
+
+        operation = load_dict(operation)
+    compiled = compiler.compile_loaded(operation, params)
+    if compiled.plan is None or compiled.kind == RunKind.DAG:
+        what = "a sweep (matrix)" if compiled.matrix is not None else f"a {compiled.kind.value}"
+        raise CompileError(f"this operation is {what}: its runs are compiled one by one by the scheduler")
+    return compiled.plan
+
+
+__all__ = ["Compiled", "Compiler", "as_int", "compile_files", "compile_operation"]

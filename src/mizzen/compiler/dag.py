@@ -1,0 +1,201 @@
+"""A DAG run: its ops resolved (``dagRef`` into the DAG's components, or any other ref), each op's
+params checked against its component, and the graph from ``dependencies`` plus ``ops.NAME``
+references (in params and templates). Values from upstream ops stay deferred: the scheduler
+compiles each op with ``compile_dag_op`` once its upstream ops are done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mizzen.compiler.graph import GraphError, OpGraph, build_graph
+from mizzen.compiler.locate import Where
+from mizzen.compiler.matrix import check_matrix, matrix_names
+from mizzen.compiler.params import ParamsResult, missing_inputs_error, resolve_params
+from mizzen.compiler.resolve import ComponentResolver, Resolved
+from mizzen.compiler.templating import Deferred, DeferredValue, ops_references
+from mizzen.errors import CompileError, SpecProblem
+from mizzen.spec import ComponentSpec, OperationSpec
+
+
+@dataclass
+class DagOp:
+    """One op of a DAG, resolved; ``upstream`` are the ops it waits for."""
+
+    name: str
+    resolved: Resolved
+    params: ParamsResult
+    upstream: frozenset[str]
+    trigger: str = "all_succeeded"
+    conditions: str | None = None
+    skip_on_upstream_skip: bool = False
+    matrix: Any = None
+    schedule: Any = None
+
+    @property
+    def kind(self) -> str:
+        return str(self.resolved.data["run"]["kind"])
+
+
+@dataclass
+class DagStructure:
+    ops: dict[str, DagOp]
+    graph: OpGraph
+    concurrency: int | None = None
+    early_stopping: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _split(path: str | None) -> list[str]:
+    return [p for p in (path or "").split(".") if p]
+
+
+def lookup_ref_value(source: Mapping[str, Any], path: str | None, label: str) -> Any:
+    """``outputs.loss`` inside ``{"outputs": {"loss": 0.1}}``; Deferred when not there yet."""
+    value: Any = source
+    for part in _split(path):
+        if isinstance(value, Mapping) and part in value:
+            value = value[part]
+        else:
+            raise Deferred(f"{label}.{path}")
+    return value
+
+
+def dag_ref_resolver(
+    op_names: set[str], dag_values: Mapping[str, Any] | None, upstream_values: Mapping[str, Any] | None, where: Where
+) -> Any:
+    """``resolve_ref(ref, path)`` for the params of a DAG op."""
+
+    def resolve(ref: str, path: str | None) -> Any:
+        if ref == "dag":
+            if dag_values is None:
+                raise Deferred("dag")
+            return lookup_ref_value(dag_values, path, "dag")
+        if ref.startswith("ops."):
+            name = ref[4:]
+            if name not in op_names:
+                raise CompileError(where.problem(f"ref {ref!r}: no op named {name!r} in this DAG"))
+            if upstream_values is None or name not in upstream_values:
+                raise Deferred(ref)
+            return lookup_ref_value(upstream_values[name], path, ref)
+        raise Deferred(ref)  # runs.UUID and friends: resolved by whoever has the database
+
+    return resolve
+
+
+def dag_param_context(dag_values: Mapping[str, Any] | None, globals_: Mapping[str, Any]) -> dict[str, Any]:
+    from mizzen.compiler.contexts import LazyCatalog
+
+    return {
+        "globals": globals_,
+        "dag": dag_values if dag_values is not None else DeferredValue("dag"),
+        "ops": LazyCatalog("ops", {}),
+    }
+
+
+def build_dag(
+    run: Mapping[str, Any],
+    run_where: Where,
+    dag_path: Path | None,
+    chain: tuple[str, ...],
+    resolver: ComponentResolver,
+    dag_values: Mapping[str, Any],
+    globals_: Mapping[str, Any],
+) -> DagStructure:
+    operations = run.get("operations") or []
+    if not operations:
+        raise run_where.error("a DAG needs at least one op under 'operations'", "operations")
+    components: dict[str, tuple[ComponentSpec, Where]] = {}
+    for index, data in enumerate(run.get("components") or []):
+        component = ComponentSpec.model_validate(data)
+        if not component.name:
+            raise run_where.error("every component of a DAG needs a name (ops use it in dagRef)", "components", index)
+        components[component.name] = (component, run_where.at("components", index))
+    specs: list[tuple[OperationSpec, Where]] = []
+    names: list[str] = []
+    for index, data in enumerate(operations):
+        where = run_where.at("operations", index)
+        spec = OperationSpec.model_validate(data)
+        if not spec.name:
+            raise where.error("every op of a DAG needs a name")
+        if spec.name in names:
+            raise where.error(f"two ops are named {spec.name!r}", "name")
+        names.append(spec.name)
+        specs.append((spec, where))
+    op_names = set(names)
+    ops: dict[str, DagOp] = {}
+    problems: list[SpecProblem] = []
+    for spec, where in specs:
+        try:
+            ops[spec.name or ""] = _build_op(spec, where, dag_path, chain, resolver, components, op_names, dag_values, globals_)
+        except CompileError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise CompileError(problems)
+    where_of = {spec.name: where for spec, where in specs}
+    try:
+        graph = build_graph(names, {name: op.upstream for name, op in ops.items()})
+    except GraphError as exc:
+        where = where_of.get(exc.op or "", run_where)
+        raise where.error(str(exc), "dependencies" if "depends on" in str(exc) else "") from None
+    return DagStructure(
+        ops=ops,
+        graph=graph,
+        concurrency=run.get("concurrency") if isinstance(run.get("concurrency"), int) else None,
+        early_stopping=list(run.get("earlyStopping") or []),
+    )
+
+
+def _build_op(
+    spec: OperationSpec,
+    where: Where,
+    dag_path: Path | None,
+    chain: tuple[str, ...],
+    resolver: ComponentResolver,
+    components: Mapping[str, tuple[ComponentSpec, Where]],
+    op_names: set[str],
+    dag_values: Mapping[str, Any],
+    globals_: Mapping[str, Any],
+) -> DagOp:
+    resolved = resolver.resolve(spec, where, dag_path, chain, dag_components=dict(components))
+    data = resolved.data
+    io = OperationSpec.model_validate({k: data[k] for k in ("inputs", "outputs") if k in data})
+    joins = [name for join in spec.joins or [] for name in (join.params or {})]
+    provided = matrix_names(spec.matrix)
+    check_matrix(spec.matrix, io.inputs or [], where.at("matrix"))
+    params = resolve_params(
+        io.inputs,
+        io.outputs,
+        spec.params,
+        where=resolved.component_where,
+        params_where=where,
+        matrix_names=provided,
+        join_names=joins,
+        context=dag_param_context(dag_values, globals_),
+        strict_params=bool(data.get("strictParams")),
+        resolve_ref=dag_ref_resolver(op_names, dag_values, None, where),
+    )
+    if params.missing:
+        raise missing_inputs_error(params.missing)
+    upstream = set(spec.dependencies or []) | params.upstream_ops()
+    for param in params.params.values():
+        if param.template:
+            upstream |= ops_references(param.template)
+    if spec.conditions:
+        upstream |= ops_references(spec.conditions)
+    unknown = sorted(set(spec.dependencies or []) - op_names)
+    if unknown:
+        raise where.error(f"depends on {unknown[0]!r}, which is not an op of this DAG", "dependencies")
+    return DagOp(
+        name=spec.name or "",
+        resolved=resolved,
+        params=params,
+        upstream=frozenset(upstream),
+        trigger=spec.trigger or "all_succeeded",
+        conditions=spec.conditions,
+        skip_on_upstream_skip=bool(spec.skip_on_upstream_skip),
+        matrix=spec.matrix,
+        schedule=spec.schedule,
+    )

@@ -1,0 +1,115 @@
+"""Matrix params against the inputs they fill: which names a sweep provides, and whether the values
+each distribution can produce fit the input's type. (Which distributions a matrix kind allows is
+checked by the spec models.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from mizzen.compiler.io_types import IOValueError
+from mizzen.compiler.locate import Where
+from mizzen.compiler.params import check_value
+from mizzen.errors import CompileError, SpecProblem
+
+NUMERIC = frozenset(
+    {"range", "linspace", "logspace", "geomspace", "uniform", "quniform", "loguniform", "qloguniform",
+     "normal", "qnormal", "lognormal", "qlognormal"}
+)  # fmt: skip
+_NUMERIC_TYPES = frozenset({"int", "float", "metric", "any", None})
+_DATE_TYPES = {"daterange": frozenset({"date", "datetime", "str", "any", None}), "datetimerange": frozenset({"datetime", "str", "any", None})}
+
+
+def matrix_names(matrix: Any) -> set[str]:
+    """The names of the params a sweep provides to each of its runs."""
+    if matrix is None:
+        return set()
+    names: set[str] = set()
+    if matrix.kind == "mapping":
+        for row in matrix.values:
+            names.update(row)
+        return names
+    names.update((getattr(matrix, "params", None) or {}).keys())
+    resource = getattr(matrix, "resource", None)
+    if resource is not None:
+        names.add(resource.name)
+    return names
+
+
+def _samples(param: Any) -> list[Any]:
+    """Values a discrete distribution produces (enough of them to check their type)."""
+    if param.kind == "choice":
+        return list(param.value) if isinstance(param.value, list) else []
+    if param.kind == "pchoice":
+        return [value for value, _ in param.value]
+    return []
+
+
+def check_matrix(matrix: Any, inputs: Iterable[Any], where: Where) -> None:
+    """Raise CompileError when a matrix param cannot feed the input of the same name."""
+    if matrix is None:
+        return
+    by_name: Mapping[str, Any] = {io.name: io for io in inputs}
+    problems: list[SpecProblem] = []
+    if matrix.kind == "mapping":
+        for index, row in enumerate(matrix.values):
+            for name, value in row.items():
+                if name in by_name:
+                    _check(by_name[name], value, where.at("values", index, name), problems)
+        _raise(problems)
+        return
+    for name, param in (getattr(matrix, "params", None) or {}).items():
+        io = by_name.get(name)
+        if io is None:
+            continue  # not an input: a context value for templates, as in the reference
+        param_where = where.at("params", name)
+        if param.kind in NUMERIC and io.type not in _NUMERIC_TYPES:
+            problems.append(
+                param_where.problem(
+                    f"'{param.kind}' produces numbers, but input {name!r} is of type {io.type}", "kind"
+                )
+            )
+            continue
+        if param.kind in _DATE_TYPES and io.type not in _DATE_TYPES[param.kind]:
+            problems.append(
+                param_where.problem(f"'{param.kind}' produces dates, but input {name!r} is of type {io.type}", "kind")
+            )
+            continue
+        for index, value in enumerate(_samples(param)):
+            _check(io, value, param_where.at("value", index), problems)
+    _raise(problems)
+
+
+def _check(io: Any, value: Any, where: Where, problems: list[SpecProblem]) -> None:
+    try:
+        check_value(io, value)
+    except IOValueError as exc:
+        problems.append(where.problem(f"{exc} (input {io.name!r} is of type {io.type or 'any'})"))
+
+
+def _raise(problems: list[SpecProblem]) -> None:
+    if problems:
+        raise CompileError(problems)
+
+
+def sample_values(matrix: Any) -> dict[str, Any]:
+    """One representative value per param (the first a grid would try): to check a trial compiles."""
+    if matrix is None:
+        return {}
+    if matrix.kind == "mapping":
+        return dict(matrix.values[0]) if matrix.values else {}
+    values: dict[str, Any] = {}
+    for name, param in (getattr(matrix, "params", None) or {}).items():
+        samples = _samples(param)
+        if samples:
+            values[name] = samples[0]
+            continue
+        value = param.value
+        for attr in ("start", "low", "loc"):
+            if hasattr(value, attr):
+                values[name] = getattr(value, attr)
+                break
+    resource = getattr(matrix, "resource", None)
+    if resource is not None and resource.name not in values:
+        values[resource.name] = 1 if resource.type != "float" else 1.0
+    return values
