@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mizzen.compiler.plan import (
@@ -409,6 +409,7 @@ class _Builder:
             process = self._process(
                 step.container, pod=pod, role=role, replica=None, assigned={}, connection_names=extra
             )
+            process = replace(process, container=step.name)  # unique in the pod, unlike the container's
         return InitSpec(step, self._init_path(step, connection), connection, connection_env, process)
 
     def _init_path(self, step: InitStep, connection: ConnectionPlan | None) -> str:

@@ -20,6 +20,7 @@ from mizzen.executors.local.outcome import CommandRunner, Emit, RunFailure, fail
 from mizzen.render.local import InitSpec
 
 CREDENTIAL_KEYS = ("MIZZEN_GIT_CREDENTIALS", "POLYAXON_GIT_CREDENTIALS", "GIT_CREDENTIALS")
+_NO_HELPER = ["-c", "credential.helper="]  # no configured helper may store the token anywhere
 _USER_VAR = "MIZZEN_GIT_ASKPASS_USERNAME"
 _PASSWORD_VAR = "MIZZEN_GIT_ASKPASS_PASSWORD"
 _ASKPASS_SCRIPT = f"""#!/bin/sh
@@ -133,7 +134,9 @@ class GitCheckout:
         if _git(repo, "checkout", "--quiet", revision).returncode == 0:
             return
         # not a branch, tag or commit of the cloned history (a shallow clone, a ref outside heads/tags)
-        code = self._run(["git", "fetch", "--quiet", "origin", revision], env, str(repo), container)
+        code = self._run(
+            ["git", *_NO_HELPER, "fetch", "--quiet", "origin", revision], env, str(repo), container
+        )
         if code == 0 and _git(repo, "checkout", "--quiet", "--detach", "FETCH_HEAD").returncode == 0:
             return
         raise RunFailure(
