@@ -100,9 +100,12 @@ def _container_problems(container: dict[str, Any], field: str, volumes: set[str]
     return found
 
 
-def pod_spec_problems(spec: dict[str, Any], field: str) -> list[str]:
+def pod_spec_problems(
+    spec: dict[str, Any], field: str, claim_templates: frozenset[str] = frozenset()
+) -> list[str]:
+    """``claim_templates``: volumes a StatefulSet adds to each pod from its volumeClaimTemplates."""
     found: list[str] = []
-    volumes: set[str] = set()
+    volumes: set[str] = set(claim_templates)
     for index, volume in enumerate(spec.get("volumes") or []):
         name = volume.get("name", "")
         if not DNS1123_LABEL.match(name) or len(name) > 63:
@@ -168,7 +171,8 @@ def problems(obj: dict[str, Any], templates: list[tuple[str, dict[str, Any]]]) -
     found = metadata_problems(obj.get("metadata") or {}, "metadata", name_rule)
     if not (obj.get("metadata") or {}).get("name"):
         found.append("metadata.name: required")
+    claims = frozenset(t["metadata"]["name"] for t in (obj.get("spec") or {}).get("volumeClaimTemplates", []))
     for path, template in templates:
         found += metadata_problems(template.get("metadata") or {}, f"{path}.metadata", None)
-        found += pod_spec_problems(template.get("spec") or {}, f"{path}.spec")
+        found += pod_spec_problems(template.get("spec") or {}, f"{path}.spec", claims)
     return found + _kind_problems(obj)
