@@ -4,48 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import socket
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
+from tracking_helpers import closed_port, journal_entries, only_run_dir, run_script
 
 from mizzen.tracking.journal import RunRecord, read_entries
 from mizzen.tracking.run import Run
-
-
-def _run_script(code: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("MIZZEN_")}
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        env={**clean, **env},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def _only_run_dir(home: Path) -> Path:
-    (run_dir,) = (home / "tracking").iterdir()
-    return run_dir
-
-
-def _journal(run_dir: Path) -> list[dict[str, object]]:
-    (path,) = (run_dir / ".tracking").glob("journal-*.ndjson")
-    return read_entries(path)
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 TRAINING = """
     from mizzen import tracking
@@ -59,9 +25,9 @@ TRAINING = """
 
 def test_without_a_server_the_run_is_journaled_and_the_user_is_told(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    done = _run_script(TRAINING, {"MIZZEN_HOME": str(home)}, tmp_path)
+    done = run_script(TRAINING, {"MIZZEN_HOME": str(home)}, tmp_path)
     assert done.returncode == 0, done.stderr
-    run_dir = _only_run_dir(home)
+    run_dir = only_run_dir(home)
     assert "needs one: start it with `mizzen server`" in done.stderr
     assert f"mizzen ops sync {run_dir}" in done.stderr
     record = RunRecord.load(run_dir / ".tracking")
@@ -73,7 +39,7 @@ def test_without_a_server_the_run_is_journaled_and_the_user_is_told(tmp_path: Pa
         "tags": [],
         "managed": False,
     }
-    entries = _journal(run_dir)
+    entries = journal_entries(run_dir)
     assert entries[0]["status"] == "running"
     metrics = [(e["n"], e["st"]) for e in entries if e["t"] == "m"]
     assert metrics == [(name, step) for step in range(100) for name in ("loss", "acc")]
@@ -83,14 +49,14 @@ def test_without_a_server_the_run_is_journaled_and_the_user_is_told(tmp_path: Pa
 
 def test_an_unreachable_api_does_not_fail_or_hang_the_process(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    host = f"http://127.0.0.1:{_closed_port()}"
+    host = f"http://127.0.0.1:{closed_port()}"
     env = {"MIZZEN_HOME": str(home), "MIZZEN_HOST": host, "MIZZEN_TRACKING_EXIT_TIMEOUT": "1"}
-    done = _run_script(TRAINING, env, tmp_path)
+    done = run_script(TRAINING, env, tmp_path)
     assert done.returncode == 0, done.stderr
     assert f"cannot reach the Mizzen API at {host}: connection refused" in done.stderr
-    run_dir = _only_run_dir(home)
+    run_dir = only_run_dir(home)
     assert "are not uploaded yet" in done.stderr and f"mizzen ops sync {run_dir}" in done.stderr
-    entries = _journal(run_dir)
+    entries = journal_entries(run_dir)
     assert sum(1 for e in entries if e["t"] == "m") == 200
     assert list((run_dir / ".tracking").glob("journal-*.ack")) == []  # nothing was acknowledged
 
@@ -98,10 +64,10 @@ def test_an_unreachable_api_does_not_fail_or_hang_the_process(tmp_path: Path) ->
 def test_a_crash_in_training_ends_the_run_as_failed(tmp_path: Path) -> None:
     home = tmp_path / "home"
     code = TRAINING + "\n    raise RuntimeError('diverged')\n"
-    done = _run_script(code, {"MIZZEN_HOME": str(home)}, tmp_path)
+    done = run_script(code, {"MIZZEN_HOME": str(home)}, tmp_path)
     assert done.returncode == 1
     assert "RuntimeError: diverged" in done.stderr  # the user's traceback is still printed
-    last = _journal(_only_run_dir(home))[-1]
+    last = journal_entries(only_run_dir(home))[-1]
     assert (last["t"], last["status"], last["message"]) == ("status", "failed", "RuntimeError: diverged")
 
 
@@ -120,12 +86,12 @@ def test_inside_a_managed_run_the_journal_goes_to_the_run_folder(tmp_path: Path)
         "MIZZEN_RUN_ARTIFACTS_PATH": str(artifacts),
         "MIZZEN_RUN_OUTPUTS_PATH": str(artifacts / "outputs"),
     }
-    done = _run_script(code, env, tmp_path)
+    done = run_script(code, env, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [str(artifacts / "outputs"), "abc123"]
     record = RunRecord.load(artifacts / ".tracking")
     assert record is not None and (record.uuid, record.managed) == ("abc123", True)
-    entries = _journal(artifacts)
+    entries = journal_entries(artifacts)
     assert [(e["t"], e.get("n")) for e in entries] == [("m", "loss")]  # a managed run's status is not ours
 
 

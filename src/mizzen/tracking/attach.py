@@ -171,7 +171,7 @@ def _start_unmanaged(
     record = RunRecord(local_id=local_id, uuid=uuid, managed=False, host=host, create=create)
     run = Run(record, run_dir, None, connector(host, token) if host else None, timeout)
     if run_uuid is None:
-        run._put(("status", "running", "tracking", "started by tracking.init()"))
+        run.log_status("running", "tracking", "started by tracking.init()")
     return run
 
 

@@ -162,6 +162,12 @@ class Run:
         flat = [t for tag in tags for t in ([tag] if isinstance(tag, str) else list(tag))]
         self._put(("tags", [str(t) for t in flat]))
 
+    @guarded
+    def log_status(self, status: str, reason: str | None = None, message: str | None = None) -> None:
+        """Records a status change of the run (for runs outside ``mizzen run``: the executor owns
+        a managed run's statuses)."""
+        self._put(("status", str(status), reason, message))
+
     # ---- files ---------------------------------------------------------------------------------
 
     @guarded
