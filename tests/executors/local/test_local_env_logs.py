@@ -189,3 +189,11 @@ def test_sidecars_run_beside_the_main_container_and_end_with_it(
     assert pid_gone(int(pid_file.read_text()))
     assert (tmp_path / "store" / run.uuid / "logs" / "watcher.log").is_file()
     assert not any("sidecar" in line for line in recorder.lines(run.uuid, "mizzen"))
+
+
+def test_a_working_dir_that_cannot_exist_fails_clearly(executor, recorder: Recorder, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    run = run_to_end(executor, make_plan(main=container(["true"], working_dir=str(blocker / "sub"))))
+    last = recorder.last(run.uuid)
+    assert (last.status, last.reason) == (S.FAILED, f"bad working dir: {blocker / 'sub'}")

@@ -227,3 +227,13 @@ def test_s3_credentials_from_plain_connection_env(
     run = run_to_end(executor, plan)
     assert recorder.last(run.uuid).status == S.SUCCEEDED, recorder.last(run.uuid)
     assert recorder.lines(run.uuid, "main") == ["one"]
+
+
+def test_a_failed_upload_to_the_store_fails_the_run(
+    make_executor: MakeExecutor, recorder: Recorder, s3_server: S3Server
+) -> None:
+    executor = make_executor(artifacts_store="s3://no-such-bucket-here/x", storage_options=s3_server.options)
+    run = run_to_end(executor, make_plan(["sh", "-c", 'echo x > "$MIZZEN_RUN_OUTPUTS_PATH/out.txt"']))
+    last = recorder.last(run.uuid)
+    assert (last.status, last.reason) == (S.FAILED, "artifacts upload failed")
+    assert "s3://no-such-bucket-here/x" in (last.message or "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 from collections.abc import Callable, Iterable
@@ -15,6 +16,8 @@ from mizzen.executors.local.outcome import CommandRunner, Emit, RunFailure, fail
 from mizzen.executors.local.processes import exit_reason
 from mizzen.executors.local.storage import ArtifactsStore, StoreError, connection_store
 from mizzen.render.local import InitSpec, ProcessSpec
+
+logger = logging.getLogger(__name__)
 
 AUTH_FILE = ".mizzenauth"  # {"token": ..., "host": ...}, like Polyaxon's .polyaxonauth
 
@@ -50,6 +53,10 @@ class InitRunner:
             raise
         except (StoreError, OSError) as error:
             raise RunFailure(failed(f"init failed: {step.name}", f"{step.name}: {error}")) from None
+        except Exception as error:  # fsspec back ends raise their own types (botocore, gcsfs, ...)
+            logger.exception("init step %s failed", step.name)
+            message = f"{step.name}: {type(error).__name__}: {error}"
+            raise RunFailure(failed(f"init failed: {step.name}", message)) from None
 
     # -- one method per kind ------------------------------------------------------------------
 

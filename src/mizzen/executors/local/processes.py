@@ -63,7 +63,12 @@ class ManagedProcess:
 
     @classmethod
     def spawn(cls, label: str, argv: list[str], env: Mapping[str, str], cwd: str) -> ManagedProcess:
-        Path(cwd).mkdir(parents=True, exist_ok=True)  # a container runtime creates workingDir too
+        try:
+            Path(cwd).mkdir(parents=True, exist_ok=True)  # a container runtime creates workingDir too
+        except OSError as error:
+            raise SpawnError(
+                f"bad working dir: {cwd}", f"{label}: cannot create working dir {cwd}: {error}"
+            ) from None
         try:
             popen = subprocess.Popen(
                 argv,

@@ -19,7 +19,7 @@ from mizzen.executors.local.logs import LogCollector
 from mizzen.executors.local.network import free_ports, port_answers, port_is_free
 from mizzen.executors.local.outcome import Outcome, RunFailure, failed
 from mizzen.executors.local.processes import ManagedProcess, SpawnError, exit_reason, terminate
-from mizzen.executors.local.storage import ArtifactsStore, StoreError
+from mizzen.executors.local.storage import ArtifactsStore
 from mizzen.render.local import (
     LocalRenderError,
     LocalRun,
@@ -252,19 +252,22 @@ class RunSupervisor:
             self._wait(0.1)
 
     def _finish(self, outcome: Outcome) -> None:
-        if self._logs is not None:
-            verdict = outcome.status.value + (f": {outcome.reason}" if outcome.reason else "")
-            self._emit(verdict)
-            self._logs.close()
-        if self.layout.staged:
-            try:
+        try:
+            if self._logs is not None:
+                verdict = outcome.status.value + (f": {outcome.reason}" if outcome.reason else "")
+                if outcome.message and outcome.message != outcome.reason:
+                    verdict += f" ({outcome.message})"
+                self._emit(verdict)
+                self._logs.close()
+            if self.layout.staged:
                 self.config.store.upload_folder(self.layout.run_artifacts, self.run.uuid)
-            except (StoreError, OSError) as error:
-                logger.exception("artifacts upload failed for run %s", self.run.uuid)
-                if outcome.status == RunStatus.SUCCEEDED:
-                    outcome = failed("artifacts upload failed", f"{self.config.store.url}: {error}")
-        self.reporter.status(outcome.status, outcome.reason, outcome.message)
-        self._on_finished(self, outcome)
+        except Exception as error:  # the run must still end, whatever the store or the disk says
+            logger.exception("finishing run %s failed", self.run.uuid)
+            if outcome.status == RunStatus.SUCCEEDED:
+                outcome = failed("artifacts upload failed", f"{self.config.store.url}: {error}")
+        finally:
+            self.reporter.status(outcome.status, outcome.reason, outcome.message)
+            self._on_finished(self, outcome)
 
     # -- processes ------------------------------------------------------------------------------
 
