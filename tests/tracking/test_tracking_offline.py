@@ -195,3 +195,32 @@ def test_every_log_call_lands_in_the_journal_and_the_run_folder(tmp_path: Path) 
         {"t": "update", "field": "inputs", "values": {"lr": 0.5, "layers": [1, 2]}, "s": updates[0]["s"]},
         {"t": "tags", "tags": ["a", "b"], "s": updates[1]["s"]},
     ]
+
+
+def test_a_forked_child_journals_to_its_own_file_and_leaves_the_status_alone(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    code = """
+        import os
+        from mizzen import tracking
+        tracking.init(project="fork")
+        tracking.log_metric("before", 1.0, step=0)
+        pid = os.fork()
+        if pid == 0:
+            tracking.log_metric("child", 2.0, step=1)
+            tracking.end()
+            os._exit(0)
+        os.waitpid(pid, 0)
+        tracking.log_metric("parent", 3.0, step=1)
+    """
+    done = run_script(code, {"MIZZEN_HOME": str(home)}, tmp_path)
+    assert done.returncode == 0, done.stderr
+    run_dir = only_run_dir(home)
+    journals = sorted((run_dir / ".tracking").glob("journal-*.ndjson"))
+    assert len(journals) == 2
+    contents = sorted(
+        [(e["t"], e.get("n") or e.get("status")) for e in read_entries(path)] for path in journals
+    )
+    assert contents == [
+        [("m", "child")],
+        [("status", "running"), ("m", "before"), ("m", "parent"), ("status", "succeeded")],
+    ]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mizzen.tracking import dataframes, events, images
-from mizzen.tracking.journal import METRIC, AckState, JournalFile, JournalLock, RunRecord, tracking_dir
+from mizzen.tracking.journal import METRIC, JournalFile, JournalLock, RunRecord, tracking_dir
 from mizzen.tracking.safety import guarded, warn_once
 from mizzen.tracking.uploader import Uploader
 from mizzen.tracking.writer import JournalWriter
@@ -61,6 +61,7 @@ class Run:
         self.flush_timeout = flush_timeout
         self._connect = connect
         self._ended = False
+        self._owner_pid = os.getpid()  # a forked child never ends the run for its parent
         record.save(tracking_dir(run_dir))
         self._start_threads()
 
@@ -73,8 +74,7 @@ class Run:
         self._uploader: Uploader | None = None
         if self._connect is not None:
             store_dir = self.run_dir if self.record.managed else None
-            ack = AckState.for_journal(journal.path)
-            self._uploader = Uploader(self._connect, self.record, tdir, ack, store_dir)
+            self._uploader = Uploader(self._connect, self.record, journal.path, store_dir)
         sink = self._uploader.submit if self._uploader else None
         self._writer = JournalWriter(self._buffer, journal, self.run_dir, sink)
         self._writer.start()
@@ -358,7 +358,7 @@ class Run:
             return True
         budget = self.flush_timeout if timeout is None else timeout
         deadline = time.monotonic() + budget
-        if not self.record.managed:
+        if not self.record.managed and os.getpid() == self._owner_pid:
             self._put(("status", status, "tracking", message))
         self._ended = True
         self._writer.stop(min(budget, 2.0))

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mizzen.tracking.delivery import Delivery, RunUnavailable, is_transient
-from mizzen.tracking.journal import METRIC, AckState, RunRecord
+from mizzen.tracking.journal import METRIC, AckState, RunRecord, read_entries
 from mizzen.tracking.safety import warn_once
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ METRICS_BATCH = 5000
 BACKOFF_FIRST = 0.2
 BACKOFF_MAX = 5.0
 IDLE_WAIT = 1.0
+MAX_PENDING = 200_000  # entries held in memory; the rest wait in the journal
 
 
 class Uploader:
@@ -35,17 +36,22 @@ class Uploader:
         self,
         connect: Callable[[], MizzenClient],
         record: RunRecord,
-        tdir: Path,
-        ack: AckState,
+        journal: Path,
         store_dir: Path | None = None,
     ) -> None:
         self._connect = connect
         self.record = record
-        self._tdir = tdir
-        self._ack = ack
+        self._journal = journal
+        self._tdir = journal.parent
+        self._ack = AckState.for_journal(journal)
         self._store_dir = store_dir
         self._metrics: deque[dict[str, Any]] = deque()
         self._other: deque[dict[str, Any]] = deque()
+        # Past MAX_PENDING entries in memory (a long outage), newer ones are left on disk and read
+        # back from the journal once the queues are empty: memory stays bounded, order is kept.
+        self._spilled_from: int | None = None
+        self._last_enqueued = -1
+        self._queue_lock = threading.Lock()  # between the writer thread (submit) and this one
         self._wake = threading.Event()  # new entries
         self._finishing = threading.Event()  # finish() was called
         self._stop_at: float | None = None  # monotonic deadline once finish() was called
@@ -58,13 +64,41 @@ class Uploader:
         self._thread.start()
 
     def submit(self, entries: list[dict[str, Any]]) -> None:
-        """Called by the journal writer with freshly journaled entries."""
-        for entry in entries:
-            (self._metrics if entry.get("t") == METRIC else self._other).append(entry)
+        """Called by the journal writer with entries it has just written to the journal."""
+        if not entries or self.disabled:
+            return
+        with self._queue_lock:
+            if self._spilled_from is None and self._in_memory() + len(entries) > MAX_PENDING:
+                self._spilled_from = int(entries[0]["s"])
+            if self._spilled_from is None:
+                self._enqueue(entries)
         self._wake.set()
 
-    def pending(self) -> int:
+    def _enqueue(self, entries: list[dict[str, Any]]) -> None:
+        for entry in entries:
+            seq = int(entry["s"])
+            if seq <= self._last_enqueued:  # read back from the journal already
+                continue
+            self._last_enqueued = seq
+            (self._metrics if entry.get("t") == METRIC else self._other).append(entry)
+
+    def _in_memory(self) -> int:
         return len(self._metrics) + len(self._other)
+
+    def pending(self) -> int:
+        """Entries not delivered yet (those left on disk count as one until read back)."""
+        return self._in_memory() + (1 if self._spilled_from is not None else 0)
+
+    def _read_back(self) -> None:
+        """Refills the empty queues from the journal, from where entries stopped being kept."""
+        with self._queue_lock:
+            if self._spilled_from is None:
+                return
+            first = self._spilled_from
+            waiting = [e for e in read_entries(self._journal) if int(e["s"]) >= first]
+            kept = waiting[: MAX_PENDING // 2]
+            self._enqueue(kept)
+            self._spilled_from = int(waiting[len(kept)]["s"]) if len(waiting) > len(kept) else None
 
     def finish(self, timeout: float) -> bool:
         """Asks the thread to deliver what is left within ``timeout`` seconds, then stop.
@@ -87,6 +121,9 @@ class Uploader:
         while True:
             if self._stop_at is not None and (self.pending() == 0 or time.monotonic() >= self._stop_at):
                 break
+            if self._in_memory() == 0 and self._spilled_from is not None:
+                self._read_back()
+                continue
             if self.pending() == 0:
                 self._wake.wait(IDLE_WAIT)
                 self._wake.clear()
