@@ -10,7 +10,7 @@ from mizzen.spec.init import InitSpec
 from mizzen.spec.io import IOSpec, ValidationSpec
 from mizzen.spec.k8s import ContainerSpec, ResourceRequirements, VolumeSpec
 from mizzen.spec.lifecycle import CacheSpec, PluginsSpec, TerminationSpec
-from mizzen.spec.loader import Loaded, load_dict, load_file, load_files, load_text
+from mizzen.spec.loader import Loaded, apply_presets, load_dict, load_file, load_files, load_text
 from mizzen.spec.matrix import EarlyStoppingSpec, HpParam, MatrixSpec
 from mizzen.spec.params import ParamSpec
 from mizzen.spec.polyaxonfile import (
@@ -80,6 +80,7 @@ __all__ = [
     "TunerSpec",
     "ValidationSpec",
     "VolumeSpec",
+    "apply_presets",
     "format_path",
     "load_dict",
     "load_file",

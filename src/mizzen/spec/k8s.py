@@ -165,7 +165,7 @@ def _camelize_fields(data: Any, fields: tuple[str, ...]) -> Any:
         return data
     out = dict(data)
     for key in list(out):
-        if to_camel(key) in fields or key in fields:
+        if isinstance(key, str) and (to_camel(key) in fields or key in fields):
             out[key] = camelize_keys(out[key])
     return out
 

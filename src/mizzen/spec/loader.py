@@ -61,16 +61,18 @@ def load_files(paths: Sequence[StrPath]) -> Loaded:
     """The first file is the main polyaxonfile; each next one is a preset laid over it, in order."""
     if not paths:
         raise SpecError("no polyaxonfile given")
-    first = Path(paths[0])
-    main_data, main_map = _read(first)
-    main = _validate(main_data, main_map, first)
+    main = load_file(paths[0])
     if len(paths) == 1:
         return main
+    return apply_presets(main, [load_file(path) for path in paths[1:]])
+
+
+def apply_presets(main: Loaded, presets: Sequence[Loaded]) -> Loaded:
+    """Lay loaded presets over a loaded main polyaxonfile, in order, and validate the result."""
     data, source_map = main.data, main.source_map
-    for preset_path in paths[1:]:
-        preset = load_file(preset_path)
+    for preset in presets:
         data, source_map = apply_preset(data, source_map, preset.data, preset.source_map)
-    return _validate(data, source_map, first)
+    return _validate(data, source_map, main.path)
 
 
 def load_text(text: str, source: str = "<text>", fmt: str | None = None) -> Loaded:
