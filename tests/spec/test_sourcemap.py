@@ -85,3 +85,25 @@ def test_recursive_alias_does_not_hang() -> None:
     with pytest.raises(SpecError) as info:
         load_text("kind: component\ntags: &t [a, *t]\n", "rec.yaml")
     assert "tags[1]: expected a string, got a list" in str(info.value)
+
+
+def test_data_is_normalised_and_snake_case_fields_are_found_by_camel_case_paths(write: Write) -> None:
+    path = write(
+        "snake.yaml",
+        """
+        kind: operation
+        hubRef: train
+        params:
+          lr: 0.1
+        run_patch:
+          container:
+            volume_mounts:
+            - {name: data, mount_path: /data}
+        """,
+    )
+    loaded = load_file(path)
+    assert loaded.raw["run_patch"]["container"]["volume_mounts"][0]["mount_path"] == "/data"
+    assert loaded.data["params"] == {"lr": {"value": 0.1}}
+    assert loaded.data["runPatch"]["container"]["volumeMounts"] == [{"name": "data", "mountPath": "/data"}]
+    assert loaded.source_map.locate("runPatch.container.volumeMounts[0].mountPath") == (str(path), 8, 32)
+    assert loaded.source_map.locate("run_patch.container.volume_mounts[0].mount_path") == (str(path), 8, 32)

@@ -38,7 +38,10 @@ class Loaded:
     spec: ComponentSpec | OperationSpec
     path: Path | None
     source_map: SourceMap
-    data: dict[str, Any] = field(default_factory=dict)  # the plain data that was validated
+    # The spec as plain data, normalised: camelCase keys, long-form params, lists where Kubernetes
+    # wants lists (what ``spec.dump()`` gives). ``raw`` is the data as written.
+    data: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
 
     @property
     def kind(self) -> str:
@@ -124,7 +127,9 @@ def _validate(data: Any, source_map: SourceMap, path: Path | None) -> Loaded:
         raise SpecError(problems_from_error(exc, data, source_map, model)) from None
     except RecursionError:
         raise SpecError(SpecProblem("the polyaxonfile is nested too deeply", file)) from None
-    return Loaded(spec=spec, path=path, source_map=source_map, data=data)
+    return Loaded(
+        spec=spec, path=path, source_map=source_map.with_camel_case_paths(), data=spec.dump(), raw=data
+    )
 
 
 def _model_for(data: dict[str, Any], source_map: SourceMap) -> type[ComponentSpec] | type[OperationSpec]:

@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from pydantic.alias_generators import to_camel
+
 PathPart = str | int
 FieldPath = tuple[PathPart, ...]
 
@@ -107,6 +109,15 @@ class SourceMap:
         for path, mark in self.marks.items():
             moved[new + path[size:] if path[:size] == old else path] = mark
         return SourceMap(self.file, moved)
+
+    def with_camel_case_paths(self) -> SourceMap:
+        """A copy where a field written in snake_case can also be found by its camelCase path."""
+        marks = dict(self.marks)
+        for path, mark in self.marks.items():
+            camel = tuple(to_camel(p) if isinstance(p, str) and "_" in p.strip("_") else p for p in path)
+            if camel != path:
+                marks.setdefault(camel, mark)
+        return SourceMap(self.file, marks)
 
     def copy(self) -> SourceMap:
         return SourceMap(self.file, dict(self.marks))
