@@ -119,3 +119,29 @@ def test_the_executor_from_settings(tmp_path: Path, recorder: Recorder) -> None:
         executor.close(1)
     with pytest.raises(ExecutorError, match="max_concurrency must be at least 1"):
         LocalExecutor(recorder, home=home, artifacts_store=str(home), max_concurrency=0)
+
+
+class StopWhenRunning(Recorder):
+    """A consumer that reacts to a status by calling the executor back, from the reporting thread."""
+
+    executor: LocalExecutor | None = None
+
+    def on_status(self, uuid: str, status: RunStatus, reason: str | None, message: str | None) -> None:
+        super().on_status(uuid, status, reason, message)
+        if status == S.RUNNING and self.executor is not None:
+            self.executor.stop(uuid, grace_seconds=1)
+
+
+def test_a_consumer_may_call_the_executor_from_a_status_report(tmp_path: Path) -> None:
+    consumer = StopWhenRunning()
+    executor = LocalExecutor(
+        consumer, home=tmp_path / "home", artifacts_store=str(tmp_path / "store"), gpus=GpuInventory()
+    )
+    consumer.executor = executor
+    try:
+        run = new_run()
+        executor.submit(run, make_plan(["sleep", "300"]))
+        assert executor.wait(run.uuid, 30) == S.STOPPED
+        assert consumer.statuses(run.uuid)[-3:] == [S.RUNNING, S.STOPPING, S.STOPPED]
+    finally:
+        executor.close(1)

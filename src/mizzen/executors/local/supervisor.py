@@ -65,7 +65,7 @@ class Reporter:
     def __init__(self, uuid: str, events: ExecutorEvents) -> None:
         self.uuid = uuid
         self._events = events
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a consumer may call stop() from inside on_status
         self.final: RunStatus | None = None
         self._stopping = False
 
