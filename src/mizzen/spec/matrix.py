@@ -1,218 +1,50 @@
 """``matrix``: hyperparameter sweeps (grid, random, mapping, hyperband, bayes, tpe, iterative).
 
-Each search parameter is a distribution. Values may be written as a mapping, a list or a
-``start:stop:step`` string; they are normalised to the mapping form. Which distributions a matrix
-kind accepts is checked here (a continuous distribution in a grid is an error on that parameter).
+Each search parameter is a distribution (``mizzen.spec.distributions``). Which distributions a
+matrix kind accepts is checked here: a continuous distribution in a grid is an error on that
+parameter.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from mizzen.spec.base import Duration, Int, Number, SpecModel, Str, TplBool, TplInt, TplNumber, TplPosInt
+from mizzen.spec.base import Int, Number, SpecModel, Str, TplBool, TplInt, TplNumber, TplPosInt
+from mizzen.spec.distributions import (  # re-exported: the sweeps import them from here too
+    ALL_KINDS,
+    CONTINUOUS_KINDS,
+    DISCRETE_KINDS,
+    DateRangeValue,
+    DateTimeRangeValue,
+    HpChoice,
+    HpDateRange,
+    HpDateTimeRange,
+    HpGeomSpace,
+    HpLinSpace,
+    HpLogNormal,
+    HpLogSpace,
+    HpLogUniform,
+    HpNormal,
+    HpParam,
+    HpPChoice,
+    HpQLogNormal,
+    HpQLogUniform,
+    HpQNormal,
+    HpQUniform,
+    HpRange,
+    HpUniform,
+    LogSpaceValue,
+    NormalValue,
+    QNormalValue,
+    QUniformValue,
+    RangeValue,
+    SpaceValue,
+    UniformValue,
+)
 from mizzen.spec.params import ParamSpec
-
-
-class _Positional(SpecModel):
-    """A distribution value that may also be written as a list or an ``a:b:c`` string."""
-
-    _order: tuple[str, ...] = ()
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_list_or_string(cls, data: Any) -> Any:
-        order: tuple[str, ...] = cls._order.default  # type: ignore[attr-defined]
-        if isinstance(data, str) and ":" in data:
-            parts: list[Any] = []
-            for part in data.split(":"):
-                try:
-                    parts.append(int(part) if part.strip().lstrip("-").isdigit() else float(part))
-                except ValueError:
-                    parts.append(part)
-            data = parts
-        if isinstance(data, list | tuple) and 0 < len(data) <= len(order):
-            return dict(zip(order, data, strict=False))
-        return data
-
-
-class RangeValue(_Positional):
-    _order = ("start", "stop", "step")
-    start: Number
-    stop: Number
-    step: Number
-
-
-class SpaceValue(_Positional):
-    _order = ("start", "stop", "num")
-    start: Number
-    stop: Number
-    num: Int
-
-
-class LogSpaceValue(_Positional):
-    _order = ("start", "stop", "num", "base")
-    start: Number
-    stop: Number
-    num: Int
-    base: Number | None = None
-
-
-class UniformValue(_Positional):
-    _order = ("low", "high", "size")
-    low: Number
-    high: Number
-    size: Int | None = None
-
-
-class QUniformValue(_Positional):
-    _order = ("low", "high", "q", "size")
-    low: Number
-    high: Number
-    q: Number
-    size: Int | None = None
-
-
-class NormalValue(_Positional):
-    _order = ("loc", "scale", "size")
-    loc: Number
-    scale: Number
-    size: Int | None = None
-
-
-class QNormalValue(_Positional):
-    _order = ("loc", "scale", "q", "size")
-    loc: Number
-    scale: Number
-    q: Number
-    size: Int | None = None
-
-
-class DateRangeValue(_Positional):
-    _order = ("start", "stop", "step")
-    start: date
-    stop: date
-    step: Int
-
-
-class DateTimeRangeValue(_Positional):
-    _order = ("start", "stop", "step")
-    start: datetime
-    stop: datetime
-    step: Duration
-
-
-class HpChoice(SpecModel):
-    kind: Literal["choice"]
-    value: list[Any] | Str
-
-
-class HpPChoice(SpecModel):
-    kind: Literal["pchoice"]
-    value: list[tuple[Any, Number]]
-
-
-class HpRange(SpecModel):
-    kind: Literal["range"]
-    value: RangeValue
-
-
-class HpLinSpace(SpecModel):
-    kind: Literal["linspace"]
-    value: SpaceValue
-
-
-class HpLogSpace(SpecModel):
-    kind: Literal["logspace"]
-    value: LogSpaceValue
-
-
-class HpGeomSpace(SpecModel):
-    kind: Literal["geomspace"]
-    value: SpaceValue
-
-
-class HpUniform(SpecModel):
-    kind: Literal["uniform"]
-    value: UniformValue
-
-
-class HpQUniform(SpecModel):
-    kind: Literal["quniform"]
-    value: QUniformValue
-
-
-class HpLogUniform(SpecModel):
-    kind: Literal["loguniform"]
-    value: UniformValue
-
-
-class HpQLogUniform(SpecModel):
-    kind: Literal["qloguniform"]
-    value: QUniformValue
-
-
-class HpNormal(SpecModel):
-    kind: Literal["normal"]
-    value: NormalValue
-
-
-class HpQNormal(SpecModel):
-    kind: Literal["qnormal"]
-    value: QNormalValue
-
-
-class HpLogNormal(SpecModel):
-    kind: Literal["lognormal"]
-    value: NormalValue
-
-
-class HpQLogNormal(SpecModel):
-    kind: Literal["qlognormal"]
-    value: QNormalValue
-
-
-class HpDateRange(SpecModel):
-    kind: Literal["daterange"]
-    value: DateRangeValue
-
-
-class HpDateTimeRange(SpecModel):
-    kind: Literal["datetimerange"]
-    value: DateTimeRangeValue
-
-
-HpParam = Annotated[
-    HpChoice
-    | HpPChoice
-    | HpRange
-    | HpLinSpace
-    | HpLogSpace
-    | HpGeomSpace
-    | HpUniform
-    | HpQUniform
-    | HpLogUniform
-    | HpQLogUniform
-    | HpNormal
-    | HpQNormal
-    | HpLogNormal
-    | HpQLogNormal
-    | HpDateRange
-    | HpDateTimeRange,
-    Field(discriminator="kind"),
-]
-
-DISCRETE_KINDS = frozenset(
-    {"choice", "range", "linspace", "logspace", "geomspace", "daterange", "datetimerange"}
-)
-CONTINUOUS_KINDS = frozenset(
-    {"uniform", "quniform", "loguniform", "qloguniform", "normal", "qnormal", "lognormal", "qlognormal"}
-)
-ALL_KINDS = DISCRETE_KINDS | CONTINUOUS_KINDS | {"pchoice"}
-
 
 # -- early stopping ---------------------------------------------------------------------------------
 
@@ -405,3 +237,49 @@ MatrixSpec = Annotated[
     Field(discriminator="kind"),
 ]
 MATRIX_KINDS = ("grid", "random", "mapping", "hyperband", "bayes", "tpe", "hyperopt", "iterative")
+
+
+__all__ = [
+    "ALL_KINDS",
+    "CONTINUOUS_KINDS",
+    "DISCRETE_KINDS",
+    "BayesSpec",
+    "DateRangeValue",
+    "DateTimeRangeValue",
+    "EarlyStoppingSpec",
+    "FailureEarlyStopping",
+    "GridSearchSpec",
+    "HpChoice",
+    "HpDateRange",
+    "HpDateTimeRange",
+    "HpGeomSpace",
+    "HpLinSpace",
+    "HpLogNormal",
+    "HpLogSpace",
+    "HpLogUniform",
+    "HpNormal",
+    "HpPChoice",
+    "HpParam",
+    "HpQLogNormal",
+    "HpQLogUniform",
+    "HpQNormal",
+    "HpQUniform",
+    "HpRange",
+    "HpUniform",
+    "HyperbandSpec",
+    "IterativeSpec",
+    "LogSpaceValue",
+    "MappingSpec",
+    "MatrixSpec",
+    "MetricEarlyStopping",
+    "NormalValue",
+    "OptimizationMetric",
+    "QNormalValue",
+    "QUniformValue",
+    "RandomSearchSpec",
+    "RangeValue",
+    "SpaceValue",
+    "TPESpec",
+    "TunerRef",
+    "UniformValue",
+]
