@@ -268,3 +268,22 @@ def test_text_source_is_named() -> None:
     with pytest.raises(SpecError) as info:
         load_text("kind: component\ntags: 3\n", source="inline.yaml")
     assert str(info.value) == "inline.yaml:2:7 tags: expected a list, got 3"
+
+
+def test_duplicate_keys_are_reported_not_silently_dropped(write: Write) -> None:
+    path = write(
+        "dup.yaml",
+        """
+        kind: component
+        run:
+          kind: job
+          container:
+            image: a
+            image: b
+        """,
+    )
+    assert str(error_of(path)) == (
+        f"{path}:6:5 run.container: duplicate key 'image' (first written at line 5): YAML would keep only the last"
+    )
+    flow = write("flow.yaml", "kind: component\ntags: [a]\nrun: {kind: job, kind: service}\n")
+    assert "3:18 run: duplicate key 'kind'" in str(error_of(flow))

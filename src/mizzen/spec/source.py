@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from mizzen.errors import SpecError, SpecProblem
-from mizzen.spec.sourcemap import FieldPath, Mark, SourceMap
+from mizzen.spec.sourcemap import FieldPath, Mark, SourceMap, format_path
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -82,18 +82,38 @@ def _line(text: str, index: int) -> str:
     return lines[index] if 0 <= index < len(lines) else ""
 
 
+def _check_duplicate(key_node: yaml.ScalarNode, seen: dict[str, int], path: FieldPath, source: str) -> None:
+    """YAML keeps the last of two equal keys silently; that is nearly always a mistake."""
+    line = key_node.start_mark.line + 1
+    if key_node.value in seen:
+        first = seen[key_node.value]
+        raise SpecError(
+            SpecProblem(
+                f"duplicate key {key_node.value!r} (first written at line {first}): "
+                "YAML would keep only the last",
+                source,
+                line,
+                key_node.start_mark.column + 1,
+                format_path(path) or None,
+            )
+        )
+    seen[key_node.value] = line
+
+
 def _walk(node: yaml.Node, path: FieldPath, source: str, out: SourceMap, active: set[int]) -> None:
     if id(node) in active:  # a recursive alias: positions stop here
         return
     if isinstance(node, yaml.MappingNode):
         active.add(id(node))
         merged: list[yaml.Node] = []
+        seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
                 merged.append(value_node)
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 continue
+            _check_duplicate(key_node, seen, path, source)
             child = (*path, key_node.value)
             mark = value_node.start_mark
             key_mark = key_node.start_mark
