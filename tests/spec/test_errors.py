@@ -283,7 +283,8 @@ def test_duplicate_keys_are_reported_not_silently_dropped(write: Write) -> None:
         """,
     )
     assert str(error_of(path)) == (
-        f"{path}:6:5 run.container: duplicate key 'image' (first written at line 5): YAML would keep only the last"
+        f"{path}:6:5 run.container: duplicate key 'image' (first written at line 5): "
+        "YAML would keep only the last"
     )
     flow = write("flow.yaml", "kind: component\ntags: [a]\nrun: {kind: job, kind: service}\n")
     assert "3:18 run: duplicate key 'kind'" in str(error_of(flow))
