@@ -249,7 +249,7 @@ def build_plan(
     used = {name for replica in replica_plans for name in replica.pod.connections}
     used |= {step.connection for r in replica_plans for step in r.pod.init if step.connection}
     used |= {p.connection for p in params.values() if p.connection}
-    values = {name: p.value for name, p in params.items() if not p.is_deferred}
+    values = {name: p.value for name, p in params.items() if not p.is_deferred and p.source != "missing"}
     return Plan(
         kind=RunKind(kind),
         name=effective.get("name"),

@@ -25,6 +25,7 @@ from mizzen.compiler.locate import Where
 from mizzen.compiler.matrix import check_matrix, matrix_names, sample_values
 from mizzen.compiler.params import MissingInput, ParamsResult, ResolvedParam, missing_inputs_error, resolve_params
 from mizzen.compiler.plan import ConnectionPlan, Plan, RunKind, RuntimeContext
+from mizzen.compiler.pod import split_run_commands
 from mizzen.compiler.refs import RefResolver
 from mizzen.compiler.resolve import ComponentResolver, Resolved
 from mizzen.compiler.templating import TemplateError, render_structure
@@ -186,19 +187,25 @@ class Compiler:
         )
         if result.missing:
             raise missing_inputs_error(result.missing)
+        waiting = [p for p in result.params.values() if p.source == "deferred" and (p.ref or "").startswith("ops.")]
+        if waiting and self.strict:
+            raise CompileError(
+                [
+                    op.resolved.where.problem(f"{p.ref}.{p.ref_path or ''} is not known yet", "params", p.name)
+                    for p in waiting
+                ]
+            )
         return self._plan(op.resolved, result, warnings=compiled.warnings, ops=upstream or {}, dag_values=dag_values)
 
     # -- internals ------------------------------------------------------------------------------
 
     @staticmethod
     def _trial_params(result: ParamsResult, values: Mapping[str, Any]) -> ParamsResult:
-        from mizzen.compiler.params import ResolvedParam
-
         params = dict(result.params)
         for name, value in values.items():
             base = params.get(name)
             if base is None:
-                params[name] = ResolvedParam(name=name, kind="context", value=value, source="matrix")
+                params[name] = ResolvedParam(name=name, kind="context", value=value, source="param")
             else:
                 params[name] = ResolvedParam(**{**base.__dict__, "value": value, "source": "param"})
         return ParamsResult(params=params)
@@ -243,6 +250,8 @@ class Compiler:
         top = {k: data[k] for k in _RENDERED_SECTIONS if k in data}
         top = render_structure(top, context, deferred(resolved.where), "", failed(resolved.where))
         to_render = {k: v for k, v in run.items() if not (dag and k in ("operations", "components"))}
+        if not dag:
+            to_render = split_run_commands(to_render, run_where)
         rendered_run = render_structure(to_render, context, deferred(run_where), "", failed(run_where))
         if problems:
             raise CompileError(problems)

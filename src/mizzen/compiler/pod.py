@@ -29,7 +29,6 @@ from mizzen.compiler.plan import (
     Volume,
     VolumeMount,
 )
-from mizzen.errors import CompileError
 
 _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash", "ksh"})
 _TEMPLATE_SPAN = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
@@ -74,6 +73,47 @@ def as_argv(value: Any, field: str, where: Where, keep_whole: bool = False) -> l
         return split_words(text)
     except ValueError as exc:
         raise where.error(f"cannot split {text!r} into arguments: {exc}", field) from None
+
+
+def split_container(data: Mapping[str, Any], where: Where) -> dict[str, Any]:
+    """A container with string ``command``/``args`` turned into lists (before rendering, so that a
+    rendered value with spaces stays one argument)."""
+    out = dict(data)
+    command = data.get("command")
+    if isinstance(command, str):
+        out["command"] = as_argv(command, "command", where)
+    args = data.get("args")
+    if isinstance(args, str):
+        keep = is_shell_script(out.get("command") or [])
+        out["args"] = as_argv(args, "args", where, keep_whole=keep)
+    return out
+
+
+def split_pod_commands(pod: Mapping[str, Any], where: Where) -> dict[str, Any]:
+    out = dict(pod)
+    if isinstance(pod.get("container"), Mapping):
+        out["container"] = split_container(pod["container"], where.at("container"))
+    if isinstance(pod.get("sidecars"), list):
+        out["sidecars"] = [split_container(c, where.at("sidecars", i)) for i, c in enumerate(pod["sidecars"])]
+    if isinstance(pod.get("init"), list):
+        out["init"] = [
+            {**step, "container": split_container(step["container"], where.at("init", i, "container"))}
+            if isinstance(step.get("container"), Mapping)
+            else step
+            for i, step in enumerate(pod["init"])
+        ]
+    return out
+
+
+def split_run_commands(run: Mapping[str, Any], where: Where) -> dict[str, Any]:
+    """Every container of a run (main, sidecars, init, each replica) with list command/args."""
+    out = split_pod_commands(run, where)
+    for role in ("chief", "ps", "worker", "evaluator", "master", "launcher", "scheduler", "head"):
+        if isinstance(run.get(role), Mapping):
+            out[role] = split_pod_commands(run[role], where.at(role))
+    if isinstance(run.get("workers"), Mapping):
+        out["workers"] = {g: split_pod_commands(w, where.at("workers", g)) for g, w in run["workers"].items()}
+    return out
 
 
 def _drop_empty(words: list[str]) -> list[str]:
@@ -265,7 +305,3 @@ def environment(data: Mapping[str, Any] | None) -> EnvironmentPlan:
         if key in values:
             values[key] = {str(k): str(v) for k, v in values[key].items()}
     return EnvironmentPlan.model_validate(values)
-
-
-def compile_error(where: Where, message: str, field: str = "") -> CompileError:
-    return where.error(message, field) if field else where.error(message)
