@@ -288,3 +288,11 @@ def test_duplicate_keys_are_reported_not_silently_dropped(write: Write) -> None:
     )
     flow = write("flow.yaml", "kind: component\ntags: [a]\nrun: {kind: job, kind: service}\n")
     assert "3:18 run: duplicate key 'kind'" in str(error_of(flow))
+
+
+def test_python_objects_in_an_sdk_dict_are_refused() -> None:
+    with pytest.raises(SpecError) as info:
+        load_dict({"kind": "operation", "hubRef": "x", "params": {"a": {"value": object()}}}, source="sdk")
+    assert str(info.value) == (
+        "sdk params.a.value: expected plain data (string, number, boolean, list or mapping), got a Python object"
+    )

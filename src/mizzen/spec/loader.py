@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from mizzen.spec.diagnostics import problems_from_error
 from mizzen.spec.overlay import apply_preset
 from mizzen.spec.polyaxonfile import ComponentSpec, OperationSpec
 from mizzen.spec.source import parse_text
-from mizzen.spec.sourcemap import PathPart, SourceMap, format_path, parse_path
+from mizzen.spec.sourcemap import FieldPath, PathPart, SourceMap, format_path, parse_path
 
 TOP_KINDS = ("component", "operation")
 LEGACY_KINDS = ("experiment", "group", "notebook", "tensorboard", "build", "pipeline", "job", "plugin")
@@ -89,7 +90,31 @@ def load_dict(data: Any, source: str = "<dict>") -> Loaded:
     """Validate a Python mapping (the SDK's way in); problems name ``source`` and the field path."""
     if isinstance(data, BaseModel):
         data = data.model_dump(by_alias=True, exclude_unset=True, mode="json")
-    return _validate(data, SourceMap(source), None)
+    source_map = SourceMap(source)
+    _check_plain(data, (), source_map)
+    return _validate(data, source_map, None)
+
+
+_PLAIN = (str, int, float, bool, type(None), date, datetime)
+
+
+def _check_plain(value: Any, path: FieldPath, source_map: SourceMap) -> None:
+    """SDK dicts may hold any Python object; a polyaxonfile holds only what YAML/JSON can say."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_plain(item, (*path, key if isinstance(key, int | str) else str(key)), source_map)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_plain(item, (*path, index), source_map)
+    elif not isinstance(value, _PLAIN):
+        raise SpecError(
+            SpecProblem(
+                f"expected plain data (string, number, boolean, list or mapping), "
+                f"got a Python {type(value).__name__}",
+                source_map.file,
+                field_path=format_path(path) or None,
+            )
+        )
 
 
 def _read(file: Path) -> tuple[Any, SourceMap]:
