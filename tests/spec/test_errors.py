@@ -294,5 +294,6 @@ def test_python_objects_in_an_sdk_dict_are_refused() -> None:
     with pytest.raises(SpecError) as info:
         load_dict({"kind": "operation", "hubRef": "x", "params": {"a": {"value": object()}}}, source="sdk")
     assert str(info.value) == (
-        "sdk params.a.value: expected plain data (string, number, boolean, list or mapping), got a Python object"
+        "sdk params.a.value: expected plain data (string, number, boolean, list or mapping), "
+        "got a Python object"
     )
