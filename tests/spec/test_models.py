@@ -84,6 +84,50 @@ def test_snake_case_kubernetes_keys_are_normalised_to_camel_case() -> None:
     }
 
 
+def test_affinity_is_checked_and_keeps_user_label_keys() -> None:
+    affinity = {
+        "node_affinity": {
+            "required_during_scheduling_ignored_during_execution": {
+                "nodeSelectorTerms": [
+                    {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}
+                ]
+            }
+        },
+        "podAntiAffinity": {
+            "preferredDuringSchedulingIgnoredDuringExecution": [
+                {
+                    "weight": 10,
+                    "podAffinityTerm": {
+                        "topologyKey": "kubernetes.io/hostname",
+                        "labelSelector": {"matchLabels": {"app_name": "x"}},
+                    },
+                }
+            ]
+        },
+    }
+    spec = component({"kind": "job", "environment": {"affinity": affinity}})
+    dumped = spec.dump()["run"]["environment"]["affinity"]
+    assert dumped["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0][
+        "matchExpressions"
+    ] == [{"key": "zone", "operator": "In", "values": ["a"]}]
+    term = dumped["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]["podAffinityTerm"]
+    assert term["labelSelector"]["matchLabels"] == {"app_name": "x"}
+    assert "unknown key 'nodeAfinity' (did you mean 'nodeAffinity'?)" in problem_of(
+        {"kind": "component", "run": {"kind": "job", "environment": {"affinity": {"nodeAfinity": {}}}}}
+    )
+    bad = {
+        "nodeAffinity": {
+            "preferredDuringSchedulingIgnoredDuringExecution": [
+                {"weight": 1, "preference": {"matchExpressions": [{"key": "zone", "operator": "in"}]}}
+            ]
+        }
+    }
+    assert (
+        "expected one of 'In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt', got 'in' (did you mean 'In'?)"
+        in (problem_of({"kind": "component", "run": {"kind": "job", "environment": {"affinity": bad}}}))
+    )
+
+
 def test_env_mapping_and_single_volume_mount_are_accepted_as_polyaxon_does() -> None:
     spec = component(
         {

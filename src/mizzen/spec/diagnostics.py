@@ -172,7 +172,8 @@ def _value_message(errors: list[tuple[str, ErrorDetails]]) -> str:
 def _did_you_mean(found: Any, options: list[str]) -> str:
     if not isinstance(found, str):
         return ""
-    close = difflib.get_close_matches(found, options, n=1, cutoff=0.6)
+    same_letters = [option for option in options if option.lower() == found.lower()]
+    close = same_letters or difflib.get_close_matches(found, options, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from mizzen.spec.affinity import AffinitySpec
 from mizzen.spec.base import Bool, Int, SpecModel, Str, StrMap
 from mizzen.spec.k8s import HostAlias, PodDNSConfig, Toleration, camelize_keys
 
@@ -14,7 +15,7 @@ class EnvironmentSpec(SpecModel):
     labels: StrMap | None = None
     annotations: StrMap | None = None
     node_selector: StrMap | None = None
-    affinity: dict[str, Any] | None = None
+    affinity: AffinitySpec | None = None
     tolerations: list[Toleration] | None = None
     node_name: Str | None = None
     service_account_name: Str | None = None
@@ -36,7 +37,7 @@ class EnvironmentSpec(SpecModel):
         if not isinstance(data, dict):
             return data
         out = dict(data)
-        for key in ("affinity", "security_context", "securityContext"):
+        for key in ("security_context", "securityContext"):
             if key in out:
                 out[key] = camelize_keys(out[key])
         return out
