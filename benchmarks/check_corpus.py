@@ -59,7 +59,9 @@ def run_reference(corpus: Path) -> dict[str, float | int]:
     from polyaxon._polyaxonfile.check import check_polyaxonfile
     from polyaxon._polyaxonfile.specs import CompiledOperationSpecification, OperationSpecification
 
-    mirrors = {f"{RAW}/{repo}/master/": corpus / repo for repo in ("polyaxon-quick-start", "polyaxon-examples")}
+    mirrors = {
+        f"{RAW}/{repo}/master/": corpus / repo for repo in ("polyaxon-quick-start", "polyaxon-examples")
+    }
 
     def read_from_url(cls: type, url: str) -> dict:  # the corpus's offline mirror of raw GitHub
         for prefix, folder in mirrors.items():
@@ -68,7 +70,7 @@ def run_reference(corpus: Path) -> dict[str, float | int]:
         raise ValueError(f"offline: {url}")
 
     def read_from_custom_hub(cls: type, hub: str) -> dict:  # polyaxon-hub/NAME/TAG.yaml
-        name, _, tag = hub.split("/")[-1].partition(":")
+        name, _, tag = hub.rsplit("/", maxsplit=1)[-1].partition(":")
         path = corpus / "polyaxon-hub" / name / f"{tag or 'latest'}.yaml"
         if not path.is_file():
             raise ValueError(f"offline: hub component not in polyaxon-hub mirror: {name}")
@@ -80,7 +82,9 @@ def run_reference(corpus: Path) -> dict[str, float | int]:
     ok = 0
     for path, params, _ in rows(corpus):
         try:
-            operation = check_polyaxonfile(polyaxonfile=str(path), params=params or None, is_cli=False, verbose=False)
+            operation = check_polyaxonfile(
+                polyaxonfile=str(path), params=params or None, is_cli=False, verbose=False
+            )
             compiled, op_params = OperationSpecification.compile_operation_with_params(operation)
             CompiledOperationSpecification.apply_params(compiled, params=op_params)
             CompiledOperationSpecification.apply_operation_contexts(compiled)
@@ -97,7 +101,9 @@ def run_mizzen(corpus: Path) -> dict[str, float | int]:
     from mizzen.errors import MizzenError
     from mizzen.settings import Settings
 
-    mirrors = ",".join(f"{RAW}/{repo}/master/={corpus / repo}" for repo in ("polyaxon-quick-start", "polyaxon-examples"))
+    mirrors = ",".join(
+        f"{RAW}/{repo}/master/={corpus / repo}" for repo in ("polyaxon-quick-start", "polyaxon-examples")
+    )
     settings = Settings(hub_path=str(corpus / "polyaxon-hub"), url_mirrors=mirrors)
     imported = time.perf_counter()
     ok = 0
@@ -120,7 +126,9 @@ def ensure_reference_venv() -> Path:
     if not marker.exists():
         print(f"installing {REFERENCE} into {VENV} (once)...", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", REFERENCE], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", REFERENCE], check=True
+        )
         marker.write_text(REFERENCE + "\n")
     return python
 
@@ -168,7 +176,11 @@ def main() -> None:
     best_miz = {k: min(r[k] for r in mizzen_runs) for k in ("loop", "process", "import")}
     print(f"corpus: {count} files ({args.corpus}), best of {args.repeat} runs each")
     print(f"{'':28}{'polyaxon 2.18.0':>18}{'mizzen':>12}{'ratio':>9}")
-    for label, key in (("checking loop", "loop"), ("whole process", "process"), ("  of which imports", "import")):
+    for label, key in (
+        ("checking loop", "loop"),
+        ("whole process", "process"),
+        ("  of which imports", "import"),
+    ):
         ratio = best_ref[key] / best_miz[key] if best_miz[key] else float("inf")
         print(f"{label:28}{best_ref[key]:>17.3f}s{best_miz[key]:>11.3f}s{ratio:>8.1f}x")
     print(f"{'files accepted':28}{reference_runs[0]['ok']:>18}{mizzen_runs[0]['ok']:>12}")

@@ -20,7 +20,12 @@ def mizzen(*args: str | Path, home: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MIZZEN_")}
     env["MIZZEN_HOME"] = str(home)
     return subprocess.run(
-        [sys.executable, "-m", "mizzen", *map(str, args)], capture_output=True, text=True, env=env, timeout=60
+        [sys.executable, "-m", "mizzen", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
 
 
@@ -69,7 +74,10 @@ def test_wrong_param_type_names_file_line_and_field(write: Write, tmp_path: Path
 
 
 def test_missing_required_inputs_say_how_to_pass_them(write: Write, tmp_path: Path) -> None:
-    path = write("c.yaml", "kind: component\ninputs: [{name: data, type: path}]\nrun: {kind: job, container: {image: x}}\n")
+    path = write(
+        "c.yaml",
+        "kind: component\ninputs: [{name: data, type: path}]\nrun: {kind: job, container: {image: x}}\n",
+    )
     message = assert_clean_failure(mizzen("check", "-f", path, home=tmp_path))
     assert f"{path}:2:10 inputs[0]: required input 'data' (path) has no value" in message
     assert "pass them with: -P data=VALUE" in message
@@ -123,7 +131,11 @@ def test_continuous_distribution_in_a_grid_is_reported_cleanly(write: Write, tmp
         """,
     )
     message = assert_clean_failure(mizzen("check", "-f", path, home=tmp_path))
-    assert f"{path}:5:" in message and "matrix.params.lr" in message and "'uniform' cannot be used in a grid" in message
+    assert (
+        f"{path}:5:" in message
+        and "matrix.params.lr" in message
+        and "'uniform' cannot be used in a grid" in message
+    )
 
 
 def test_yaml_errors_and_typos_in_keys_are_reported_cleanly(write: Write, tmp_path: Path) -> None:
@@ -140,7 +152,9 @@ def test_a_malformed_param_option_is_explained(tmp_path: Path) -> None:
 
 
 def test_warnings_are_printed_but_do_not_fail(write: Write, tmp_path: Path) -> None:
-    path = write("c.yaml", "kind: component\nrun:\n  kind: job\n  container: {image: x, args: ['{{ tls-verify }}']}\n")
+    path = write(
+        "c.yaml", "kind: component\nrun:\n  kind: job\n  container: {image: x, args: ['{{ tls-verify }}']}\n"
+    )
     result = mizzen("check", "-f", path, home=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "warning:" in result.stdout and "'tls' is undefined" in result.stdout
@@ -149,7 +163,8 @@ def test_warnings_are_printed_but_do_not_fail(write: Write, tmp_path: Path) -> N
 def test_the_check_command_imports_nothing_heavy_until_it_runs() -> None:
     code = (
         "import sys, mizzen.cli.main as m; m._register(); "
-        "heavy = [n for n in ('pydantic', 'yaml', 'jinja2', 'mizzen.compiler', 'mizzen.spec', 'rich') if n in sys.modules]; "
+        "names = ('pydantic', 'yaml', 'jinja2', 'mizzen.compiler', 'mizzen.spec', 'rich'); "
+        "heavy = [n for n in names if n in sys.modules]; "
         "print(','.join(heavy))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -41,7 +41,9 @@ def test_cli_params_are_coerced_by_input_type() -> None:
 
 
 def test_a_cli_param_of_the_wrong_type_is_rejected() -> None:
-    with pytest.raises(CompileError, match=r"-P epochs=many: expected an int, got 'many' \(input 'epochs' is of type int\)"):
+    with pytest.raises(
+        CompileError, match=r"-P epochs=many: expected an int, got 'many' \(input 'epochs' is of type int\)"
+    ):
         compile_files([QUICKSTART], {"epochs": "many"})
 
 
@@ -130,7 +132,9 @@ def test_undeclared_params_are_context_unless_forbidden(write: Write) -> None:
     strict = write("strict.yaml", base.format(extra="strictParams: true", context_only=""))
     with pytest.raises(CompileError, match="strictParams"):
         compile_files([strict])
-    allowed = write("allowed.yaml", base.format(extra="strictParams: true", context_only=", contextOnly: true"))
+    allowed = write(
+        "allowed.yaml", base.format(extra="strictParams: true", context_only=", contextOnly: true")
+    )
     assert main_container(allowed).args == ["hello"]
 
 
@@ -148,7 +152,11 @@ def test_is_flag_and_arg_format_rendering(write: Write) -> None:
           container:
             image: x
             command: [train]
-            args: ["{{ verbose }}", "{{ params.loss.as_arg }}", "{{ params.lr.as_arg }}", "{{ params.verbose.as_arg }}"]
+            args:
+            - "{{ verbose }}"
+            - "{{ params.loss.as_arg }}"
+            - "{{ params.lr.as_arg }}"
+            - "{{ params.verbose.as_arg }}"
         """,
     )
     on = main_container(path, {"verbose": "true", "loss": "mse", "lr": "0.1"})
@@ -183,7 +191,9 @@ def test_string_commands_are_split_and_shell_scripts_kept_whole(write: Write) ->
 
 
 def test_unbalanced_quotes_are_a_located_error(write: Write) -> None:
-    path = write("c.yaml", 'kind: component\nrun:\n  kind: job\n  container: {image: x, command: "python -c \'oops"}\n')
+    path = write(
+        "c.yaml", 'kind: component\nrun:\n  kind: job\n  container: {image: x, command: "python -c \'oops"}\n'
+    )
     with pytest.raises(CompileError) as raised:
         compile_files([path])
     assert raised.value.first.field_path == "run.container.command"
@@ -200,10 +210,16 @@ def test_globals_come_from_the_runtime_context(write: Write) -> None:
           container:
             image: x
             workingDir: "{{ globals.artifacts_path }}/code"
-            args: ["{{ globals.run_outputs_path }}", "{{ globals.uuid }}", "{{ globals.project_name }}", "{{ globals.run_info }}"]
+            args:
+            - "{{ globals.run_outputs_path }}"
+            - "{{ globals.uuid }}"
+            - "{{ globals.project_name }}"
+            - "{{ globals.run_info }}"
         """,
     )
-    context = RuntimeContext(uuid="abc", project_name="p", owner_name="o", artifacts_path="/a", run_outputs_path="/a/abc/outputs")
+    context = RuntimeContext(
+        uuid="abc", project_name="p", owner_name="o", artifacts_path="/a", run_outputs_path="/a/abc/outputs"
+    )
     container = main_container(path, context=context)
     assert container.working_dir == "/a/code"
     assert container.args == ["/a/abc/outputs", "abc", "p", "o.p.runs.abc"]
@@ -217,7 +233,9 @@ def test_connections_render_from_the_catalog_and_unknown_ones_are_carried(write:
         run:
           kind: job
           connections: [data, other]
-          container: {image: x, args: ["{{ connections['data'].bucket }}", "{{ connections['other'].bucket }}"]}
+          container:
+            image: x
+            args: ["{{ connections['data'].bucket }}", "{{ connections['other'].bucket }}"]
         """,
     )
     catalog = [ConnectionPlan(name="data", kind="s3", schema={"bucket": "s3://b"})]
@@ -227,13 +245,20 @@ def test_connections_render_from_the_catalog_and_unknown_ones_are_carried(write:
     assert plan.main.pod.main.args == ["s3://b", "{{ connections['other'].bucket }}"]
     assert plan.main.pod.connections == ["data", "other"]
     assert [c.name for c in plan.connections] == ["data"]
-    assert compiled.warnings == [f"{path}:5:68 run.container.args[1]: cannot be rendered before connections.other is known"]
-    with pytest.raises(CompileError, match=r"args\[1\]: cannot be rendered before connections.other is known"):
+    assert compiled.warnings == [
+        f"{path}:7:48 run.container.args[1]: cannot be rendered before connections.other is known"
+    ]
+    with pytest.raises(
+        CompileError, match=r"args\[1\]: cannot be rendered before connections.other is known"
+    ):
         compile_files([path], connections=catalog, strict=True)
 
 
 def test_template_errors_are_warnings_when_checking_and_errors_when_strict(write: Write) -> None:
-    path = write("c.yaml", "kind: component\nrun:\n  kind: job\n  container: {image: x, args: ['--x={{ lerning_rate }}']}\n")
+    path = write(
+        "c.yaml",
+        "kind: component\nrun:\n  kind: job\n  container: {image: x, args: ['--x={{ lerning_rate }}']}\n",
+    )
     compiled = compile_files([path])
     assert compiled.plan is not None and compiled.plan.main.pod.main.args == ["--x={{ lerning_rate }}"]  # type: ignore[union-attr]
     assert "'lerning_rate' is undefined (kept as written" in compiled.warnings[0]
@@ -259,7 +284,9 @@ def test_to_env_and_to_init_params(write: Write) -> None:
     assert plan is not None and plan.main.pod.main is not None
     assert [(e.name, e.value) for e in plan.main.pod.main.env] == [("A", "1"), ("BATCH_SIZE", "32")]
     step = plan.main.pod.init[0]
-    assert step.kind == "git" and step.git is not None and step.git.url == "https://github.com/acme/models.git"
+    assert (
+        step.kind == "git" and step.git is not None and step.git.url == "https://github.com/acme/models.git"
+    )
     assert step.git.revision == "main" and step.path == "/mizzen/context/models"
 
 
@@ -288,7 +315,11 @@ def test_init_steps_become_plan_init_steps(write: Write) -> None:
     assert [s.name for s in steps] == [f"init-{i}" for i in range(6)]
     assert steps[0].path == "/mizzen/context/code"
     assert steps[1].connection == "repo" and steps[1].path == "/mizzen/context/repo"
-    assert steps[2].path == "/mizzen/context/data" and steps[2].artifacts is not None and steps[2].artifacts.files == ["a.txt"]
+    assert (
+        steps[2].path == "/mizzen/context/data"
+        and steps[2].artifacts is not None
+        and steps[2].artifacts.files == ["a.txt"]
+    )
     assert steps[3].file is not None and steps[3].file.filename == "run.py"
     assert steps[4].dockerfile is not None and steps[4].dockerfile.env == {"A": "1"}
     assert steps[5].paths == [["s3://b/x", "/tmp/x"]]
@@ -351,7 +382,11 @@ def test_operation_overrides_and_run_patch_merge_into_the_component(write: Write
 
 def test_replace_strategy_replaces_instead_of_merging(write: Write) -> None:
     write("component.yaml", "kind: component\nrun:\n  kind: job\n  container: {image: x, args: [a, b]}\n")
-    op = write("op.yaml", "kind: operation\npathRef: component.yaml\npatchStrategy: replace\nrunPatch: {container: {args: [c]}}\n")
+    op = write(
+        "op.yaml",
+        "kind: operation\npathRef: component.yaml\npatchStrategy: replace\n"
+        "runPatch: {container: {args: [c]}}\n",
+    )
     assert main_container(op).args == ["c"]
 
 
@@ -385,18 +420,41 @@ def test_top_level_shortcuts_make_a_job(write: Write) -> None:
     plan = compile_files([path]).plan
     assert plan is not None and plan.kind == "job" and plan.main.pod.main is not None
     main = plan.main.pod.main
-    assert main.command == ["python", "run.py"] and [(e.name, e.value) for e in main.env] == [("MODE", "fast")]
-    assert main.resources.limits == {"cpu": "2", "nvidia.com/gpu": "1"} and main.resources.requests == {"cpu": "2"}
+    assert main.command == ["python", "run.py"] and [(e.name, e.value) for e in main.env] == [
+        ("MODE", "fast")
+    ]
+    assert main.resources.limits == {"cpu": "2", "nvidia.com/gpu": "1"} and main.resources.requests == {
+        "cpu": "2"
+    }
 
 
 @pytest.mark.parametrize(
     ("run", "roles"),
     [
-        ("{kind: pytorchjob, master: {replicas: 1, container: {image: x}}, worker: {replicas: 3, container: {image: x}}}", [("master", 1), ("worker", 3)]),
-        ("{kind: tfjob, chief: {container: {image: x}}, ps: {replicas: 2, container: {image: x}}}", [("chief", 1), ("ps", 2)]),
-        ("{kind: mpijob, slotsPerWorker: 2, launcher: {container: {image: x}}, worker: {replicas: 4, container: {image: x}}}", [("launcher", 1), ("worker", 4)]),
-        ("{kind: raycluster, head: {container: {image: x}}, workers: {small: {replicas: 2, container: {image: x}}}}", [("head", 1), ("worker", 2)]),
-        ("{kind: daskcluster, scheduler: {container: {image: x}}, worker: {replicas: 5, container: {image: x}}}", [("scheduler", 1), ("worker", 5)]),
+        (
+            "{kind: pytorchjob, master: {replicas: 1, container: {image: x}},"
+            " worker: {replicas: 3, container: {image: x}}}",
+            [("master", 1), ("worker", 3)],
+        ),
+        (
+            "{kind: tfjob, chief: {container: {image: x}}, ps: {replicas: 2, container: {image: x}}}",
+            [("chief", 1), ("ps", 2)],
+        ),
+        (
+            "{kind: mpijob, slotsPerWorker: 2, launcher: {container: {image: x}},"
+            " worker: {replicas: 4, container: {image: x}}}",
+            [("launcher", 1), ("worker", 4)],
+        ),
+        (
+            "{kind: raycluster, head: {container: {image: x}},"
+            " workers: {small: {replicas: 2, container: {image: x}}}}",
+            [("head", 1), ("worker", 2)],
+        ),
+        (
+            "{kind: daskcluster, scheduler: {container: {image: x}},"
+            " worker: {replicas: 5, container: {image: x}}}",
+            [("scheduler", 1), ("worker", 5)],
+        ),
     ],
 )
 def test_distributed_kinds_become_replica_roles(write: Write, run: str, roles: list[tuple[str, int]]) -> None:

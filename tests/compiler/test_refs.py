@@ -65,9 +65,16 @@ def test_reference_cycles_are_rejected(write: Write) -> None:
 
 @pytest.mark.parametrize(
     ("ref", "image"),
-    [("train", "img:latest"), ("train:v2", "img:v2"), ("acme/train:v2", "img:v2"), ("acme/train", "img:latest")],
+    [
+        ("train", "img:latest"),
+        ("train:v2", "img:v2"),
+        ("acme/train:v2", "img:v2"),
+        ("acme/train", "img:latest"),
+    ],
 )
-def test_hub_ref_forms_resolve_to_name_and_tag_files(write: Write, tmp_path: Path, ref: str, image: str) -> None:
+def test_hub_ref_forms_resolve_to_name_and_tag_files(
+    write: Write, tmp_path: Path, ref: str, image: str
+) -> None:
     write("hub/train/latest.yaml", COMPONENT.format(name="latest"))
     write("hub/train/v2.yaml", COMPONENT.format(name="v2"))
     op = write("op.yaml", f"kind: operation\nhubRef: {ref}\n")
@@ -142,7 +149,9 @@ def http_server(tmp_path: Path) -> Iterator[str]:
 
 def test_url_ref_is_fetched_over_http(write: Write, http_server: str) -> None:
     write("served/components/train.yaml", COMPONENT.format(name="served"))
-    op = write("op.yaml", f"kind: operation\nurlRef: {http_server}/components/train.yaml\nparams: {{lr: 0.3}}\n")
+    op = write(
+        "op.yaml", f"kind: operation\nurlRef: {http_server}/components/train.yaml\nparams: {{lr: 0.3}}\n"
+    )
     compiled = compile_files([op])
     assert compiled.plan is not None
     assert compiled.plan.main.pod.main.image == "img:served"  # type: ignore[union-attr]
@@ -156,13 +165,18 @@ def test_url_ref_errors_name_the_status_or_the_reason(write: Write, http_server:
     closed = write("op2.yaml", "kind: operation\nurlRef: http://127.0.0.1:9/train.yaml\n")
     with pytest.raises(CompileError) as raised:
         compile_files([closed])
-    assert "cannot be reached" in raised.value.first.message and "MIZZEN_URL_MIRRORS" in raised.value.first.message
+    assert (
+        "cannot be reached" in raised.value.first.message
+        and "MIZZEN_URL_MIRRORS" in raised.value.first.message
+    )
     assert raised.value.first.field_path == "urlRef"
 
 
 def test_url_ref_under_a_mirrored_prefix_reads_the_folder(write: Write, tmp_path: Path) -> None:
     write("mirror/scheduling/train.yaml", COMPONENT.format(name="mirrored"))
-    op = write("op.yaml", "kind: operation\nurlRef: https://example.invalid/repo/master/scheduling/train.yaml\n")
+    op = write(
+        "op.yaml", "kind: operation\nurlRef: https://example.invalid/repo/master/scheduling/train.yaml\n"
+    )
     settings = Settings(url_mirrors=f"https://example.invalid/repo/master/={tmp_path / 'mirror'}")
     compiled = compile_files([op], settings=settings)
     assert compiled.plan is not None and compiled.plan.main.pod.main.image == "img:mirrored"  # type: ignore[union-attr]

@@ -27,7 +27,15 @@ component:
 """
 
 
-def sweep(write: Write, kind: str = "grid", dist: str = "choice", value: str = "[0.1, 0.2]", type_: str = "float", extra: str = "") -> Path:
+def sweep(
+    write: Write,
+    *,
+    kind: str = "grid",
+    dist: str = "choice",
+    value: str = "[0.1, 0.2]",
+    type_: str = "float",
+    extra: str = "",
+) -> Path:
     return write("sweep.yaml", SWEEP.format(kind=kind, dist=dist, value=value, type=type_, extra=extra))
 
 
@@ -141,7 +149,11 @@ def test_dag_cycle_is_located(write: Write) -> None:
     with pytest.raises(CompileError) as raised:
         compile_files([path])
     problem = raised.value.first
-    assert "the DAG has a cycle: " in problem.message and "train" in problem.message and "report" in problem.message
+    assert (
+        "the DAG has a cycle: " in problem.message
+        and "train" in problem.message
+        and "report" in problem.message
+    )
     assert problem.file == str(path) and problem.line is not None and problem.field_path is not None
     assert problem.field_path.startswith("run.operations[")
 
@@ -154,7 +166,8 @@ def test_unknown_component_in_a_dag_is_located(write: Write) -> None:
         compile_files([path])
     problem = raised.value.first
     assert problem.render() == (
-        f"{path}:11:13 run.operations[1].dagRef: no component named 'stpe' in this DAG's components (defined: step)"
+        f"{path}:11:13 run.operations[1].dagRef: "
+        "no component named 'stpe' in this DAG's components (defined: step)"
     )
 
 

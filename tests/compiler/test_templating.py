@@ -122,11 +122,16 @@ def test_render_structure_keeps_deferred_strings_and_reports_them() -> None:
 
 def test_render_structure_reports_errors_with_their_path() -> None:
     errors: list[str] = []
-    render_structure({"a": ["{{ nope }}"]}, CONTEXT, on_error=lambda path, err: errors.append(f"{path}: {err}"))
+    render_structure(
+        {"a": ["{{ nope }}"]}, CONTEXT, on_error=lambda path, err: errors.append(f"{path}: {err}")
+    )
     assert errors == ["a[0]: 'nope' is undefined"]
 
 
 def test_ops_references_are_found_in_templates_only() -> None:
-    assert ops_references("{{ ops.train.outputs.loss }} and {{ ops['eval'].outputs.acc }}") == {"train", "eval"}
+    assert ops_references("{{ ops.train.outputs.loss }} and {{ ops['eval'].outputs.acc }}") == {
+        "train",
+        "eval",
+    }
     assert ops_references("ops.train outside a template") == set()
     assert ops_references("{% if ops.prep.status %}{% endif %}") == {"prep"}

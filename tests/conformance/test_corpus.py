@@ -71,7 +71,9 @@ def documented_divergences() -> set[str]:
 
 @cache
 def settings() -> Settings:
-    mirrors = ",".join(f"{RAW}/{repo}/master/={CORPUS / repo}" for repo in ("polyaxon-quick-start", "polyaxon-examples"))
+    mirrors = ",".join(
+        f"{RAW}/{repo}/master/={CORPUS / repo}" for repo in ("polyaxon-quick-start", "polyaxon-examples")
+    )
     return Settings(hub_path=str(CORPUS / "polyaxon-hub"), url_mirrors=mirrors)
 
 

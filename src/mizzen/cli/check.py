@@ -6,7 +6,7 @@ command runs, so `mizzen --help` stays fast.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from mizzen.compiler.compile import Compiled
 
 
-class Output(str, Enum):
+class Output(StrEnum):
     summary = "summary"
     yaml = "yaml"
     json = "json"
@@ -44,7 +44,9 @@ def check(
         ..., "-f", "--file", help="The polyaxonfile; repeat -f to lay presets/overlays over it, in order."
     ),
     params: list[str] = typer.Option(None, "-P", "--param", help="A param: -P name=value (repeatable)."),
-    output: Output = typer.Option(Output.summary, "--output", "-o", help="summary, or the compiled plan as yaml/json."),
+    output: Output = typer.Option(
+        Output.summary, "--output", "-o", help="summary, or the compiled plan as yaml/json."
+    ),
 ) -> None:
     """Validate and compile a polyaxonfile; exit 1 with a located message when it is not valid."""
     from mizzen.compiler.compile import compile_files

@@ -33,11 +33,20 @@ ROLES: dict[str, tuple[str, ...]] = {
     "daskcluster": ("scheduler", "worker"),
 }
 _PLUGIN_FIELDS = {
-    "auth": "auth", "docker": "docker", "shm": "shm", "mountArtifactsStore": "mount_artifacts_store",
-    "collectArtifacts": "collect_artifacts", "collectLogs": "collect_logs", "collectResources": "collect_resources",
-    "autoResume": "auto_resume", "syncStatuses": "sync_statuses", "logLevel": "log_level",
-    "externalHost": "external_host", "sidecar": "sidecar", "notifications": "notifications",
-}  # fmt: skip
+    "auth": "auth",
+    "docker": "docker",
+    "shm": "shm",
+    "mountArtifactsStore": "mount_artifacts_store",
+    "collectArtifacts": "collect_artifacts",
+    "collectLogs": "collect_logs",
+    "collectResources": "collect_resources",
+    "autoResume": "auto_resume",
+    "syncStatuses": "sync_statuses",
+    "logLevel": "log_level",
+    "externalHost": "external_host",
+    "sidecar": "sidecar",
+    "notifications": "notifications",
+}
 
 
 def as_int(value: Any, where: Where, field: str) -> int | None:
@@ -70,9 +79,13 @@ def param_inits(params: Mapping[str, ResolvedParam], context_path: str) -> list[
     for param in params.values():
         if not param.to_init or param.value is None or param.is_deferred:
             continue
-        key = {"git": "git", "artifacts": "artifacts", "dockerfile": "dockerfile", "file": "file", "tensorboard": "tensorboard"}.get(
-            param.io_type or ""
-        )
+        key = {
+            "git": "git",
+            "artifacts": "artifacts",
+            "dockerfile": "dockerfile",
+            "file": "file",
+            "tensorboard": "tensorboard",
+        }.get(param.io_type or "")
         data: dict[str, Any] = {key: param.value} if key else {"paths": [to_text(param.value)]}
         if param.connection:
             data["connection"] = param.connection
@@ -94,6 +107,7 @@ def pod_plan(
     data: Mapping[str, Any],
     where: Where,
     context_path: str,
+    *,
     extra_init: list[InitStep] | None = None,
     extra_env: list[EnvVar] | None = None,
     main_name: str = "main",
@@ -101,7 +115,9 @@ def pod_plan(
     """The pod of a job/service or of one replica; ``where`` points at the section holding it."""
     init = list(extra_init or [])
     for index, item in enumerate(data.get("init") or []):
-        init.append(pod.init_step(item, len(init) if extra_init else index, where.at("init", index), context_path))
+        init.append(
+            pod.init_step(item, len(init) if extra_init else index, where.at("init", index), context_path)
+        )
     sidecars = [
         pod.container(item, f"sidecar-{index}", where.at("sidecars", index))
         for index, item in enumerate(data.get("sidecars") or [])
@@ -127,16 +143,33 @@ def replicas(
     kind = run["kind"]
     if kind in ("job", "service", "notifier", "cleaner", "tuner"):
         count = as_int(run.get("replicas"), where, "replicas") if kind == "service" else None
-        return [ReplicaPlan(role="main", replicas=count or 1, pod=pod_plan(run, where, context_path, extra_init, extra_env))]
+        return [
+            ReplicaPlan(
+                role="main",
+                replicas=count or 1,
+                pod=pod_plan(run, where, context_path, extra_init=extra_init, extra_env=extra_env),
+            )
+        ]
     if kind == "raycluster":
         out = []
         if run.get("head") is not None:
-            out.append(_ray_replica("head", None, run["head"], where.at("head"), context_path, extra_init, extra_env))
+            out.append(
+                _ray_replica(
+                    run["head"],
+                    where.at("head"),
+                    context_path,
+                    role="head",
+                    extra_init=extra_init,
+                    extra_env=extra_env,
+                )
+            )
         for group, spec in (run.get("workers") or {}).items():
-            out.append(_ray_replica("worker", group, spec, where.at("workers", group), context_path, [], []))
+            out.append(
+                _ray_replica(spec, where.at("workers", group), context_path, role="worker", group=group)
+            )
         return out
     out = []
-    for index, role in enumerate(ROLES[kind]):
+    for role in ROLES[kind]:
         spec = run.get(role)
         if spec is None:
             continue
@@ -145,17 +178,29 @@ def replicas(
             ReplicaPlan(
                 role=role,
                 replicas=as_int(spec.get("replicas"), where.at(role), "replicas") or 1,
-                pod=pod_plan(spec, where.at(role), context_path, extra_init if first else [], extra_env, main_name=role),
+                pod=pod_plan(
+                    spec,
+                    where.at(role),
+                    context_path,
+                    extra_init=extra_init if first else [],
+                    extra_env=extra_env,
+                    main_name=role,
+                ),
             )
         )
-        del index
     return out
 
 
 def _ray_replica(
-    role: str, group: str | None, spec: Mapping[str, Any], where: Where, context_path: str,
-    extra_init: list[InitStep], extra_env: list[EnvVar],
-) -> ReplicaPlan:  # fmt: skip
+    spec: Mapping[str, Any],
+    where: Where,
+    context_path: str,
+    *,
+    role: str,
+    group: str | None = None,
+    extra_init: list[InitStep] | None = None,
+    extra_env: list[EnvVar] | None = None,
+) -> ReplicaPlan:
     return ReplicaPlan(
         role=role,
         group=group,
@@ -163,7 +208,14 @@ def _ray_replica(
         min_replicas=as_int(spec.get("minReplicas"), where, "minReplicas"),
         max_replicas=as_int(spec.get("maxReplicas"), where, "maxReplicas"),
         ray_start_params={str(k): str(v) for k, v in (spec.get("rayStartParams") or {}).items()},
-        pod=pod_plan(spec, where, context_path, extra_init, extra_env, main_name=role if group is None else group),
+        pod=pod_plan(
+            spec,
+            where,
+            context_path,
+            extra_init=extra_init,
+            extra_env=extra_env,
+            main_name=role if group is None else group,
+        ),
     )
 
 
@@ -190,7 +242,11 @@ def service(run: Mapping[str, Any], where: Where) -> ServicePlan | None:
     if run["kind"] != "service":
         return None
     return ServicePlan(
-        ports=[p for p in (as_int(p, where.at("ports", i), "") for i, p in enumerate(run.get("ports") or [])) if p is not None],
+        ports=[
+            p
+            for p in (as_int(p, where.at("ports", i), "") for i, p in enumerate(run.get("ports") or []))
+            if p is not None
+        ],
         rewrite_path=bool(as_bool(run.get("rewritePath"), where, "rewritePath")),
         is_external=bool(as_bool(run.get("isExternal"), where, "isExternal")),
         replicas=as_int(run.get("replicas"), where, "replicas") or 1,
@@ -238,6 +294,7 @@ def build_plan(
     effective: Mapping[str, Any],
     run: Mapping[str, Any],
     params: Mapping[str, ResolvedParam],
+    *,
     connections: Mapping[str, ConnectionPlan],
     op_where: Where,
     run_where: Where,
@@ -245,7 +302,9 @@ def build_plan(
 ) -> Plan:
     """``effective`` holds the rendered top-level sections, ``run`` the rendered run."""
     kind = run["kind"]
-    replica_plans = replicas(run, run_where, context_path, param_inits(params, context_path), param_env(params))
+    replica_plans = replicas(
+        run, run_where, context_path, param_inits(params, context_path), param_env(params)
+    )
     used = {name for replica in replica_plans for name in replica.pod.connections}
     used |= {step.connection for r in replica_plans for step in r.pod.init if step.connection}
     used |= {p.connection for p in params.values() if p.connection}

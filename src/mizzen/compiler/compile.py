@@ -23,7 +23,13 @@ from mizzen.compiler.contexts import build_context, globals_of
 from mizzen.compiler.dag import DagOp, DagStructure, build_dag, dag_param_context, dag_ref_resolver
 from mizzen.compiler.locate import Where
 from mizzen.compiler.matrix import check_matrix, matrix_names, sample_values
-from mizzen.compiler.params import MissingInput, ParamsResult, ResolvedParam, missing_inputs_error, resolve_params
+from mizzen.compiler.params import (
+    MissingInput,
+    ParamsResult,
+    ResolvedParam,
+    missing_inputs_error,
+    resolve_params,
+)
 from mizzen.compiler.plan import ConnectionPlan, Plan, RunKind, RuntimeContext
 from mizzen.compiler.pod import split_run_commands
 from mizzen.compiler.refs import RefResolver
@@ -34,7 +40,18 @@ from mizzen.spec import Loaded, OperationSpec, load_files
 
 # Top-level sections rendered with the run's context (hooks, conditions and joins are rendered by
 # the scheduler when they fire).
-_RENDERED_SECTIONS = ("name", "description", "tags", "queue", "namespace", "cost", "isApproved", "termination", "plugins", "cache")
+_RENDERED_SECTIONS = (
+    "name",
+    "description",
+    "tags",
+    "queue",
+    "namespace",
+    "cost",
+    "isApproved",
+    "termination",
+    "plugins",
+    "cache",
+)
 
 
 @dataclass
@@ -85,7 +102,9 @@ class Compiler:
 
     # -- entry points ---------------------------------------------------------------------------
 
-    def compile_loaded(self, loaded: Loaded, params: Mapping[str, Any] | None = None, require_inputs: bool = True) -> Compiled:
+    def compile_loaded(
+        self, loaded: Loaded, params: Mapping[str, Any] | None = None, require_inputs: bool = True
+    ) -> Compiled:
         spec = loaded.spec
         top = Where(loaded, "", str(loaded.path) if loaded.path else None)
         resolver = ComponentResolver(self.refs)
@@ -98,10 +117,16 @@ class Compiler:
         return self._compile_resolved(resolved, resolver, dict(params or {}), require_inputs)
 
     def _compile_resolved(
-        self, resolved: Resolved, resolver: ComponentResolver, cli_params: dict[str, Any], require_inputs: bool
+        self,
+        resolved: Resolved,
+        resolver: ComponentResolver,
+        cli_params: dict[str, Any],
+        require_inputs: bool,
     ) -> Compiled:
         data = resolved.data
-        sections = {k: data[k] for k in ("inputs", "outputs", "params", "matrix", "schedule", "joins") if k in data}
+        sections = {
+            k: data[k] for k in ("inputs", "outputs", "params", "matrix", "schedule", "joins") if k in data
+        }
         operation = OperationSpec.model_validate(sections)
         kind = RunKind(data["run"]["kind"])
         matrix = operation.matrix
@@ -136,9 +161,18 @@ class Compiler:
             raise missing_inputs_error(result.missing)
         run_where = resolved.component_where.at("run")
         if kind == RunKind.DAG:
-            dag_values = {"inputs": {n: p.value for n, p in result.params.items() if not p.is_deferred}, "globals": globals_}
+            dag_values = {
+                "inputs": {n: p.value for n, p in result.params.items() if not p.is_deferred},
+                "globals": globals_,
+            }
             compiled.dag = build_dag(
-                data["run"], run_where, resolved.component_path, resolved.chain, resolver, dag_values, globals_
+                data["run"],
+                run_where,
+                dag_path=resolved.component_path,
+                chain=resolved.chain,
+                resolver=resolver,
+                dag_values=dag_values,
+                globals_=globals_,
             )
             compiled.plan = self._plan(resolved, result, warnings=compiled.warnings, dag=True)
         elif matrix is not None:
@@ -183,19 +217,27 @@ class Compiler:
             cli_params=dict(values or {}),
             matrix_names=set() if values else matrix_names(op.matrix),
             context=dag_param_context(dag_values, dag_values["globals"]),
-            resolve_ref=dag_ref_resolver(set(compiled.dag.ops), dag_values, upstream or {}, op.resolved.where),
+            resolve_ref=dag_ref_resolver(
+                set(compiled.dag.ops), dag_values, upstream or {}, op.resolved.where
+            ),
         )
         if result.missing:
             raise missing_inputs_error(result.missing)
-        waiting = [p for p in result.params.values() if p.source == "deferred" and (p.ref or "").startswith("ops.")]
+        waiting = [
+            p for p in result.params.values() if p.source == "deferred" and (p.ref or "").startswith("ops.")
+        ]
         if waiting and self.strict:
             raise CompileError(
                 [
-                    op.resolved.where.problem(f"{p.ref}.{p.ref_path or ''} is not known yet", "params", p.name)
+                    op.resolved.where.problem(
+                        f"{p.ref}.{p.ref_path or ''} is not known yet", "params", p.name
+                    )
                     for p in waiting
                 ]
             )
-        return self._plan(op.resolved, result, warnings=compiled.warnings, ops=upstream or {}, dag_values=dag_values)
+        return self._plan(
+            op.resolved, result, warnings=compiled.warnings, ops=upstream or {}, dag_values=dag_values
+        )
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -214,6 +256,7 @@ class Compiler:
         self,
         resolved: Resolved,
         result: ParamsResult,
+        *,
         warnings: list[str],
         dag: bool = False,
         ops: Mapping[str, Any] | None = None,
@@ -222,9 +265,17 @@ class Compiler:
         data = resolved.data
         run = data["run"]
         run_where = resolved.component_where.at("run")
-        ports = [p for p in run.get("ports") or [] if isinstance(p, int)] if run.get("kind") == "service" else []
+        ports = (
+            [p for p in run.get("ports") or [] if isinstance(p, int)] if run.get("kind") == "service" else []
+        )
         context = build_context(
-            result.params, self.context, self.connections, ports, ops=ops, dag=dag_values, in_dag=dag_values is not None
+            result.params,
+            self.context,
+            self.connections,
+            ports=ports,
+            ops=ops,
+            dag=dag_values,
+            in_dag=dag_values is not None,
         )
         problems: list[SpecProblem] = []
 
@@ -243,7 +294,11 @@ class Compiler:
                 if self.strict:
                     problems.append(where.problem(str(error), path))
                 else:
-                    warnings.append(where.problem(f"{error} (kept as written; it fails when the run starts)", path).render())
+                    warnings.append(
+                        where.problem(
+                            f"{error} (kept as written; it fails when the run starts)", path
+                        ).render()
+                    )
 
             return report
 
@@ -264,11 +319,21 @@ class Compiler:
                 queue=top.get("queue"),
                 namespace=top.get("namespace"),
                 params={n: p.value for n, p in result.params.items() if not p.is_deferred},
-                inputs={n: p.value for n, p in result.params.items() if p.kind == "input" and not p.is_deferred},
-                outputs={n: p.value for n, p in result.params.items() if p.kind == "output" and not p.is_deferred},
+                inputs={
+                    n: p.value for n, p in result.params.items() if p.kind == "input" and not p.is_deferred
+                },
+                outputs={
+                    n: p.value for n, p in result.params.items() if p.kind == "output" and not p.is_deferred
+                },
             )
         return build_plan(
-            top, rendered_run, result.params, self.connections, resolved.where, run_where, self.context.context_path
+            top,
+            rendered_run,
+            result.params,
+            connections=self.connections,
+            op_where=resolved.where,
+            run_where=run_where,
+            context_path=self.context.context_path,
         )
 
 
@@ -299,6 +364,7 @@ def compile_operation(
     params: Mapping[str, Any] | None = None,
     context: RuntimeContext | None = None,
     connections: Mapping[str, ConnectionPlan] | Sequence[ConnectionPlan] | None = None,
+    *,
     settings: Any = None,
     strict: bool = True,
 ) -> Plan:

@@ -28,7 +28,18 @@ _NOT_PATCHED = frozenset(
         "sidecars", "volumes",
     }
 )  # fmt: skip
-SHORTCUTS = ("container", "cmd", "env", "resources", "ports", "environment", "init", "connections", "sidecars", "volumes")
+SHORTCUTS = (
+    "container",
+    "cmd",
+    "env",
+    "resources",
+    "ports",
+    "environment",
+    "init",
+    "connections",
+    "sidecars",
+    "volumes",
+)
 _POD_KINDS = frozenset({"job", "service", "notifier", "cleaner", "tuner"})
 
 
@@ -86,7 +97,13 @@ def _main_pod(run: dict[str, Any]) -> dict[str, Any]:
     kind = run.get("kind")
     if kind in _POD_KINDS or kind is None:
         return run
-    role = {"tfjob": "chief", "pytorchjob": "master", "mpijob": "launcher", "raycluster": "head", "daskcluster": "scheduler"}.get(kind)
+    role = {
+        "tfjob": "chief",
+        "pytorchjob": "master",
+        "mpijob": "launcher",
+        "raycluster": "head",
+        "daskcluster": "scheduler",
+    }.get(kind)
     if role is None:
         return run
     replica = dict(run.get(role) or {})
@@ -152,4 +169,6 @@ def effective_spec(data: dict[str, Any], where: Where) -> OperationSpec:
     except ValidationError as exc:
         first = exc.errors()[0]
         path = ".".join(str(p) for p in first["loc"] if not str(p).startswith("function"))
-        raise CompileError(where.problem(f"after merging the operation and its component: {first['msg']}", path)) from None
+        raise CompileError(
+            where.problem(f"after merging the operation and its component: {first['msg']}", path)
+        ) from None

@@ -39,6 +39,8 @@ class ParamView:
     """``params.NAME`` in templates."""
 
     __slots__ = ("as_arg", "as_str", "connection", "name", "to_env", "to_init", "type", "value")
+    as_str: str | DeferredValue
+    as_arg: str | DeferredValue
 
     def __init__(self, param: ResolvedParam, value: Any) -> None:
         self.name = param.name
@@ -48,10 +50,11 @@ class ParamView:
         self.to_env = param.to_env
         self.to_init = param.to_init
         if isinstance(value, DeferredValue):  # touching them defers the template
-            self.as_str = self.as_arg = value  # type: ignore[assignment]
+            self.as_str = self.as_arg = value
             return
-        self.as_str = to_text(display_value(param, value))
-        self.as_arg = _as_arg(param, value, self.as_str)
+        as_str = to_text(display_value(param, value))
+        self.as_str = as_str
+        self.as_arg = _as_arg(param, value, as_str)
 
 
 def _as_arg(param: ResolvedParam, value: Any, as_str: str) -> str:
@@ -137,6 +140,7 @@ def build_context(
     params: Mapping[str, ResolvedParam],
     runtime: RuntimeContext,
     connections: Mapping[str, ConnectionPlan] | None = None,
+    *,
     ports: list[int] | None = None,
     ops: Mapping[str, Any] | None = None,
     dag: Mapping[str, Any] | None = None,

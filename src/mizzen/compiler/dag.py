@@ -64,7 +64,10 @@ def lookup_ref_value(source: Mapping[str, Any], path: str | None, label: str) ->
 
 
 def dag_ref_resolver(
-    op_names: set[str], dag_values: Mapping[str, Any] | None, upstream_values: Mapping[str, Any] | None, where: Where
+    op_names: set[str],
+    dag_values: Mapping[str, Any] | None,
+    upstream_values: Mapping[str, Any] | None,
+    where: Where,
 ) -> Any:
     """``resolve_ref(ref, path)`` for the params of a DAG op."""
 
@@ -98,6 +101,7 @@ def dag_param_context(dag_values: Mapping[str, Any] | None, globals_: Mapping[st
 def build_dag(
     run: Mapping[str, Any],
     run_where: Where,
+    *,
     dag_path: Path | None,
     chain: tuple[str, ...],
     resolver: ComponentResolver,
@@ -111,7 +115,9 @@ def build_dag(
     for index, data in enumerate(run.get("components") or []):
         component = ComponentSpec.model_validate(data)
         if not component.name:
-            raise run_where.error("every component of a DAG needs a name (ops use it in dagRef)", "components", index)
+            raise run_where.error(
+                "every component of a DAG needs a name (ops use it in dagRef)", "components", index
+            )
         components[component.name] = (component, run_where.at("components", index))
     specs: list[tuple[OperationSpec, Where]] = []
     names: list[str] = []
@@ -129,7 +135,17 @@ def build_dag(
     problems: list[SpecProblem] = []
     for spec, where in specs:
         try:
-            ops[spec.name or ""] = _build_op(spec, where, dag_path, chain, resolver, components, op_names, dag_values, globals_)
+            ops[spec.name or ""] = _build_op(
+                spec,
+                where,
+                dag_path=dag_path,
+                chain=chain,
+                resolver=resolver,
+                components=components,
+                op_names=op_names,
+                dag_values=dag_values,
+                globals_=globals_,
+            )
         except CompileError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -151,6 +167,7 @@ def build_dag(
 def _build_op(
     spec: OperationSpec,
     where: Where,
+    *,
     dag_path: Path | None,
     chain: tuple[str, ...],
     resolver: ComponentResolver,

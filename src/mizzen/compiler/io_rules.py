@@ -85,9 +85,7 @@ def _check_item(value: Any, rules: Mapping[str, Any]) -> None:
         if "regex" in rules and not _pattern(rules["regex"]).search(value):
             raise IOValueError(f"value {describe(value)} does not match {rules['regex']!r}")
         if "min_length" in rules and len(value) < rules["min_length"]:
-            raise IOValueError(
-                f"value {describe(value)} must have at least {rules['min_length']} characters"
-            )
+            raise IOValueError(f"value {describe(value)} must have at least {rules['min_length']} characters")
         if "max_length" in rules and len(value) > rules["max_length"]:
             raise IOValueError(f"value {describe(value)} must have at most {rules['max_length']} characters")
     if "options" in rules and value not in rules["options"]:

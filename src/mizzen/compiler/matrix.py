@@ -17,7 +17,10 @@ NUMERIC = frozenset(
      "normal", "qnormal", "lognormal", "qlognormal"}
 )  # fmt: skip
 _NUMERIC_TYPES = frozenset({"int", "float", "metric", "any", None})
-_DATE_TYPES = {"daterange": frozenset({"date", "datetime", "str", "any", None}), "datetimerange": frozenset({"datetime", "str", "any", None})}
+_DATE_TYPES = {
+    "daterange": frozenset({"date", "datetime", "str", "any", None}),
+    "datetimerange": frozenset({"datetime", "str", "any", None}),
+}
 
 
 def matrix_names(matrix: Any) -> set[str]:
@@ -72,7 +75,9 @@ def check_matrix(matrix: Any, inputs: Iterable[Any], where: Where) -> None:
             continue
         if param.kind in _DATE_TYPES and io.type not in _DATE_TYPES[param.kind]:
             problems.append(
-                param_where.problem(f"'{param.kind}' produces dates, but input {name!r} is of type {io.type}", "kind")
+                param_where.problem(
+                    f"'{param.kind}' produces dates, but input {name!r} is of type {io.type}", "kind"
+                )
             )
             continue
         for index, value in enumerate(_samples(param)):

@@ -154,14 +154,18 @@ def resolve_params(
                 value = parse_cli_value(raw, io.type, bool(io.is_list)) if isinstance(raw, str) else raw
                 param.value = check_value(io, value)
             except IOValueError as exc:
-                problems.append(SpecProblem(f"-P {name}={raw}: {exc} (input {name!r} is of type {io.type or 'any'})"))
+                problems.append(
+                    SpecProblem(f"-P {name}={raw}: {exc} (input {name!r} is of type {io.type or 'any'})")
+                )
                 continue
             param.source = "cli"
             _apply_param_options(param, given.get(name))
         elif name in given:
             spec = given[name]
             _apply_param_options(param, spec)
-            problem = _fill_from_param(param, io, spec, params_where.at("params", name), context, resolve_ref)
+            problem = _fill_from_param(
+                param, io, spec, params_where.at("params", name), context=context, resolve_ref=resolve_ref
+            )
             if problem is not None:
                 problems.append(problem)
         elif name in matrix:
@@ -198,7 +202,7 @@ def resolve_params(
             continue
         param = ResolvedParam(name=name, kind="context")
         _apply_param_options(param, spec)
-        problem = _fill_from_param(param, None, spec, spec_where, context, resolve_ref)
+        problem = _fill_from_param(param, None, spec, spec_where, context=context, resolve_ref=resolve_ref)
         if problem is not None:
             problems.append(problem)
         result.params[name] = param
@@ -235,6 +239,7 @@ def _fill_from_param(
     io: Any,
     spec: Any,
     where: Where,
+    *,
     context: Mapping[str, Any] | None,
     resolve_ref: Any,
 ) -> SpecProblem | None:
@@ -280,6 +285,8 @@ def _fill_from_param(
 
 def missing_inputs_error(missing: list[MissingInput]) -> CompileError:
     """One error listing every missing required input, with how to pass each."""
-    problems = [m.where.problem(f"required input {m.name!r} ({m.io_type or 'any'}) has no value") for m in missing]
+    problems = [
+        m.where.problem(f"required input {m.name!r} ({m.io_type or 'any'}) has no value") for m in missing
+    ]
     passes = " ".join(f"-P {m.name}=VALUE" for m in missing)
     return CompileError(problems, hint=f"pass them with: {passes}")

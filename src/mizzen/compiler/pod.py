@@ -33,7 +33,19 @@ from mizzen.compiler.plan import (
 _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash", "ksh"})
 _TEMPLATE_SPAN = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 _CONTAINER_FIELDS = frozenset(
-    {"name", "image", "imagePullPolicy", "command", "args", "workingDir", "env", "envFrom", "resources", "ports", "volumeMounts"}
+    {
+        "name",
+        "image",
+        "imagePullPolicy",
+        "command",
+        "args",
+        "workingDir",
+        "env",
+        "envFrom",
+        "resources",
+        "ports",
+        "volumeMounts",
+    }
 )
 
 
@@ -135,20 +147,40 @@ def resources(data: Mapping[str, Any] | None) -> Resources:
     )
 
 
-def container(data: Mapping[str, Any], default_name: str, where: Where, extra_env: list[EnvVar] | None = None) -> ContainerPlan:
+def container(
+    data: Mapping[str, Any], default_name: str, where: Where, extra_env: list[EnvVar] | None = None
+) -> ContainerPlan:
     """One container; ``where`` points at it (``run.container``, ``run.sidecars[0]``...)."""
     command = as_argv(data.get("command"), "command", where)
-    args = as_argv(data.get("args"), "args", where, keep_whole=is_shell_script(command) and isinstance(data.get("args"), str))
+    args = as_argv(
+        data.get("args"),
+        "args",
+        where,
+        keep_whole=is_shell_script(command) and isinstance(data.get("args"), str),
+    )
     env = [
-        EnvVar(name=str(e["name"]), value=None if e.get("value") is None else str(e["value"]), value_from=e.get("valueFrom"))
+        EnvVar(
+            name=str(e["name"]),
+            value=None if e.get("value") is None else str(e["value"]),
+            value_from=e.get("valueFrom"),
+        )
         for e in data.get("env") or []
     ]
     ports = [
-        Port(container_port=_int(p["containerPort"], where, "ports"), name=p.get("name"), protocol=p.get("protocol") or "TCP")
+        Port(
+            container_port=_int(p["containerPort"], where, "ports"),
+            name=p.get("name"),
+            protocol=p.get("protocol") or "TCP",
+        )
         for p in data.get("ports") or []
     ]
     mounts = [
-        VolumeMount(name=m["name"], mount_path=m["mountPath"], sub_path=m.get("subPath"), read_only=bool(m.get("readOnly")))
+        VolumeMount(
+            name=m["name"],
+            mount_path=m["mountPath"],
+            sub_path=m.get("subPath"),
+            read_only=bool(m.get("readOnly")),
+        )
         for m in data.get("volumeMounts") or []
     ]
     return ContainerPlan(
@@ -204,53 +236,88 @@ def init_step(data: Mapping[str, Any], index: int, where: Where, context_path: s
         git = dict(data.get("git") or {})
         repo = _repo_name(git.get("url"), connection or "repo")
         return InitStep(
-            kind="git", name=name, connection=connection, path=_destination(path, repo, context_path),
+            kind="git",
+            name=name,
+            connection=connection,
+            path=_destination(path, repo, context_path),
             git=GitInit(url=git.get("url"), revision=git.get("revision"), flags=list(git.get("flags") or [])),
-        )  # fmt: skip
+        )
     if data.get("artifacts") is not None:
         art = data["artifacts"]
         return InitStep(
-            kind="artifacts", name=name, connection=connection, path=_destination(path, "", context_path),
-            artifacts=ArtifactsInit(files=_as_list(art.get("files")), dirs=_as_list(art.get("dirs")), workers=art.get("workers")),
-        )  # fmt: skip
+            kind="artifacts",
+            name=name,
+            connection=connection,
+            path=_destination(path, "", context_path),
+            artifacts=ArtifactsInit(
+                files=_as_list(art.get("files")), dirs=_as_list(art.get("dirs")), workers=art.get("workers")
+            ),
+        )
     if data.get("paths") is not None:
         return InitStep(
-            kind="paths", name=name, connection=connection, path=_destination(path, "", context_path),
+            kind="paths",
+            name=name,
+            connection=connection,
+            path=_destination(path, "", context_path),
             paths=_as_list(data["paths"]),
-        )  # fmt: skip
+        )
     if data.get("file") is not None:
         spec = data["file"]
         filename = spec.get("filename") or "file"
         return InitStep(
-            kind="file", name=name, connection=connection, path=_destination(path, "", context_path),
-            file=FileInit(content=spec["content"], filename=filename, chmod=None if spec.get("chmod") is None else str(spec["chmod"])),
-        )  # fmt: skip
+            kind="file",
+            name=name,
+            connection=connection,
+            path=_destination(path, "", context_path),
+            file=FileInit(
+                content=spec["content"],
+                filename=filename,
+                chmod=None if spec.get("chmod") is None else str(spec["chmod"]),
+            ),
+        )
     if data.get("dockerfile") is not None:
         return InitStep(
-            kind="dockerfile", name=name, connection=connection, path=_destination(path, "", context_path),
+            kind="dockerfile",
+            name=name,
+            connection=connection,
+            path=_destination(path, "", context_path),
             dockerfile=dockerfile(data["dockerfile"]),
-        )  # fmt: skip
+        )
     if data.get("tensorboard") is not None:
         tb = data["tensorboard"]
         return InitStep(
-            kind="tensorboard", name=name, connection=connection, path=_destination(path, "tensorboard", context_path),
+            kind="tensorboard",
+            name=name,
+            connection=connection,
+            path=_destination(path, "tensorboard", context_path),
             tensorboard=TensorboardInit(
-                uuids=_as_list(tb.get("uuids")), use_names=bool(tb.get("useNames")),
-                path_prefix=tb.get("pathPrefix"), plugins=list(tb.get("plugins") or []),
+                uuids=_as_list(tb.get("uuids")),
+                use_names=bool(tb.get("useNames")),
+                path_prefix=tb.get("pathPrefix"),
+                plugins=list(tb.get("plugins") or []),
             ),
-        )  # fmt: skip
+        )
     for key in ("lineageRef", "modelRef", "artifactRef"):
         if data.get(key):
             return InitStep(
-                kind="lineage", name=name, connection=connection, path=_destination(path, "", context_path),
+                kind="lineage",
+                name=name,
+                connection=connection,
+                path=_destination(path, "", context_path),
                 lineage={key: data[key]},
-            )  # fmt: skip
+            )
     if data.get("container") is not None:
         return InitStep(
-            kind="container", name=name, connection=connection, path=path,
+            kind="container",
+            name=name,
+            connection=connection,
+            path=path,
             container=container(data["container"], name, where.at("container")),
-        )  # fmt: skip
-    raise where.error("an init step needs one of: git, artifacts, paths, file, dockerfile, tensorboard, container, connection")
+        )
+    raise where.error(
+        "an init step needs one of: git, artifacts, paths, file, dockerfile, tensorboard, container, "
+        "connection"
+    )
 
 
 def dockerfile(data: Mapping[str, Any]) -> DockerfileInit:
@@ -283,24 +350,40 @@ _VOLUME_META = frozenset({"name"})
 def volume(data: Mapping[str, Any], where: Where) -> Volume:
     sources = {k: v for k, v in data.items() if k not in _VOLUME_META and v is not None}
     if len(sources) != 1:
-        raise where.error(f"a volume needs exactly one source (hostPath, persistentVolumeClaim, ...), got {len(sources)}")
+        raise where.error(
+            f"a volume needs exactly one source (hostPath, persistentVolumeClaim, ...), got {len(sources)}"
+        )
     return Volume(name=data["name"], source=sources)
 
 
 _ENVIRONMENT_FIELDS = {
-    "labels": "labels", "annotations": "annotations", "nodeSelector": "node_selector", "affinity": "affinity",
-    "tolerations": "tolerations", "nodeName": "node_name", "serviceAccountName": "service_account_name",
-    "hostAliases": "host_aliases", "securityContext": "security_context", "imagePullSecrets": "image_pull_secrets",
-    "hostNetwork": "host_network", "hostPID": "host_pid", "dnsPolicy": "dns_policy", "dnsConfig": "dns_config",
-    "schedulerName": "scheduler_name", "priorityClassName": "priority_class_name", "priority": "priority",
+    "labels": "labels",
+    "annotations": "annotations",
+    "nodeSelector": "node_selector",
+    "affinity": "affinity",
+    "tolerations": "tolerations",
+    "nodeName": "node_name",
+    "serviceAccountName": "service_account_name",
+    "hostAliases": "host_aliases",
+    "securityContext": "security_context",
+    "imagePullSecrets": "image_pull_secrets",
+    "hostNetwork": "host_network",
+    "hostPID": "host_pid",
+    "dnsPolicy": "dns_policy",
+    "dnsConfig": "dns_config",
+    "schedulerName": "scheduler_name",
+    "priorityClassName": "priority_class_name",
+    "priority": "priority",
     "restartPolicy": "restart_policy",
-}  # fmt: skip
+}
 
 
 def environment(data: Mapping[str, Any] | None) -> EnvironmentPlan:
     if not data:
         return EnvironmentPlan()
-    values = {_ENVIRONMENT_FIELDS[k]: v for k, v in data.items() if k in _ENVIRONMENT_FIELDS and v is not None}
+    values = {
+        _ENVIRONMENT_FIELDS[k]: v for k, v in data.items() if k in _ENVIRONMENT_FIELDS and v is not None
+    }
     for key in ("labels", "annotations", "node_selector"):
         if key in values:
             values[key] = {str(k): str(v) for k, v in values[key].items()}

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 BUILTIN_HUB = Path(__file__).parent / "hub"
-_HUB_REF = re.compile(r"^(?:(?P<owner>[A-Za-z0-9_.\-]+)/)?(?P<name>[A-Za-z0-9_.\-]+)(?::(?P<tag>[A-Za-z0-9_.\-]+))?$")
+_HUB_REF = re.compile(
+    r"^(?:(?P<owner>[A-Za-z0-9_.\-]+)/)?(?P<name>[A-Za-z0-9_.\-]+)(?::(?P<tag>[A-Za-z0-9_.\-]+))?$"
+)
 _EXTENSIONS = (".yaml", ".yml", ".json")
 
 

@@ -49,7 +49,12 @@ class Resolved:
 
 
 def _ref_of(operation: OperationSpec) -> tuple[str, str] | None:
-    for key, attr in (("hubRef", "hub_ref"), ("urlRef", "url_ref"), ("pathRef", "path_ref"), ("dagRef", "dag_ref")):
+    for key, attr in (
+        ("hubRef", "hub_ref"),
+        ("urlRef", "url_ref"),
+        ("pathRef", "path_ref"),
+        ("dagRef", "dag_ref"),
+    ):
         value = getattr(operation, attr)
         if value:
             return key, value
@@ -92,7 +97,9 @@ class ComponentResolver:
             kind, value = ref
             if kind == "dagRef":
                 if dag_components is None:
-                    raise where.error("dagRef can only name a component of the DAG that holds this op", "dagRef")
+                    raise where.error(
+                        "dagRef can only name a component of the DAG that holds this op", "dagRef"
+                    )
                 if value not in dag_components:
                     known = ", ".join(sorted(dag_components)) or "none"
                     raise where.error(
@@ -100,7 +107,9 @@ class ComponentResolver:
                     )
                 component, component_where = dag_components[value]
             else:
-                component, component_where, component_path, chain = self._follow(kind, value, where, path, chain)
+                component, component_where, component_path, chain = self._follow(
+                    kind, value, where, path, chain
+                )
         data = compose(operation, component, where)
         return Resolved(operation, data, where, component_where, component_path, chain)
 
@@ -125,5 +134,10 @@ class ComponentResolver:
         spec = loaded.spec
         if isinstance(spec, OperationSpec) and (spec.component is not None or _ref_of(spec) is not None):
             inner = self.resolve(spec, ref_where, loaded.path, chain)
-            return OperationSpec.model_validate(inner.data), inner.component_where, inner.component_path, chain
+            return (
+                OperationSpec.model_validate(inner.data),
+                inner.component_where,
+                inner.component_path,
+                chain,
+            )
         return spec, ref_where, loaded.path, chain

@@ -27,7 +27,7 @@ class TemplateError(ValueError):
     """A template that cannot be rendered; the message is for the user."""
 
 
-class Deferred(Exception):  # noqa: N818  (a signal, not an error)
+class Deferred(Exception):
     """Raised by a context value that is not known yet; ``ref`` names what it waits for."""
 
     def __init__(self, ref: str) -> None:
