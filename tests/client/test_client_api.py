@@ -38,7 +38,8 @@ def test_runs_create_list_get_update_delete(client: MizzenClient) -> None:
     assert second.managed is False
     listed = client.runs.list(project="exp", sort="name")
     assert [r.name for r in listed.items] == ["first", "second"] and listed.count == 2
-    assert [r.name for r in client.runs.list(project="exp", limit=1, offset=1).items] == ["second"]
+    page = client.runs.list(project="exp", sort="name", limit=1, offset=1)
+    assert [r.name for r in page.items] == ["second"]
     client.runs.update(first.uuid, outputs={"acc": 0.5})
     updated = client.runs.update(first.uuid, outputs={"loss": 0.1}, tags=["a", "b"])
     assert updated.outputs == {"acc": 0.5, "loss": 0.1}  # merged

@@ -56,9 +56,19 @@ class ApiProcess:
             time.sleep(0.05)
         raise RuntimeError(f"the API did not answer within {wait}s: {self._log.read_text()[-2000:]}")
 
+    def freeze(self) -> None:
+        """SIGSTOP: connections are accepted by the kernel but nothing answers (a hung server)."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self._process is not None
+        self._process.send_signal(signal.SIGCONT)
+
     def kill(self) -> None:
         """SIGKILL: requests in flight are cut, exactly like a crash."""
         if self._process is not None and self._process.poll() is None:
             self._process.send_signal(signal.SIGKILL)
+            self._process.send_signal(signal.SIGCONT)
             self._process.wait(30)
         self._process = None

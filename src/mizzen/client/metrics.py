@@ -17,14 +17,18 @@ class MetricsApi:
     def __init__(self, transport: Transport) -> None:
         self._t = transport
 
-    def log(self, uuid: str, points: Sequence[MetricPoint | dict[str, Any]]) -> int:
+    def log(
+        self, uuid: str, points: Sequence[MetricPoint | dict[str, Any]], idempotency_key: str | None = None
+    ) -> int:
         """Sends one batch; returns how many points the server accepted.
 
         Plain dicts (``name``, ``value``, ``step``, ``timestamp``) are sent as they are: the server
-        validates them, and the tracking client saves building a model per point.
+        validates them, and the tracking client saves building a model per point. With
+        ``idempotency_key``, the server stores a repeated batch only once.
         """
         body = {"points": [p.model_dump(mode="json") if isinstance(p, MetricPoint) else p for p in points]}
-        answer = self._t.post(f"/runs/{path_segment(uuid)}/metrics", json=body).json()
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        answer = self._t.post(f"/runs/{path_segment(uuid)}/metrics", json=body, headers=headers).json()
         return int(answer.get("accepted", len(points))) if isinstance(answer, dict) else len(points)
 
     def summaries(self, uuid: str) -> list[MetricSummary]:

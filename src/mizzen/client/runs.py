@@ -12,10 +12,17 @@ class RunsApi:
     def __init__(self, transport: Transport) -> None:
         self._t = transport
 
-    def create(self, body: RunCreate | None = None, **fields: Any) -> RunRead:
-        """``create(RunCreate(...))`` or ``create(project="p", name="n", ...)``."""
+    def create(
+        self, body: RunCreate | None = None, idempotency_key: str | None = None, **fields: Any
+    ) -> RunRead:
+        """``create(RunCreate(...))`` or ``create(project="p", name="n", ...)``.
+
+        With ``idempotency_key``, repeating the request (after a lost answer) returns the same run.
+        """
         body = body or RunCreate(**fields)
-        return RunRead.model_validate(self._t.post("/runs", json=body.model_dump(mode="json")).json())
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        response = self._t.post("/runs", json=body.model_dump(mode="json"), headers=headers)
+        return RunRead.model_validate(response.json())
 
     def list(
         self,

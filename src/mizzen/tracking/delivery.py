@@ -52,9 +52,12 @@ def timestamp_key(timestamp: float) -> int:
 
 
 class Delivery:
-    def __init__(self, client: MizzenClient, run_uuid: str, store_dir: Path | None = None) -> None:
+    def __init__(
+        self, client: MizzenClient, run_uuid: str, store_dir: Path | None = None, source: str = "journal"
+    ) -> None:
         self.client = client
         self.run_uuid = run_uuid
+        self.source = source  # the journal's name: metric batch keys are unique per journal
         # A managed run's folder may be the artifacts store itself: files already there need no upload.
         self.store_dir = store_dir.resolve() if store_dir else None
         self._lineage_known: set[str] | None = None
@@ -93,8 +96,10 @@ class Delivery:
 
     def _post_points(self, entries: Sequence[dict[str, Any]]) -> int:
         points = [{"name": e["n"], "value": e["v"], "step": e["st"], "timestamp": e["ts"]} for e in entries]
+        # The same batch sent again (its answer was lost) is stored once by the server.
+        key = f"{self.source}:{entries[0]['s']}-{entries[-1]['s']}:{len(entries)}"
         try:
-            self.client.metrics.log(self.run_uuid, points)
+            self.client.metrics.log(self.run_uuid, points, idempotency_key=key)
             return len(points)
         except Exception as exc:
             if is_transient(exc):

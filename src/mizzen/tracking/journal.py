@@ -67,6 +67,11 @@ class RunRecord:
             create=data.get("create"),
         )
 
+    @property
+    def creation_key(self) -> str:
+        """Idempotency key of the request creating an offline run: retried, it yields the same run."""
+        return f"tracking-run:{self.local_id}"
+
     def save(self, tdir: Path) -> None:
         tdir.mkdir(parents=True, exist_ok=True)
         write_json_atomic(tdir / RUN_RECORD, self.__dict__)

@@ -75,7 +75,8 @@ def sync_journal(run: str | os.PathLike[str], client: MizzenClient) -> SyncRepor
     if record.uuid is None:
         from mizzen.schemas.api import RunCreate
 
-        record.uuid = client.runs.create(RunCreate.model_validate(record.create or {})).uuid
+        body = RunCreate.model_validate(record.create or {})
+        record.uuid = client.runs.create(body, idempotency_key=record.creation_key).uuid
         record.save(tdir)
     delivery = Delivery(client, record.uuid, run_dir if record.managed else None)
     report = SyncReport(record.uuid, run_dir)
@@ -84,6 +85,7 @@ def sync_journal(run: str | os.PathLike[str], client: MizzenClient) -> SyncRepor
         if not lock.acquire():
             report.busy.append(journal)
             continue
+        delivery.source = journal.stem
         try:
             _sync_one(journal, delivery, report)
         except RunUnavailable as exc:

@@ -51,6 +51,7 @@ class Uploader:
         # back from the journal once the queues are empty: memory stays bounded, order is kept.
         self._spilled_from: int | None = None
         self._last_enqueued = -1
+        self.spilled_entries = 0  # how many entries were read back from the journal (for tests and logs)
         self._queue_lock = threading.Lock()  # between the writer thread (submit) and this one
         self._wake = threading.Event()  # new entries
         self._finishing = threading.Event()  # finish() was called
@@ -98,6 +99,7 @@ class Uploader:
             waiting = [e for e in read_entries(self._journal) if int(e["s"]) >= first]
             kept = waiting[: MAX_PENDING // 2]
             self._enqueue(kept)
+            self.spilled_entries += len(kept)
             self._spilled_from = int(waiting[len(kept)]["s"]) if len(waiting) > len(kept) else None
 
     def finish(self, timeout: float) -> bool:
@@ -132,7 +134,7 @@ class Uploader:
                 if client is None:
                     client = self._connect()
                 if delivery is None:
-                    delivery = Delivery(client, self._ensure_run(client), self._store_dir)
+                    delivery = Delivery(client, self._ensure_run(client), self._store_dir, self._journal.stem)
                 self._deliver_some(delivery)
                 backoff = 0.0
                 self.failures = 0
@@ -165,7 +167,8 @@ class Uploader:
         from mizzen.schemas.api import RunCreate
 
         try:
-            run = client.runs.create(RunCreate.model_validate(self.record.create or {}))
+            body = RunCreate.model_validate(self.record.create or {})
+            run = client.runs.create(body, idempotency_key=self.record.creation_key)
         except ApiError as exc:
             if is_transient(exc):
                 raise
