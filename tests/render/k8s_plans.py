@@ -373,3 +373,45 @@ ALL_OPTIONS = {
     ),
     "volume-store": lambda: RenderOptions(artifacts_store=volume_store(), native_sidecars=False),
 }
+
+
+def corpus_catalog() -> list[ConnectionPlan]:
+    """The connections the corpus's polyaxonfiles name, as an agent's catalog would define them."""
+    return [
+        ConnectionPlan(
+            name="data1",
+            kind="s3",
+            schema={"bucket": "s3://corpus-data1"},
+            secret=SecretRef(name="s3-credentials"),
+        ),
+        ConnectionPlan(
+            name="data2", kind="volume_claim", schema={"volumeClaim": "data2", "mountPath": "/data2"}
+        ),
+        ConnectionPlan(
+            name="default-artifacts-store",
+            kind="volume_claim",
+            schema={"volumeClaim": "artifacts", "mountPath": "/artifacts-store"},
+        ),
+        ConnectionPlan(
+            name="docker-connection",
+            kind="registry",
+            schema={"url": "registry.local"},
+            secret=SecretRef(name="docker-config", items=["config.json"], mount_path="/kaniko/.docker"),
+        ),
+        ConnectionPlan(
+            name="repo1",
+            kind="git",
+            schema={"url": "https://github.com/acme/repo1.git"},
+            secret=SecretRef(name="git-credentials"),
+        ),
+        ConnectionPlan(name="repo2", kind="git", schema={"url": "https://github.com/acme/repo2.git"}),
+        ConnectionPlan(
+            name="private_docker_connection",
+            kind="registry",
+            schema={"url": "registry.private"},
+            secret=SecretRef(
+                name="private-docker-config", items=["config.json"], mount_path="/kaniko/.docker"
+            ),
+        ),
+        ConnectionPlan(name="foo", kind="custom", schema={"key": "repo1"}),
+    ]
