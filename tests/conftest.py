@@ -7,6 +7,7 @@
   so subprocesses see the same home) and every other ``MIZZEN_*`` variable removed.
 - ``api_app`` / ``api_server``: ``create_app(settings)`` and that app served by uvicorn on
   127.0.0.1 (an ephemeral port) in a background thread; ``api_server`` is its base URL.
+- ``serve_app``: ``with serve_app(app) as base_url:`` serves any ASGI app the same way.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +105,8 @@ class _ServerThread(threading.Thread):
         self.server.run(sockets=[self.socket])
 
 
-def serve(app: Any) -> Iterator[str]:
+@contextmanager
+def _serve(app: Any) -> Iterator[str]:
     """Serve ``app`` until the generator is closed; yields the base URL (http://127.0.0.1:PORT)."""
     thread = _ServerThread(app)
     thread.start()
@@ -120,5 +123,11 @@ def serve(app: Any) -> Iterator[str]:
 
 
 @pytest.fixture
+def serve_app() -> Callable[[Any], AbstractContextManager[str]]:
+    return _serve
+
+
+@pytest.fixture
 def api_server(api_app: Any) -> Iterator[str]:
-    yield from serve(api_app)
+    with _serve(api_app) as base_url:
+        yield base_url

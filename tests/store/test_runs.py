@@ -143,7 +143,7 @@ def test_log_offsets_are_handed_out_consecutively(database: Database) -> None:
         assert runs.reserve_log_lines(session, uuid, 3) == 0
         assert runs.reserve_log_lines(session, uuid, 2) == 3
     with database.read() as session:
-        assert runs.status_of(session, uuid) == (RunStatus.CREATED, 5)
+        assert runs.progress_of(session, uuid) == (RunStatus.CREATED, 5, None)
 
 
 def test_projects_crud_and_cascade(database: Database) -> None:

@@ -30,6 +30,18 @@ Routes (all JSON unless said; prefix ``/api/v1``; errors are ``ErrorBody`` with 
     GET    /runs/{uuid}/artifacts/{path}                 -> the bytes
     POST   /runs/{uuid}/lineage          list[LineageCreate] -> list[LineageRead]
     GET    /runs/{uuid}/lineage                          -> list[LineageRead]
+
+Details (server as built):
+  - POST /projects and POST /runs answer 201. RunRead.token (the run's API token) is set only in the
+    answers of POST /runs, restart, copy and resume (resume issues a new token).
+  - POST /runs and POST /runs/{uuid}/metrics take an optional ``Idempotency-Key`` header: a retry
+    with the same key is answered without applying the request twice.
+  - PUT artifacts takes an optional ``Content-MD5`` header (base64); a mismatch stores nothing (422).
+    Paths under ``logs/`` and ``.tracking/`` are reserved; ``..`` and absolute paths are refused (422).
+  - Metric names may contain "/" (``/metrics/train/loss``). Metric values, steps and timestamps must
+    be finite numbers: NaN/infinity are refused (422, field ``points[i].value``).
+  - With a server token configured (MIZZEN_TOKEN where the server runs), every route but /healthz
+    needs ``Authorization: Bearer <server token or a run token>`` (401 otherwise).
 """
 
 from __future__ import annotations
@@ -156,6 +168,8 @@ class RunRead(_Dto):
     plan: dict[str, Any] | None = None
     conditions: list[StatusCondition] | None = None
     metrics: list[MetricSummary] | None = None
+    # The run's API token: only in the answer that creates it (POST /runs, restart, copy, resume).
+    token: str | None = None
 
 
 class RunList(_Dto):

@@ -1,1 +1,61 @@
-"""mizzen.server.services"""
+"""The server's logic, one service per resource; routers only translate HTTP to these calls.
+
+``Services.build(settings)`` opens the database (upgrading its schema) and the artifacts store. The
+embedded mode and tests can reach them as ``app.state.services``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mizzen.schemas.statuses import DONE_STATUSES
+from mizzen.server.services.artifacts import ArtifactService
+from mizzen.server.services.artifacts_store import ArtifactsStore
+from mizzen.server.services.events import RunEvent, RunEventBus
+from mizzen.server.services.logs import LogService
+from mizzen.server.services.metrics import MetricService
+from mizzen.server.services.projects import ProjectService
+from mizzen.server.services.runs import RunService
+from mizzen.settings import Settings
+from mizzen.store import Database, open_database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    database: Database
+    store: ArtifactsStore
+    events: RunEventBus
+    projects: ProjectService
+    runs: RunService
+    metrics: MetricService
+    logs: LogService
+    artifacts: ArtifactService
+
+    @classmethod
+    def build(cls, settings: Settings, database: Database | None = None) -> Services:
+        database = database or open_database(settings.resolved_database_url)
+        store = ArtifactsStore(settings.resolved_artifacts_store)
+        events = RunEventBus()
+        runs = RunService(database, store, events)
+        logs = LogService(database, store)
+
+        def forget_finished_logs(event: RunEvent) -> None:
+            if event.kind == "deleted" or (event.status in DONE_STATUSES):
+                logs.forget(event.run_uuid)
+
+        events.subscribe(forget_finished_logs)
+        return cls(
+            settings=settings,
+            database=database,
+            store=store,
+            events=events,
+            projects=ProjectService(database, runs.runs_deleted),
+            runs=runs,
+            metrics=MetricService(database),
+            logs=logs,
+            artifacts=ArtifactService(database, store),
+        )
+
+    def close(self) -> None:
+        self.database.dispose()

@@ -7,7 +7,7 @@ import secrets
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -117,12 +117,20 @@ def run_id_of(session: Session, uuid: str) -> int:
     return run_id
 
 
-def status_of(session: Session, uuid: str) -> tuple[RunStatus, int]:
-    """A run's status and the number of log line offsets handed out so far."""
-    row = session.execute(select(RunRow.status, RunRow.log_lines).where(RunRow.uuid == uuid)).one_or_none()
+class RunProgress(NamedTuple):
+    status: RunStatus
+    log_lines: int  # log line offsets handed out so far
+    finished_at: datetime | None
+
+
+def progress_of(session: Session, uuid: str) -> RunProgress:
+    """A run's status, log line count and end time, without loading the run."""
+    row = session.execute(
+        select(RunRow.status, RunRow.log_lines, RunRow.finished_at).where(RunRow.uuid == uuid)
+    ).one_or_none()
     if row is None:
         raise NotFound(f"run '{uuid}' not found")
-    return RunStatus(row[0]), int(row[1])
+    return RunProgress(RunStatus(row[0]), int(row[1]), row[2])
 
 
 def find_run_by_token(session: Session, token: str) -> RunRow | None:

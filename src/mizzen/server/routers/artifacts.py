@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import mimetypes
+import tempfile
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, Response
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
+
+from mizzen.errors import InvalidInput
+from mizzen.schemas.api import ArtifactRead, LineageCreate, LineageRead
+from mizzen.server.responses import model_response, models_response, services
+
+router = APIRouter(prefix="/runs/{uuid}", tags=["artifacts"])
+
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
+
+
+@router.put(
+    "/artifacts/{path:path}",
+    response_model=ArtifactRead,
+    openapi_extra={"requestBody": {"content": {"application/octet-stream": {"schema": {"type": "string"}}}}},
+)
+async def upload_artifact(
+    request: Request,
+    uuid: str,
+    path: str,
+    content_md5: Annotated[str | None, Header(alias="Content-MD5")] = None,
+) -> Response:
+    """The raw body becomes the file ``path`` of the run's artifacts (replacing any file there)."""
+    artifacts = services(request).artifacts
+    relative = await run_in_threadpool(artifacts.check_upload_path, uuid, path)
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+        try:
+            async for chunk in request.stream():
+                await run_in_threadpool(spool.write, chunk)  # spills to disk past SPOOL_IN_MEMORY
+        except ClientDisconnect:
+            raise InvalidInput(
+                "the upload ended before its body was complete: nothing was stored", "body"
+            ) from None
+        spool.seek(0)
+        stored = await run_in_threadpool(artifacts.upload, uuid, relative, spool, content_md5)
+    return model_response(stored)
+
+
+@router.get("/artifacts", response_model=list[ArtifactRead])
+def list_artifacts(request: Request, uuid: str, prefix: str | None = None) -> Response:
+    return models_response(services(request).artifacts.list_files(uuid, prefix))
+
+
+@router.get("/artifacts/{path:path}", response_class=StreamingResponse)
+def download_artifact(request: Request, uuid: str, path: str) -> StreamingResponse:
+    artifacts = services(request).artifacts
+    stored = artifacts.stat(uuid, path)
+    media_type = mimetypes.guess_type(stored.path)[0] or "application/octet-stream"
+    return StreamingResponse(
+        artifacts.store.iter_bytes(uuid, stored.path),
+        media_type=media_type,
+        headers={"Content-Length": str(stored.size)},
+    )
+
+
+@router.post("/lineage", response_model=list[LineageRead])
+def record_lineage(request: Request, uuid: str, body: list[LineageCreate]) -> Response:
+    return models_response(services(request).artifacts.record_lineage(uuid, body))
+
+
+@router.get("/lineage", response_model=list[LineageRead])
+def list_lineage(request: Request, uuid: str) -> Response:
+    return models_response(services(request).artifacts.lineage(uuid))

@@ -1,0 +1,79 @@
+"""Rows (and list items) to API DTOs. Values from the database are trusted: ``model_construct``
+skips re-validation, which matters for lists of thousands of runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mizzen.schemas.api import LineageRead, MetricSummary, ProjectRead, RunRead, StatusCondition
+from mizzen.schemas.statuses import RunStatus
+from mizzen.store.clock import utcnow
+from mizzen.store.orm import MetricSummaryRow, ProjectRow, RunRow, StatusConditionRow
+from mizzen.store.repos.lineage import LineageRecord
+from mizzen.store.repos.run_list import LIST_COLUMNS
+
+
+def project_read(row: ProjectRow, runs_count: int) -> ProjectRead:
+    return ProjectRead.model_construct(
+        uuid=row.uuid,
+        name=row.name,
+        description=row.description,
+        tags=list(row.tags or []),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        runs_count=runs_count,
+    )
+
+
+def run_list_item(item: dict[str, Any]) -> RunRead:
+    fields = dict(item)
+    fields["status"] = RunStatus(fields["status"])
+    for name in ("tags", "params", "inputs", "outputs", "meta"):
+        if fields[name] is None:
+            fields[name] = [] if name == "tags" else {}
+    return RunRead.model_construct(**fields)
+
+
+def run_read(
+    row: RunRow,
+    *,
+    conditions: list[StatusConditionRow] | None = None,
+    metrics: list[MetricSummaryRow] | None = None,
+    detail: bool = True,
+    token: str | None = None,
+) -> RunRead:
+    fields: dict[str, Any] = {name: getattr(row, name) for name in LIST_COLUMNS}
+    fields["project"] = row.project.name
+    read = run_list_item(fields)
+    if detail:
+        read.content = row.content
+        read.spec = row.spec
+        read.plan = row.plan
+        read.conditions = [condition(c) for c in conditions or []]
+        read.metrics = [summary(m) for m in metrics or []]
+    if token is not None:
+        read.token = token
+    return read
+
+
+def condition(row: StatusConditionRow) -> StatusCondition:
+    return StatusCondition.model_construct(
+        type=RunStatus(row.type), reason=row.reason, message=row.message, time=row.time
+    )
+
+
+def summary(row: MetricSummaryRow) -> MetricSummary:
+    return MetricSummary.model_construct(
+        name=row.name, last=row.last, min=row.min, max=row.max, last_step=row.last_step, count=row.count
+    )
+
+
+def lineage_read(record: LineageRecord) -> LineageRead:
+    return LineageRead.model_construct(
+        name=record.name,
+        kind=record.kind,
+        path=record.path,
+        summary=record.summary,
+        is_input=record.is_input,
+        created_at=record.created_at or utcnow(),
+    )

@@ -1,0 +1,131 @@
+"""Run logs: chunked ndjson files in the artifacts store + a live tail in memory.
+
+Each append takes the next offsets from the database (one atomic UPDATE, so replicas never hand
+out the same offsets) and writes one chunk ``<run uuid>/logs/<first>-<end>.ndjson`` (object stores
+cannot append). Offsets count lines from 0; reads select chunks by their names alone.
+Clients should batch lines (the local executor and the agent post every second or so).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from starlette.concurrency import run_in_threadpool
+
+from mizzen.schemas.api import LogChunk, LogLine
+from mizzen.schemas.statuses import DONE_STATUSES
+from mizzen.server.services.artifacts_store import ArtifactsStore
+from mizzen.server.services.log_tail import LogTail
+from mizzen.store import Database
+from mizzen.store.clock import utcnow
+from mizzen.store.repos import runs as runs_repo
+
+LOGS_FOLDER = "logs"
+STREAM_POLL_SECONDS = 1.0
+STREAM_BATCH = 1_000
+# Lines may be posted a moment after the final status (offsets handed out, chunk not yet written).
+LATE_LINES_GRACE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    first: int
+    end: int  # exclusive
+    name: str
+
+
+def chunk_name(first: int, end: int) -> str:
+    return f"{LOGS_FOLDER}/{first:012d}-{end:012d}.ndjson"
+
+
+def _parse_chunk(path: str) -> _Chunk | None:
+    stem = path.rsplit("/", 1)[-1].removesuffix(".ndjson")
+    first, sep, end = stem.partition("-")
+    if not sep or not first.isdigit() or not end.isdigit():
+        return None
+    return _Chunk(int(first), int(end), path)
+
+
+class LogService:
+    def __init__(self, db: Database, store: ArtifactsStore) -> None:
+        self.db = db
+        self.store = store
+        self.tail = LogTail()
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def _run_lock(self, run_uuid: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(run_uuid, threading.Lock())
+
+    def append(self, run_uuid: str, lines: list[LogLine]) -> int:
+        if not lines:
+            with self.db.read() as session:
+                runs_repo.run_id_of(session, run_uuid)  # still 404 for an unknown run
+            return 0
+        # One writer per run in this process keeps chunks in offset order for live readers.
+        with self._run_lock(run_uuid):
+            with self.db.write() as session:
+                first = runs_repo.reserve_log_lines(session, run_uuid, len(lines))
+            payload = "".join(line.model_dump_json() + "\n" for line in lines).encode()
+            self.store.write_bytes(run_uuid, chunk_name(first, first + len(lines)), payload)
+            self.tail.add(run_uuid, first, lines)
+        return len(lines)
+
+    def read(self, run_uuid: str, offset: int = 0, limit: int = 10_000) -> LogChunk:
+        with self.db.read() as session:
+            progress = runs_repo.progress_of(session, run_uuid)
+        lines, next_offset, more_stored = self._read_stored(run_uuid, offset, limit)
+        done = False
+        if progress.status in DONE_STATUSES and not more_stored:
+            # Everything handed out is read, or the missing lines' writer is long gone.
+            finished = progress.finished_at
+            late = finished is None or (utcnow() - finished).total_seconds() > LATE_LINES_GRACE_SECONDS
+            done = next_offset >= progress.log_lines or late
+        return LogChunk.model_construct(lines=lines, next_offset=next_offset, done=done)
+
+    def _read_stored(self, run_uuid: str, offset: int, limit: int) -> tuple[list[LogLine], int, bool]:
+        """Lines from ``offset``, the offset after them, and whether more lines are stored."""
+        chunks = sorted(
+            (c for f in self.store.list_files(run_uuid, LOGS_FOLDER) if (c := _parse_chunk(f.path))),
+            key=lambda c: c.first,
+        )
+        lines: list[LogLine] = []
+        position = offset
+        for chunk in chunks:
+            if chunk.end <= position:
+                continue
+            if len(lines) >= limit:
+                break
+            if lines and chunk.first != position:  # a gap: stop at it, the next read starts there
+                break
+            position = max(position, chunk.first)  # skip offsets no chunk holds (a failed write)
+            raw = self.store.read_bytes(run_uuid, chunk.name).decode().splitlines()
+            wanted = raw[position - chunk.first : position - chunk.first + limit - len(lines)]
+            lines.extend(LogLine.model_validate_json(text) for text in wanted)
+            position += len(wanted)
+        return lines, position, any(c.end > position for c in chunks)
+
+    def forget(self, run_uuid: str) -> None:
+        self.tail.forget(run_uuid)
+        with self._locks_guard:
+            self._locks.pop(run_uuid, None)
+
+    async def stream(self, run_uuid: str, offset: int = 0) -> AsyncIterator[bytes]:
+        """ndjson lines from ``offset`` as they come; ends once the run is done and all is sent."""
+        while True:
+            recent = self.tail.lines_from(run_uuid, offset, STREAM_BATCH)
+            if recent:
+                offset += len(recent)
+                yield "".join(line.model_dump_json() + "\n" for line in recent).encode()
+                continue
+            chunk = await run_in_threadpool(self.read, run_uuid, offset, STREAM_BATCH)
+            if chunk.lines:
+                offset = chunk.next_offset
+                yield "".join(line.model_dump_json() + "\n" for line in chunk.lines).encode()
+            if chunk.done:
+                return
+            if not chunk.lines:
+                await self.tail.wait(run_uuid, STREAM_POLL_SECONDS)

@@ -1,0 +1,74 @@
+"""Metrics: batch ingest (validated, idempotent with a client key), history, summaries."""
+
+from __future__ import annotations
+
+import math
+
+from mizzen.errors import InvalidInput
+from mizzen.schemas.api import MetricHistory, MetricsBatch, MetricSummary
+from mizzen.server.services import convert
+from mizzen.server.services.downsample import downsample_indices
+from mizzen.server.services.validation import INT64
+from mizzen.store import Database
+from mizzen.store.repos import idempotency
+from mizzen.store.repos import metrics as metrics_repo
+from mizzen.store.repos import runs as runs_repo
+from mizzen.store.repos.metrics import Point
+
+MAX_NAME = 255
+
+
+def _points(batch: MetricsBatch) -> list[Point]:
+    points = []
+    for index, p in enumerate(batch.points):
+        if not p.name or len(p.name) > MAX_NAME or "\x00" in p.name:
+            raise InvalidInput(
+                f"a metric name has 1 to {MAX_NAME} characters, no NUL", f"points[{index}].name"
+            )
+        if not math.isfinite(p.value):
+            raise InvalidInput(
+                f"metric values must be finite numbers (got {p.value}); drop NaN/infinity before sending",
+                f"points[{index}].value",
+            )
+        if not math.isfinite(p.timestamp):
+            raise InvalidInput("timestamps must be finite numbers", f"points[{index}].timestamp")
+        if p.step is not None and not -INT64 <= p.step < INT64:
+            raise InvalidInput("steps must fit in 64 bits", f"points[{index}].step")
+        points.append(Point(p.name, p.step, p.timestamp, p.value))
+    return points
+
+
+class MetricService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def ingest(self, run_uuid: str, batch: MetricsBatch, idempotency_key: str | None = None) -> int:
+        points = _points(batch)
+        key = f"metrics:{run_uuid}:{idempotency_key}" if idempotency_key else None
+        with self.db.write() as session:
+            run_id = runs_repo.run_id_of(session, run_uuid)
+            if key is not None and (answer := idempotency.recall(session, key)) is not None:
+                return int(answer["accepted"])
+            accepted = metrics_repo.ingest(session, run_id, points)
+            if key is not None:
+                idempotency.remember(session, key, {"accepted": accepted})
+        return accepted
+
+    def summaries(self, run_uuid: str) -> list[MetricSummary]:
+        with self.db.read() as session:
+            run_id = runs_repo.run_id_of(session, run_uuid)
+            return [convert.summary(row) for row in metrics_repo.summaries(session, run_id)]
+
+    def history(self, run_uuid: str, name: str, max_points: int | None = None) -> MetricHistory:
+        with self.db.read() as session:
+            run_id = runs_repo.run_id_of(session, run_uuid)
+            steps, timestamps, values = metrics_repo.history(session, run_id, name)
+        downsampled = max_points is not None and len(values) > max_points
+        if downsampled and max_points is not None:
+            keep = downsample_indices(values, max_points)
+            steps = [steps[i] for i in keep]
+            timestamps = [timestamps[i] for i in keep]
+            values = [values[i] for i in keep]
+        return MetricHistory.model_construct(
+            name=name, steps=steps, timestamps=timestamps, values=values, downsampled=downsampled
+        )

@@ -1,0 +1,237 @@
+"""Runs: create, list, read, update, delete, statuses, stop, and restart / resume / copy.
+
+Every status change goes through ``set_status`` in the store (the status machine's gate); events
+are published only after the transaction has committed, and artifacts are touched only then too.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from mizzen.errors import InvalidTransition
+from mizzen.schemas.api import (
+    CloneRequest,
+    RunCreate,
+    RunList,
+    RunRead,
+    RunUpdate,
+    StatusCondition,
+    StatusUpdate,
+)
+from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
+from mizzen.server.services import convert
+from mizzen.server.services.artifacts_store import ArtifactsStore
+from mizzen.server.services.events import RunEvent, RunEventBus
+from mizzen.server.services.validation import (
+    check_cloning_kind,
+    check_fields,
+    check_kind,
+    check_length,
+    check_project_name,
+    check_run_uuid,
+)
+from mizzen.store import Database, Session
+from mizzen.store.orm import RunRow
+from mizzen.store.query import parse_query, parse_sort
+from mizzen.store.repos import idempotency, run_list, statuses
+from mizzen.store.repos import metrics as metrics_repo
+from mizzen.store.repos import runs as repo
+from mizzen.store.repos.runs import NewRun
+
+log = logging.getLogger(__name__)
+
+# Nothing runs yet in these: a stop ends the run at once. Anything later needs its executor to act.
+STOPPED_AT_ONCE = frozenset(
+    {RunStatus.CREATED, RunStatus.ON_SCHEDULE, RunStatus.COMPILED, RunStatus.QUEUED, RunStatus.UNSCHEDULABLE}
+)
+# What a copy does not take from the original's artifacts: its logs and its tracking journal.
+NOT_COPIED = ("logs/", ".tracking/")
+JSON_FIELDS = ("spec", "plan", "params", "inputs", "outputs", "meta", "tags")
+
+
+def _check_create(body: RunCreate) -> None:
+    check_project_name(body.project)
+    check_kind(body.kind)
+    check_cloning_kind(body.cloning_kind)
+    for name in ("pipeline_uuid", "parent_uuid", "original_uuid"):
+        check_run_uuid(getattr(body, name), name)
+    for name, limit in (("name", 255), ("executor", 32), ("queue", 128), ("cache_key", 128)):
+        check_length(getattr(body, name), limit, name)
+    check_fields(body, ("name", "description", "content", "executor", "queue", "cache_key", *JSON_FIELDS))
+
+
+class RunService:
+    def __init__(self, db: Database, store: ArtifactsStore, events: RunEventBus) -> None:
+        self.db = db
+        self.store = store
+        self.events = events
+
+    # -- create / read ----------------------------------------------------------------------------
+
+    def create(self, body: RunCreate, idempotency_key: str | None = None) -> RunRead:
+        _check_create(body)
+        key = f"runs:{idempotency_key}" if idempotency_key else None
+        with self.db.write() as session:
+            if key is not None and (answer := idempotency.recall(session, key)) is not None:
+                # The first answer was lost: same run, and a fresh token (only its hash is stored).
+                run = repo.get_run(session, answer["uuid"])
+                return self._read(session, run, token=repo.rotate_token(run))
+            fields = body.model_dump(exclude={"status"})
+            run, token = repo.create_run(session, NewRun(**fields, status=body.status))
+            if key is not None:
+                idempotency.remember(session, key, {"uuid": run.uuid})
+            read = self._read(session, run, token=token)
+        self._publish("created", read)
+        return read
+
+    def get(self, uuid: str) -> RunRead:
+        with self.db.read() as session:
+            return self._read(session, repo.get_run(session, uuid))
+
+    def search(
+        self, project: str | None, query: str | None, sort: str | None, limit: int, offset: int
+    ) -> RunList:
+        conditions, keys = parse_query(query), parse_sort(sort)
+        with self.db.read() as session:
+            page = run_list.list_runs(
+                session, project=project, conditions=conditions, sort=keys, limit=limit, offset=offset
+            )
+        items = [convert.run_list_item(item) for item in page.items]
+        return RunList.model_construct(items=items, count=page.count, limit=limit, offset=offset)
+
+    def conditions(self, uuid: str) -> list[StatusCondition]:
+        with self.db.read() as session:
+            run_id = repo.run_id_of(session, uuid)
+            return [convert.condition(c) for c in statuses.list_conditions(session, run_id)]
+
+    def token_is_valid(self, token: str) -> bool:
+        with self.db.read() as session:
+            return repo.find_run_by_token(session, token) is not None
+
+    # -- change -----------------------------------------------------------------------------------
+
+    def update(self, uuid: str, body: RunUpdate) -> RunRead:
+        check_length(body.name, 255, "name")
+        check_fields(body, ("name", "description", "tags", "inputs", "outputs", "meta", "plan"))
+        with self.db.write() as session:
+            run = repo.get_run(session, uuid, for_update=True)
+            repo.update_run(session, run, **body.model_dump(exclude_none=True))
+            return self._read(session, run)
+
+    def set_status(self, uuid: str, body: StatusUpdate) -> RunRead:
+        check_fields(body, ("reason", "message"))
+        check_length(body.reason, 255, "reason")
+        with self.db.write() as session:
+            run = repo.get_run(session, uuid, for_update=True)
+            previous = RunStatus(run.status)
+            changed = statuses.set_status(session, run, body.status, body.reason, body.message)
+            read = self._read(session, run)
+        if changed and previous != read.status:
+            self._publish("status_changed", read, previous)
+        return read
+
+    def stop(self, uuid: str) -> RunRead:
+        """Not started yet: stopped at once. Running: ``stopping`` + a stop request for its executor.
+        Done or already stopping: unchanged."""
+        with self.db.write() as session:
+            run = repo.get_run(session, uuid, for_update=True)
+            previous = RunStatus(run.status)
+            if previous in DONE_STATUSES or previous == RunStatus.STOPPING:
+                return self._read(session, run)
+            if previous in STOPPED_AT_ONCE:
+                statuses.set_status(
+                    session, run, RunStatus.STOPPED, "StoppedBeforeStart", "stopped by the user"
+                )
+            else:
+                statuses.set_status(
+                    session, run, RunStatus.STOPPING, "StopRequested", "stop requested by the user"
+                )
+            read = self._read(session, run)
+        self._publish("stop_requested", read, previous)
+        self._publish("status_changed", read, previous)
+        return read
+
+    def delete(self, uuid: str) -> None:
+        with self.db.write() as session:
+            run = repo.get_run(session, uuid)
+            project, status = run.project.name, RunStatus(run.status)
+            repo.delete_run(session, uuid)
+        self.runs_deleted(project, [uuid], {uuid: status})
+
+    def runs_deleted(
+        self, project: str, uuids: list[str], statuses_before: dict[str, RunStatus] | None = None
+    ) -> None:
+        """After a commit that deleted runs: ask executors to stop them, drop their artifacts."""
+        for uuid in uuids:
+            before = (statuses_before or {}).get(uuid)
+            if before is None or before not in DONE_STATUSES:
+                self.events.publish(RunEvent("stop_requested", uuid, project, None, before))
+            self.events.publish(RunEvent("deleted", uuid, project, None, before))
+            try:
+                self.store.delete_run(uuid)
+            except OSError:
+                log.exception("could not delete the artifacts of deleted run %s", uuid)
+
+    # -- restart / resume / copy ------------------------------------------------------------------
+
+    def clone(self, uuid: str, how: str, body: CloneRequest | None) -> RunRead:
+        body = body or CloneRequest()
+        check_fields(body, ("name", "params"))
+        check_length(body.name, 255, "name")
+        if how == "resume":
+            return self._resume(uuid, body)
+        with self.db.write() as session:
+            original = repo.get_run(session, uuid)
+            new = NewRun(
+                project=original.project.name,
+                name=body.name or original.name,
+                description=original.description,
+                kind=original.kind,
+                content=original.content,
+                spec=original.spec,
+                plan=None,  # compiled again: paths in a plan belong to one run
+                params={**original.params, **(body.params or {})},
+                tags=list(original.tags),
+                pipeline_uuid=original.pipeline_uuid,
+                parent_uuid=original.parent_uuid,
+                original_uuid=original.uuid,
+                cloning_kind=how,
+                executor=original.executor,
+                queue=original.queue,
+                managed=original.managed,
+            )
+            run, token = repo.create_run(session, new)
+            read = self._read(session, run, token=token)
+        if how == "copy":
+            self.store.copy_run(uuid, read.uuid, skip_prefixes=NOT_COPIED)
+        self._publish("created", read)
+        return read
+
+    def _resume(self, uuid: str, body: CloneRequest) -> RunRead:
+        with self.db.write() as session:
+            run = repo.get_run(session, uuid, for_update=True)
+            previous = RunStatus(run.status)
+            if previous not in DONE_STATUSES:
+                raise InvalidTransition(previous.value, "resume (only a finished run can be resumed)")
+            changes: dict[str, Any] = {"name": body.name}
+            if body.params:
+                changes.update(params=body.params, clear_plan=True)  # new params need a new plan
+            repo.update_run(session, run, **changes)
+            statuses.set_status(session, run, RunStatus.QUEUED, "Resumed", "resumed by the user", resume=True)
+            read = self._read(session, run, token=repo.rotate_token(run))
+        self._publish("status_changed", read, previous)
+        return read
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _read(self, session: Session, run: RunRow, *, token: str | None = None) -> RunRead:
+        return convert.run_read(
+            run,
+            conditions=statuses.list_conditions(session, run.id),
+            metrics=metrics_repo.summaries(session, run.id),
+            token=token,
+        )
+
+    def _publish(self, kind: Any, read: RunRead, previous: RunStatus | None = None) -> None:
+        self.events.publish(RunEvent(kind, read.uuid, read.project, read.status, previous))

@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from mizzen.schemas.api import RunList, RunRead
+
+Make = Callable[..., dict[str, Any]]
+
+
+def test_create_get_and_list_runs_on_each_database(api_on_each_db: httpx.Client, create_run: Make) -> None:
+    api = api_on_each_db
+    created = create_run(
+        api,
+        project="vision",
+        name="resnet",
+        kind="job",
+        params={"lr": 0.1},
+        tags=["a"],
+        content="kind: component",
+    )
+    RunRead.model_validate(created)
+    assert created["token"]  # only in the creating answer
+    assert created["conditions"][0]["type"] == "created"
+
+    fetched = api.get(f"/runs/{created['uuid']}").json()
+    assert fetched["token"] is None
+    assert (fetched["project"], fetched["name"], fetched["content"]) == (
+        "vision",
+        "resnet",
+        "kind: component",
+    )
+    assert api.get("/projects/vision").json()["runs_count"] == 1
+
+    listing = RunList.model_validate(api.get("/runs", params={"project": "vision"}).json())
+    assert [r.uuid for r in listing.items] == [created["uuid"]]
+    assert listing.items[0].spec is None and listing.items[0].conditions is None
+
+
+def test_list_filters_sorts_and_paginates(api: httpx.Client, create_run: Make, move_run: Make) -> None:
+    uuids = []
+    for index, loss in enumerate([0.9, 0.3, 0.5, 0.1]):
+        run = create_run(api, project="p", name=f"r{index}", params={"lr": 0.01 * (index + 1)})
+        api.post(
+            f"/runs/{run['uuid']}/metrics",
+            json={"points": [{"name": "loss", "value": loss, "timestamp": 1.0}]},
+        )
+        uuids.append(run["uuid"])
+    move_run(api, uuids[1], "running")
+    move_run(api, uuids[3], "running", "failed")
+
+    def names(**params: Any) -> list[str]:
+        answer = api.get("/runs", params=params)
+        assert answer.status_code == 200, answer.text
+        return [item["name"] for item in answer.json()["items"]]
+
+    assert names(query="metrics.loss:<0.6", sort="metrics.loss") == ["r3", "r1", "r2"]
+    assert names(query="status:running|failed", sort="-metrics.loss") == ["r1", "r3"]
+    assert names(query="params.lr:>0.025", sort="name") == ["r2", "r3"]
+    page = api.get("/runs", params={"sort": "name", "limit": 2, "offset": 2}).json()
+    assert ([i["name"] for i in page["items"]], page["count"], page["limit"], page["offset"]) == (
+        ["r2", "r3"],
+        4,
+        2,
+        2,
+    )
+
+
+def test_update_merges_inputs_outputs_meta(api: httpx.Client, create_run: Make) -> None:
+    run = create_run(api, outputs={"a": 1}, meta={"x": 1})
+    answer = api.patch(
+        f"/runs/{run['uuid']}", json={"outputs": {"b": 2}, "meta": {"y": 2}, "tags": ["t"], "name": "n"}
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["outputs"], body["meta"], body["tags"], body["name"]) == (
+        {"a": 1, "b": 2},
+        {"x": 1, "y": 2},
+        ["t"],
+        "n",
+    )
+
+
+def test_statuses_follow_the_status_machine(api: httpx.Client, create_run: Make, move_run: Make) -> None:
+    run = create_run(api)
+    body = move_run(api, run["uuid"], "queued", "running", "succeeded")
+    assert body["status"] == "succeeded"
+    assert body["started_at"] is not None and body["finished_at"] is not None
+    assert body["duration"] is not None
+
+    refused = api.post(f"/runs/{run['uuid']}/statuses", json={"status": "running"})
+    assert refused.status_code == 409
+    assert refused.json() == {
+        "error": "invalid_transition",
+        "message": "a run cannot go from 'succeeded' to 'running'",
+        "field": "status",
+    }
+    history = api.get(f"/runs/{run['uuid']}/statuses").json()
+    assert [c["type"] for c in history] == ["created", "queued", "running", "succeeded"]
+    assert api.get(f"/runs/{run['uuid']}").json()["status"] == "succeeded"
+
+
+def test_stop_before_start_stops_at_once(api: httpx.Client, create_run: Make) -> None:
+    run = create_run(api, status="queued")
+    body = api.post(f"/runs/{run['uuid']}/stop").json()
+    assert body["status"] == "stopped"
+    assert body["conditions"][-1]["reason"] == "StoppedBeforeStart"
+
+
+def test_stop_of_a_running_run_asks_its_executor(api: httpx.Client, create_run: Make, move_run: Make) -> None:
+    run = create_run(api)
+    move_run(api, run["uuid"], "running")
+    body = api.post(f"/runs/{run['uuid']}/stop").json()
+    assert body["status"] == "stopping"
+    assert body["conditions"][-1]["reason"] == "StopRequested"
+    assert api.post(f"/runs/{run['uuid']}/stop").json()["status"] == "stopping"  # idempotent
+    assert move_run(api, run["uuid"], "stopped")["status"] == "stopped"
+    assert api.post(f"/runs/{run['uuid']}/stop").json()["status"] == "stopped"
+
+
+def test_restart_and_copy_make_new_runs_from_the_stored_spec(
+    api: httpx.Client, create_run: Make, move_run: Make, settings: Any
+) -> None:
+    spec = {"kind": "operation", "component": {"run": {"kind": "job"}}}
+    original = create_run(
+        api, name="base", content="kind: operation", spec=spec, plan={"x": 1}, params={"lr": 0.1, "epochs": 3}
+    )
+    move_run(api, original["uuid"], "running", "failed")
+    api.put(f"/runs/{original['uuid']}/artifacts/outputs/model.bin", content=b"weights")
+    api.post(f"/runs/{original['uuid']}/logs", json={"lines": [{"timestamp": 1.0, "line": "hello"}]})
+
+    restarted = api.post(f"/runs/{original['uuid']}/restart", json={"params": {"lr": 0.2}}).json()
+    assert restarted["uuid"] != original["uuid"]
+    assert (restarted["original_uuid"], restarted["cloning_kind"]) == (original["uuid"], "restart")
+    assert restarted["params"] == {"lr": 0.2, "epochs": 3}
+    assert (restarted["content"], restarted["spec"], restarted["plan"]) == ("kind: operation", spec, None)
+    assert restarted["status"] == "created" and restarted["token"]
+    assert api.get(f"/runs/{restarted['uuid']}/artifacts").json() == []
+
+    copied = api.post(f"/runs/{original['uuid']}/copy", json={"name": "copied"}).json()
+    assert (copied["cloning_kind"], copied["name"]) == ("copy", "copied")
+    files = [a["path"] for a in api.get(f"/runs/{copied['uuid']}/artifacts").json()]
+    assert files == ["outputs/model.bin"]  # its artifacts, not its logs
+    assert api.get(f"/runs/{copied['uuid']}/logs").json()["lines"] == []
+
+
+def test_resume_reuses_the_run(api: httpx.Client, create_run: Make, move_run: Make) -> None:
+    run = create_run(api, params={"lr": 0.1}, plan={"compiled": True})
+    refused = api.post(f"/runs/{run['uuid']}/resume")
+    assert refused.status_code == 409  # not done yet
+
+    move_run(api, run["uuid"], "running", "stopping", "stopped")
+    resumed = api.post(f"/runs/{run['uuid']}/resume", json={"params": {"lr": 0.05}}).json()
+    assert resumed["uuid"] == run["uuid"]
+    assert resumed["status"] == "queued"
+    assert resumed["params"] == {"lr": 0.05}
+    assert resumed["plan"] is None  # new params: compiled again
+    assert resumed["token"] and resumed["token"] != run["token"]
+    assert (resumed["started_at"], resumed["finished_at"]) == (None, None)
+
+
+def test_delete_run_and_its_artifacts(api: httpx.Client, create_run: Make, settings: Any) -> None:
+    from pathlib import Path
+
+    run = create_run(api)
+    api.put(f"/runs/{run['uuid']}/artifacts/a.txt", content=b"x")
+    folder = Path(settings.resolved_artifacts_store) / run["uuid"]
+    assert folder.is_dir()
+    assert api.delete(f"/runs/{run['uuid']}").status_code == 204
+    assert api.get(f"/runs/{run['uuid']}").status_code == 404
+    assert not folder.exists()
+
+
+def test_idempotent_create_returns_the_same_run(api: httpx.Client) -> None:
+    headers = {"Idempotency-Key": "init-123"}
+    first = api.post("/runs", json={"project": "p"}, headers=headers).json()
+    again = api.post("/runs", json={"project": "p"}, headers=headers).json()
+    assert again["uuid"] == first["uuid"]
+    assert again["token"] and again["token"] != first["token"]
+    assert api.get("/runs").json()["count"] == 1

@@ -1,0 +1,100 @@
+"""Artifacts and logs on an object store: a real S3 API (moto's server mode) through s3fs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+from moto.server import ThreadedMotoServer
+
+from mizzen.schemas.api import API_PREFIX
+from mizzen.settings import Settings
+
+BUCKET = "mizzen-artifacts"
+Make = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_api(
+    moto_endpoint: str,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    serve_app: Callable[[Any], AbstractContextManager[str]],
+) -> Iterator[tuple[httpx.Client, Any]]:
+    import s3fs
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": moto_endpoint,
+    }.items():
+        monkeypatch.setenv(name, value)
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
+    s3.create_bucket(Bucket=BUCKET)
+    s3fs.S3FileSystem.clear_instance_cache()
+    from mizzen.server.app import create_app
+
+    app = create_app(settings.model_copy(update={"artifacts_store": f"s3://{BUCKET}/store"}))
+    with serve_app(app) as base, httpx.Client(base_url=base + API_PREFIX, timeout=30) as client:
+        yield client, s3
+    app.state.services.close()
+    s3fs.S3FileSystem.clear_instance_cache()
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+    for key in keys:
+        s3.delete_object(Bucket=BUCKET, Key=key)
+    s3.delete_bucket(Bucket=BUCKET)
+
+
+def _keys(s3: Any) -> list[str]:
+    return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []))
+
+
+def test_artifacts_on_s3(s3_api: tuple[httpx.Client, Any], create_run: Make) -> None:
+    api, s3 = s3_api
+    uuid = create_run(api)["uuid"]
+    payload = b"model weights" * 1000
+    answer = api.put(f"/runs/{uuid}/artifacts/outputs/model.bin", content=payload)
+    assert answer.status_code == 200, answer.text
+    assert _keys(s3) == [f"store/{uuid}/outputs/model.bin"]
+    assert [(a["path"], a["size"]) for a in api.get(f"/runs/{uuid}/artifacts").json()] == [
+        ("outputs/model.bin", len(payload))
+    ]
+    assert api.get(f"/runs/{uuid}/artifacts/outputs/model.bin").content == payload
+
+    copy = api.post(f"/runs/{uuid}/copy").json()
+    assert api.get(f"/runs/{copy['uuid']}/artifacts/outputs/model.bin").content == payload
+    api.delete(f"/runs/{uuid}")
+    assert _keys(s3) == [f"store/{copy['uuid']}/outputs/model.bin"]
+
+
+def test_logs_on_s3(s3_api: tuple[httpx.Client, Any], create_run: Make, move_run: Make) -> None:
+    api, s3 = s3_api
+    uuid = create_run(api)["uuid"]
+    move_run(api, uuid, "running")
+    lines = [{"timestamp": 1.0 + i, "line": f"line {i}"} for i in range(5)]
+    api.post(f"/runs/{uuid}/logs", json={"lines": lines[:3]})
+    api.post(f"/runs/{uuid}/logs", json={"lines": lines[3:]})
+    assert _keys(s3) == [
+        f"store/{uuid}/logs/000000000000-000000000003.ndjson",
+        f"store/{uuid}/logs/000000000003-000000000005.ndjson",
+    ]
+    chunk = api.get(f"/runs/{uuid}/logs", params={"offset": 2}).json()
+    assert [line["line"] for line in chunk["lines"]] == ["line 2", "line 3", "line 4"]
+    move_run(api, uuid, "succeeded")
+    streamed = api.get(f"/runs/{uuid}/logs/stream").text.splitlines()
+    assert [json.loads(raw)["line"] for raw in streamed] == [f"line {i}" for i in range(5)]
