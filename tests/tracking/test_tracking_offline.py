@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -224,3 +225,38 @@ def test_a_forked_child_journals_to_its_own_file_and_leaves_the_status_alone(tmp
         [("m", "child")],
         [("status", "running"), ("m", "before"), ("m", "parent"), ("status", "succeeded")],
     ]
+
+
+def test_a_hung_api_neither_blocks_init_for_long_nor_hangs_the_exit(tmp_path: Path) -> None:
+    silent = socket.socket()  # accepts connections in the kernel, never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)
+    host = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    try:
+        env = {
+            "MIZZEN_HOME": str(tmp_path / "home"),
+            "MIZZEN_HOST": host,
+            "MIZZEN_TRACKING_EXIT_TIMEOUT": "1",
+        }
+        done = run_script(TRAINING, env, tmp_path, timeout=25)  # uploads would wait 30 s for an answer
+    finally:
+        silent.close()
+    assert done.returncode == 0, done.stderr
+    assert "trained" in done.stdout
+    assert f"the Mizzen API at {host} did not answer in time" in done.stderr
+    assert "are not uploaded yet" in done.stderr
+    assert sum(1 for e in journal_entries(only_run_dir(tmp_path / "home")) if e["t"] == "m") == 200
+
+
+def test_logging_before_init_outside_mizzen_run_says_what_to_do(tmp_path: Path) -> None:
+    code = """
+        from mizzen import tracking
+        tracking.log_metric("loss", 1.0)
+        tracking.log_metrics(step=1, loss=0.5)
+        print(tracking.get_outputs_path())
+    """
+    done = run_script(code, {"MIZZEN_HOME": str(tmp_path / "home")}, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "None"
+    assert done.stderr.count("call tracking.init() first") == 1
+    assert not (tmp_path / "home").exists()

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from mizzen.client import MizzenClient
 
 EXIT_TIMEOUT_ENV = "MIZZEN_TRACKING_EXIT_TIMEOUT"  # seconds the exit flush may wait for uploads
+INIT_TIMEOUT = 5.0  # seconds init() waits for the API to create a run
 
 
 class _State:
@@ -67,13 +68,13 @@ def configured(key: str) -> str | None:
     return str(found) if found else None
 
 
-def connector(host: str, token: str | None) -> Callable[[], MizzenClient]:
+def connector(host: str, token: str | None, timeout: float = 30.0) -> Callable[[], MizzenClient]:
     def connect() -> MizzenClient:
         import httpx
 
         from mizzen.client import MizzenClient
 
-        return MizzenClient(host, token=token, timeout=httpx.Timeout(30.0, connect=3.0))
+        return MizzenClient(host, token=token, timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)))
 
     return connect
 
@@ -155,11 +156,11 @@ def _start_unmanaged(
     host = host or configured("host")
     token = token or configured("token")
     create = {**create, "project": create["project"] or configured("project") or "default", "managed": False}
-    uuid = run_uuid
-    if uuid is None and host:
-        uuid = _create_run(host, token, create)
-    local_id = uuid or uuid_lib.uuid4().hex
-    run_dir = mizzen_home() / "tracking" / local_id
+    local_id = uuid_lib.uuid4().hex
+    record = RunRecord(local_id=local_id, uuid=run_uuid, managed=False, host=host, create=create)
+    if run_uuid is None and host:
+        record.uuid = _create_run(host, token, record)
+    run_dir = mizzen_home() / "tracking" / (record.uuid or local_id)
     if not host:
         logger.warning(
             "mizzen.tracking: no Mizzen server is configured, and tracking needs one: start it with "
@@ -168,19 +169,22 @@ def _start_unmanaged(
             run_dir,
             run_dir,
         )
-    record = RunRecord(local_id=local_id, uuid=uuid, managed=False, host=host, create=create)
     run = Run(record, run_dir, None, connector(host, token) if host else None, timeout)
     if run_uuid is None:
         run.log_status("running", "tracking", "started by tracking.init()")
     return run
 
 
-def _create_run(host: str, token: str | None, create: dict[str, object]) -> str | None:
+def _create_run(host: str, token: str | None, record: RunRecord) -> str | None:
+    """Creates the run now if the API answers within a few seconds; else the uploader will, later,
+    with the same idempotency key (so a request that did get through yields the same run)."""
     from mizzen.errors import ApiError
+    from mizzen.schemas.api import RunCreate
 
     try:
-        with connector(host, token)() as client:
-            return client.runs.create(**create).uuid  # type: ignore[arg-type]
+        with connector(host, token, timeout=INIT_TIMEOUT)() as client:
+            body = RunCreate.model_validate(record.create or {})
+            return client.runs.create(body, idempotency_key=record.creation_key).uuid
     except ApiError as exc:
         logger.warning(
             "mizzen.tracking: %s. Recording to the journal meanwhile; it is uploaded as soon as the API "
