@@ -58,6 +58,8 @@ ACCEPTED: list[tuple[str, Any, Any]] = [
     ("metadata", {"k": "v"}, {"k": "v"}),
     ("event", "run.succeeded", "run.succeeded"),
     ("event", {"name": "x"}, {"name": "x"}),
+    ("auth", "me:secret", {"user": "me", "password": "secret"}),
+    ("auth", {"user": "me", "password": "s"}, {"user": "me", "password": "s"}),
 ]
 
 REJECTED: list[tuple[str, Any, str]] = [
@@ -89,6 +91,7 @@ REJECTED: list[tuple[str, Any, str]] = [
     ("metric", "x", "expected a float"),
     ("metadata", "x", "expected a mapping"),
     ("event", 3, "expected an event"),
+    ("auth", "nobody", "expected credentials"),
 ]
 
 

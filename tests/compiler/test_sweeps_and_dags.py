@@ -212,3 +212,30 @@ def test_schedules_are_carried_for_the_scheduler(write: Write) -> None:
     )
     compiled = compile_files([path])
     assert compiled.schedule is not None and compiled.schedule.kind == "cron" and compiled.plan is not None
+
+
+def test_ops_references_in_an_ops_templates_mark_edges(write: Write) -> None:
+    text = DAG.format(train="params: {msg: {value: x}}").replace(
+        '    run: {kind: job, container: {image: x, args: ["--msg={{ msg }}", "{{ globals.uuid }}"]}}',
+        '    run: {kind: job, container: {image: x, args: ["--msg={{ msg }}"]}}\n'
+        "  - name: reader\n"
+        '    run: {kind: job, container: {image: x, args: ["{{ ops.prepare.outputs.msg_out }}"]}}',
+    )
+    text = text.replace("  - name: report\n    dagRef: step", "  - name: report\n    dagRef: reader")
+    path = write("dag.yaml", text)
+    dag = compile_files([path]).dag
+    assert dag is not None and dag.ops["report"].upstream == {"train", "prepare"}
+    ghost = write("ghost.yaml", text.replace("ops.prepare.outputs", "ops.ghost.outputs"))
+    with pytest.raises(CompileError, match=r"reads ops\.ghost, but no op of this DAG is named 'ghost'"):
+        compile_files([ghost])
+
+
+def test_conditions_are_evaluated_with_upstream_values(write: Write) -> None:
+    path = write("dag.yaml", DAG.format(train="params: {msg: {value: x}}"))
+    compiled = compile_files([path])
+    compiler = Compiler()
+    assert compiler.op_conditions_met(compiled, "prepare") is True  # no conditions
+    assert compiler.op_conditions_met(compiled, "report", {"train": {"outputs": {"msg": "done"}}}) is True
+    assert compiler.op_conditions_met(compiled, "report", {"train": {"outputs": {"msg": ""}}}) is False
+    with pytest.raises(CompileError, match="cannot evaluate"):
+        compiler.op_conditions_met(compiled, "report", {})

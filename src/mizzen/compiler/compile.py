@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mizzen.compiler.build import as_int, build_plan
+from mizzen.compiler.compose import compose
 from mizzen.compiler.contexts import build_context, globals_of
 from mizzen.compiler.dag import DagOp, DagStructure, build_dag, dag_param_context, dag_ref_resolver
 from mizzen.compiler.locate import Where
@@ -34,7 +35,7 @@ from mizzen.compiler.plan import ConnectionPlan, Plan, RunKind, RuntimeContext
 from mizzen.compiler.pod import split_run_commands
 from mizzen.compiler.refs import RefResolver
 from mizzen.compiler.resolve import ComponentResolver, Resolved
-from mizzen.compiler.templating import TemplateError, render_structure
+from mizzen.compiler.templating import Deferred, TemplateError, evaluate, render_structure
 from mizzen.errors import CompileError, SpecProblem
 from mizzen.spec import Loaded, OperationSpec, load_files
 
@@ -110,10 +111,8 @@ class Compiler:
         resolver = ComponentResolver(self.refs)
         if isinstance(spec, OperationSpec):
             resolved = resolver.resolve(spec, top, loaded.path)
-        else:
-            wrapper = OperationSpec.model_construct(component=spec)
-            resolved = resolver.resolve(wrapper, top, loaded.path)
-            resolved.component_where = top
+        else:  # a component runs as an operation with nothing of its own
+            resolved = Resolved(OperationSpec(), compose(None, spec, top), top, top, loaded.path)
         return self._compile_resolved(resolved, resolver, dict(params or {}), require_inputs)
 
     def _compile_resolved(
@@ -198,6 +197,48 @@ class Compiler:
 
         ``values`` are trial values when the op has its own matrix.
         """
+        op, result, dag_values = self._op_params(compiled, op_name, upstream, values)
+        waiting = [
+            p for p in result.params.values() if p.source == "deferred" and (p.ref or "").startswith("ops.")
+        ]
+        if waiting and self.strict:
+            raise CompileError(
+                [
+                    op.resolved.where.problem(
+                        f"{p.ref}.{p.ref_path or ''} is not known yet", "params", p.name
+                    )
+                    for p in waiting
+                ]
+            )
+        return self._plan(
+            op.resolved, result, warnings=compiled.warnings, ops=upstream or {}, dag_values=dag_values
+        )
+
+    def op_conditions_met(
+        self, compiled: Compiled, op_name: str, upstream: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> bool:
+        """Whether an op's ``conditions`` (``{{ upstream_loss > max_loss }}``) hold; True without any.
+
+        The expression sees the op's params by name (plain values), ``ops``, ``dag`` and ``globals``.
+        """
+        op, result, dag_values = self._op_params(compiled, op_name, upstream, None)
+        if not op.conditions:
+            return True
+        context: dict[str, Any] = {n: p.value for n, p in result.params.items() if not p.is_deferred}
+        context |= {"globals": dag_values["globals"], "dag": dag_values, "ops": dict(upstream or {})}
+        try:
+            return bool(evaluate(op.conditions, context))
+        except (TemplateError, Deferred) as exc:
+            message = f"cannot evaluate {op.conditions!r}: {exc}"
+            raise op.resolved.where.error(message, "conditions") from None
+
+    def _op_params(
+        self,
+        compiled: Compiled,
+        op_name: str,
+        upstream: Mapping[str, Mapping[str, Any]] | None,
+        values: Mapping[str, Any] | None,
+    ) -> tuple[DagOp, ParamsResult, dict[str, Any]]:
         if compiled.dag is None or op_name not in compiled.dag.ops:
             raise CompileError(f"no op named {op_name!r} in this DAG")
         op: DagOp = compiled.dag.ops[op_name]
@@ -223,21 +264,7 @@ class Compiler:
         )
         if result.missing:
             raise missing_inputs_error(result.missing)
-        waiting = [
-            p for p in result.params.values() if p.source == "deferred" and (p.ref or "").startswith("ops.")
-        ]
-        if waiting and self.strict:
-            raise CompileError(
-                [
-                    op.resolved.where.problem(
-                        f"{p.ref}.{p.ref_path or ''} is not known yet", "params", p.name
-                    )
-                    for p in waiting
-                ]
-            )
-        return self._plan(
-            op.resolved, result, warnings=compiled.warnings, ops=upstream or {}, dag_values=dag_values
-        )
+        return op, result, dag_values
 
     # -- internals ------------------------------------------------------------------------------
 

@@ -112,12 +112,12 @@ def _main_pod(run: dict[str, Any]) -> dict[str, Any]:
 
 
 def compose(
-    operation: OperationSpec,
+    operation: OperationSpec | None,
     component: ComponentSpec | OperationSpec | None,
     op_where: Where,
 ) -> dict[str, Any]:
     """The effective polyaxonfile (camelCase data) of ``operation`` over ``component``."""
-    layer = operation.dump()
+    layer = operation.dump() if operation is not None else {}
     effective: dict[str, Any] = component.dump() if component is not None else {}
     effective.pop("kind", None)
     strategy = layer.get("patchStrategy") or DEFAULT_STRATEGY

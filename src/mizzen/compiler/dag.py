@@ -164,6 +164,17 @@ def build_dag(
     )
 
 
+def templates_ops_references(value: Any) -> set[str]:
+    """Ops named by ``{{ ops.NAME... }}`` anywhere in a run's strings."""
+    if isinstance(value, str):
+        return ops_references(value) if "ops" in value else set()
+    if isinstance(value, Mapping):
+        return set().union(*(templates_ops_references(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(templates_ops_references(v) for v in value))
+    return set()
+
+
 def _build_op(
     spec: OperationSpec,
     where: Where,
@@ -202,9 +213,13 @@ def _build_op(
             upstream |= ops_references(param.template)
     if spec.conditions:
         upstream |= ops_references(spec.conditions)
+    upstream |= templates_ops_references(data.get("run"))
     unknown = sorted(set(spec.dependencies or []) - op_names)
     if unknown:
         raise where.error(f"depends on {unknown[0]!r}, which is not an op of this DAG", "dependencies")
+    unknown = sorted(upstream - op_names)
+    if unknown:
+        raise where.error(f"reads ops.{unknown[0]}, but no op of this DAG is named {unknown[0]!r}")
     return DagOp(
         name=spec.name or "",
         resolved=resolved,

@@ -20,7 +20,7 @@ IO_TYPES = frozenset(
     {
         "int", "float", "bool", "str", "dict", "list", "any", "uri", "path", "image", "git",
         "artifacts", "dockerfile", "file", "tensorboard", "s3", "gcs", "wasb", "date", "datetime",
-        "uuid", "email", "metric", "metadata", "event",
+        "uuid", "email", "metric", "metadata", "event", "auth",
     }
 )  # fmt: skip
 
@@ -262,6 +262,17 @@ def _to_event(value: Any) -> Any:
     return _text("an event (a string or a mapping)", value)
 
 
+def _to_auth(value: Any) -> dict[str, str]:
+    """``user:password`` or ``{user: ..., password: ...}``."""
+    if isinstance(value, Mapping) and isinstance(value.get("user"), str):
+        return {"user": value["user"], "password": str(value.get("password") or "")}
+    if isinstance(value, str) and ":" in value:
+        user, _, password = value.partition(":")
+        if user:
+            return {"user": user, "password": password}
+    raise _fail("credentials (user:password or a mapping with user and password)", value)
+
+
 # -- structured types (the init-able ones) --------------------------------------------------------
 
 
@@ -375,6 +386,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "metric": _to_float,
     "metadata": _to_metadata,
     "event": _to_event,
+    "auth": _to_auth,
 }
 
 
