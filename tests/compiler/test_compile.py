@@ -486,3 +486,13 @@ def test_compiler_keeps_its_settings_between_compiles() -> None:
     compiler = Compiler(context=RuntimeContext(uuid="u2"), strict=True)
     compiled = compiler.compile_loaded(load_file(QUICKSTART), {"epochs": "1"})
     assert compiled.plan is not None and compiled.plan.params["epochs"] == 1
+
+
+def test_named_presets_are_reported_as_applied_by_the_server(write: Write) -> None:
+    path = write("c.yaml", "kind: component\npresets: [gpu]\nrun:\n  kind: job\n  container: {image: x}\n")
+    compiled = compile_files([path])
+    assert compiled.plan is not None
+    assert compiled.warnings == [
+        f"{path}:2:10 presets: presets ['gpu'] are named here and applied by the server that runs "
+        "the operation; to check them locally, lay their files over this one with -f"
+    ]

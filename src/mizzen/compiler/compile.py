@@ -153,7 +153,7 @@ class Compiler:
             matrix=matrix,
             schedule=operation.schedule,
             missing_inputs=result.missing,
-            warnings=list(result.warnings),
+            warnings=list(result.warnings) + _named_presets_warning(data, resolved.where),
             compiler=self,
         )
         if result.missing and require_inputs:
@@ -362,6 +362,18 @@ class Compiler:
             run_where=run_where,
             context_path=self.context.context_path,
         )
+
+
+def _named_presets_warning(data: Mapping[str, Any], where: Where) -> list[str]:
+    """Named presets (``presets: [gpu]``) live in the server's catalog; files are laid with ``-f``."""
+    names = [str(name) for name in data.get("presets") or []]
+    if not names:
+        return []
+    message = (
+        f"presets {names} are named here and applied by the server that runs the operation; "
+        "to check them locally, lay their files over this one with -f"
+    )
+    return [where.problem(message, "presets").render()]
 
 
 def compile_files(
