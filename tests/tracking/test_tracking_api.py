@@ -9,6 +9,7 @@ from tracking_helpers import journal_entries, only_run_dir, run_script
 
 from mizzen.client import MizzenClient
 from mizzen.schemas.statuses import RunStatus
+from mizzen.settings import Settings
 from mizzen.tracking import sync_journal
 from mizzen.tracking.attach import connector
 from mizzen.tracking.journal import AckState, RunRecord
@@ -181,3 +182,39 @@ def test_in_process_run_delivers_before_end_returns(
     assert history.values[-1] == 9_999 * 0.5
     expected = RunStatus.CREATED if managed else RunStatus.SUCCEEDED
     assert client.runs.get(uuid).status == expected
+
+
+def test_files_a_managed_run_writes_into_a_local_store_are_not_uploaded_again(
+    api_server: str, client: MizzenClient, settings: Settings, tmp_path: Path
+) -> None:
+    uuid = client.runs.create(project="embedded").uuid
+    run_dir = Path(settings.resolved_artifacts_store) / uuid  # what the local executor hands a run
+    code = """
+        import os
+        from pathlib import Path
+        import numpy as np
+        from mizzen import tracking
+        model = Path(tracking.get_outputs_path()) / "model.bin"
+        model.write_bytes(os.urandom(3_000_000))
+        print(model.stat().st_ino, flush=True)
+        tracking.log_model(model, framework="none")
+        tracking.log_image(np.ones((3, 3)), "ones", step=0)
+    """
+    env = {
+        "MIZZEN_HOME": str(tmp_path / "home"),
+        "MIZZEN_IS_MANAGED": "true",
+        "MIZZEN_RUN_UUID": uuid,
+        "MIZZEN_HOST": api_server,
+        "MIZZEN_RUN_ARTIFACTS_PATH": str(run_dir),
+        "MIZZEN_RUN_OUTPUTS_PATH": str(run_dir / "outputs"),
+    }
+    done = run_script(code, env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    model = run_dir / "outputs" / "model.bin"
+    assert model.stat().st_ino == int(done.stdout)  # the same file: the server did not rewrite it
+    stored = {a.path: a.size for a in client.artifacts.list(uuid)}
+    assert stored["outputs/model.bin"] == 3_000_000
+    assert "events/image/ones/0.png" in stored
+    assert client.artifacts.download(uuid, "outputs/model.bin") == model.read_bytes()
+    kinds = {(r.name, r.kind, r.path) for r in client.lineage.list(uuid)}
+    assert {("model", "model", "outputs/model.bin"), ("ones", "image", "events/image/ones")} <= kinds

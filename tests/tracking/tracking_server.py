@@ -29,8 +29,9 @@ def free_port() -> int:
 
 
 class ApiProcess:
-    def __init__(self, home: Path, port: int | None = None) -> None:
+    def __init__(self, home: Path, port: int | None = None, token: str | None = None) -> None:
         self.home = home
+        self.token = token
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
@@ -40,6 +41,8 @@ class ApiProcess:
         self.home.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("MIZZEN_")}
         env["MIZZEN_HOME"] = str(self.home)
+        if self.token:
+            env["MIZZEN_TOKEN"] = self.token
         with self._log.open("ab") as log:
             self._process = subprocess.Popen(
                 [sys.executable, "-c", LAUNCH, str(self.port)], env=env, stdout=log, stderr=log
