@@ -18,6 +18,7 @@ from mizzen.compiler.refs import RefError, RefResolver, Source
 from mizzen.errors import CompileError, SpecError
 from mizzen.spec import ComponentSpec, Loaded, OperationSpec, load_file, load_text
 
+_CACHE_SIZE = 256
 _FILE_CACHE: dict[tuple[str, int, int], Loaded] = {}
 _TEXT_CACHE: dict[str, tuple[str, Loaded]] = {}  # fetched URL -> (text, loaded)
 
@@ -28,10 +29,14 @@ def load_source(source: Source) -> Loaded:
         key = (str(source.path), stat.st_size, stat.st_mtime_ns)
         cached = _FILE_CACHE.get(key)
         if cached is None:
+            if len(_FILE_CACHE) >= _CACHE_SIZE:  # a long-lived scheduler compiles many files
+                _FILE_CACHE.clear()
             cached = _FILE_CACHE[key] = load_file(source.path)
         return cached
     entry = _TEXT_CACHE.get(source.label)
     if entry is None:
+        if len(_TEXT_CACHE) >= _CACHE_SIZE:
+            _TEXT_CACHE.clear()
         entry = _TEXT_CACHE[source.label] = (source.text or "", load_text(source.text or "", source.label))
     return entry[1]
 
