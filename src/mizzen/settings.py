@@ -13,7 +13,15 @@ import yaml
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-CONFIG_KEYS = ("host", "project", "database_url", "artifacts_store", "max_concurrency", "init_image")
+CONFIG_KEYS = (
+    "host",
+    "project",
+    "database_url",
+    "artifacts_store",
+    "max_concurrency",
+    "init_image",
+    "executor",
+)
 
 
 def default_home() -> Path:
@@ -35,6 +43,9 @@ class Settings(BaseSettings):
     url_mirrors: str = Field("", description="Comma-separated URL_PREFIX=FOLDER pairs for urlRef.")
     max_concurrency: int = Field(4, description="Runs the local executor runs at once.")
     init_image: str = Field("mizzen/mizzen:0.1.0", description="Image of init/sidecar containers.")
+    executor: str = Field(
+        "local", description="Executor of new runs: local (this machine) or kubernetes (an agent)."
+    )
 
     @field_validator("home", mode="before")
     @classmethod

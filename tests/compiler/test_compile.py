@@ -287,7 +287,7 @@ def test_to_env_and_to_init_params(write: Write) -> None:
     assert (
         step.kind == "git" and step.git is not None and step.git.url == "https://github.com/acme/models.git"
     )
-    assert step.git.revision == "main" and step.path == "/mizzen/context/models"
+    assert step.git.revision == "main" and step.path == "/mizzen/context/artifacts/models"
 
 
 def test_init_steps_become_plan_init_steps(write: Write) -> None:
@@ -313,10 +313,10 @@ def test_init_steps_become_plan_init_steps(write: Write) -> None:
     steps = plan.main.pod.init
     assert [s.kind for s in steps] == ["git", "git", "artifacts", "file", "dockerfile", "paths"]
     assert [s.name for s in steps] == [f"init-{i}" for i in range(6)]
-    assert steps[0].path == "/mizzen/context/code"
-    assert steps[1].connection == "repo" and steps[1].path == "/mizzen/context/repo"
+    assert steps[0].path == "/mizzen/context/artifacts/code"
+    assert steps[1].connection == "repo" and steps[1].path == "/mizzen/context/artifacts/repo"
     assert (
-        steps[2].path == "/mizzen/context/data"
+        steps[2].path == "/mizzen/context/artifacts/data"
         and steps[2].artifacts is not None
         and steps[2].artifacts.files == ["a.txt"]
     )

@@ -112,7 +112,7 @@ def test_builtin_tensorboard_renders_ports_and_base_url(write: Write) -> None:
     plan = compile_files([op]).plan
     assert plan is not None
     args = plan.main.pod.main.args  # type: ignore[union-attr]
-    assert "--logdir=/mizzen/artifacts/r1/outputs" in args
+    assert "--logdir=/mizzen/context/artifacts/r1/outputs" in args
     assert "--port=6006" in args
     assert "--path_prefix=/services/v1/default/default/runs/00000000000000000000000000000000" in args
 

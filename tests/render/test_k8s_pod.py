@@ -171,7 +171,7 @@ def test_native_sidecar_is_the_last_init_container_and_always_restarts() -> None
         "--run-uuid",
         k8s_plans.UUID,
         "--artifacts-path",
-        "/mizzen/artifacts/run",
+        "/mizzen/context/artifacts/run",
         "--poll-interval",
         "7",
         "--main-container",
@@ -179,7 +179,7 @@ def test_native_sidecar_is_the_last_init_container_and_always_restarts() -> None
         "--store",
         "s3://acme-artifacts/mizzen",
     ]
-    assert mounts_of(sidecar) == {"/mizzen/artifacts": "mizzen-artifacts"}
+    assert mounts_of(sidecar) == {"/mizzen/context/artifacts": "mizzen-artifacts"}
     assert sidecar["envFrom"] == [{"secretRef": {"name": "artifacts-s3"}}]
     assert [c["name"] for c in spec["containers"]] == ["mizzen-main"]
 
@@ -236,36 +236,36 @@ def test_context_artifacts_shm_and_docker_volumes() -> None:
     volumes = by_name(spec["volumes"])
     mounts = mounts_of(spec["containers"][0])
     assert volumes[mounts["/mizzen/context"]]["emptyDir"] == {}
-    assert volumes[mounts["/mizzen/artifacts"]]["emptyDir"] == {}
+    assert volumes[mounts["/mizzen/context/artifacts"]]["emptyDir"] == {}
     assert volumes[mounts["/dev/shm"]]["emptyDir"] == {"medium": "Memory"}
     assert volumes[mounts["/var/run/docker.sock"]]["hostPath"] == {
         "path": "/var/run/docker.sock",
         "type": "Socket",
     }
     without = pod_spec(plan(plugins=PluginsPlan(shm=False, docker=False)))
-    assert set(mounts_of(without["containers"][0])) == {"/mizzen/context", "/mizzen/artifacts"}
+    assert set(mounts_of(without["containers"][0])) == {"/mizzen/context", "/mizzen/context/artifacts"}
 
 
 @pytest.mark.parametrize("mount_store", [True, False])
 def test_a_volume_artifacts_store_is_mounted_where_the_run_expects_its_artifacts(mount_store: bool) -> None:
-    options = RenderOptions(artifacts_store=k8s_plans.volume_store("/mizzen/artifacts"))
+    options = RenderOptions(artifacts_store=k8s_plans.volume_store("/mizzen/context/artifacts"))
     init = [InitStep(kind="artifacts", name="init-artifacts")]
     p = plan(plugins=PluginsPlan(mount_artifacts_store=mount_store))
     p.main.pod.init = init
     spec = pod_spec(p, options)
     volumes = by_name(spec["volumes"])
     mounts = mounts_of(spec["containers"][0])
-    assert volumes[mounts["/mizzen/artifacts"]]["persistentVolumeClaim"] == {"claimName": "mizzen-artifacts"}
+    assert volumes[mounts["/mizzen/context/artifacts"]]["persistentVolumeClaim"] == {"claimName": "mizzen-artifacts"}
     assert "mizzen-artifacts" not in volumes  # no pod-local artifacts folder
     init_container, sidecar = spec["initContainers"]
-    assert mounts_of(sidecar) == {"/mizzen/artifacts": mounts["/mizzen/artifacts"]}
-    assert mounts_of(init_container)["/mizzen/artifacts"] == mounts["/mizzen/artifacts"]
+    assert mounts_of(sidecar) == {"/mizzen/context/artifacts": mounts["/mizzen/context/artifacts"]}
+    assert mounts_of(init_container)["/mizzen/context/artifacts"] == mounts["/mizzen/context/artifacts"]
 
 
 def test_a_volume_artifacts_store_elsewhere_is_mounted_for_the_sidecar_only_by_default() -> None:
     spec = pod_spec(plan(), RenderOptions(artifacts_store=k8s_plans.volume_store("/store")))
     assert "/store" not in mounts_of(spec["containers"][0])
-    assert set(mounts_of(spec["initContainers"][-1])) == {"/mizzen/artifacts", "/store"}
+    assert set(mounts_of(spec["initContainers"][-1])) == {"/mizzen/context/artifacts", "/store"}
 
 
 def test_unknown_connection_is_refused_with_its_name() -> None:

@@ -360,7 +360,9 @@ class Compiler:
             connections=self.connections,
             op_where=resolved.where,
             run_where=run_where,
-            context_path=self.context.context_path,
+            # Init steps write below globals.artifacts_path, as in Polyaxon: a git init lands in
+            # {{ globals.artifacts_path }}/<repo>, which real polyaxonfiles use as their workingDir.
+            context_path=self.context.artifacts_path,
         )
 
 

@@ -55,12 +55,13 @@ class RuntimeContext(_Model):
     run_info: str | None = None  # "owner.project.runs.uuid"
     namespace: str = "default"
     iteration: int | None = None
-    # Paths as the workload sees them.
-    context_path: str = "/mizzen/context"  # init steps write below this
-    artifacts_path: str = "/mizzen/artifacts"  # the artifacts store, mounted or synced
-    run_artifacts_path: str = "/mizzen/artifacts/run"  # this run's folder in the store
-    run_outputs_path: str = "/mizzen/artifacts/run/outputs"
-    store_path: str = "/mizzen/artifacts"
+    # Paths as the workload sees them (Polyaxon's layout, /plx-context -> /mizzen/context):
+    context_path: str = "/mizzen/context"  # the run's scratch context (the auth token, configs)
+    # Init steps write below this: a git init clones into {artifacts_path}/<repo name>.
+    artifacts_path: str = "/mizzen/context/artifacts"
+    run_artifacts_path: str = "/mizzen/context/artifacts/run"  # this run's artifacts (archived to the store)
+    run_outputs_path: str = "/mizzen/context/artifacts/run/outputs"
+    store_path: str = "/mizzen/store"  # the artifacts store: a URL (s3://...) or a mounted folder
     api_host: str = "http://127.0.0.1:8000"
     # URL path a service is served under (``globals.base_url``); None: /services/v1/OWNER/PROJECT/runs/UUID
     base_url: str | None = None

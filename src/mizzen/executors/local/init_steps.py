@@ -174,7 +174,7 @@ class InitRunner:
             return store, source
         if "://" in source:
             return ArtifactsStore(source), ""
-        root = self._context.artifacts_path.rstrip("/")
+        root = self._context.store_path.rstrip("/")
         if source.startswith(f"{root}/"):  # a path as the workload sees the store
             return self._store, source[len(root) + 1 :]
         if source.startswith("/"):

@@ -1,7 +1,9 @@
 """Where a local run's files live.
 
 $MIZZEN_HOME/runs/<uuid>/            the run folder (removed by ``ttl`` and ``clean``)
-    context/                         init steps write here (code, files, the auth token)
+    context/                         the auth token and configs
+        artifacts/                   init steps write here: globals.artifacts_path (a git init
+                                     clones into artifacts/<repo>, as in Polyaxon)
     scratch/                         Mizzen's own helpers (git askpass)
     store/<uuid>/                    staging copy of the run's artifacts, remote stores only
 <store>/<uuid>/                      the run's artifacts in a local store
@@ -76,7 +78,7 @@ class RunLayout:
             namespace="local",
             iteration=run.iteration,
             context_path=str(self.context_dir),
-            artifacts_path=str(self.artifacts_root),
+            artifacts_path=str(self.context_dir / "artifacts"),
             run_artifacts_path=str(self.run_artifacts),
             run_outputs_path=str(self.outputs),
             store_path=store.url,

@@ -1,0 +1,57 @@
+"""Compile a claimed run into the Plan its executor runs, with that executor's RuntimeContext."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from mizzen.compiler.compile import Compiler
+from mizzen.compiler.plan import ConnectionPlan, InitStep, Plan, RuntimeContext
+from mizzen.errors import CompileError
+from mizzen.scheduler.loop import CompileRun
+from mizzen.scheduler.source import UPLOAD_KEY, ClaimedRun
+from mizzen.settings import Settings
+from mizzen.spec import load_dict
+
+UPLOAD_DONE = "done"
+UPLOADS_FOLDER = "uploads"  # in the run's artifacts: the code `mizzen run -u` uploaded
+CODE_FOLDER = "code"  # in the run's context: where that code is copied before the run starts
+
+
+def run_compiler(settings: Settings, connections: Mapping[str, ConnectionPlan] | None = None) -> CompileRun:
+    def compile_run(run: ClaimedRun, context: RuntimeContext) -> Plan:
+        if not run.spec:
+            raise CompileError(f"run {run.uuid} has no polyaxonfile to compile")
+        loaded = load_dict(run.spec, source=f"run {run.uuid[:12]}")
+        compiler = Compiler.from_settings(settings, context=context, connections=connections, strict=True)
+        compiled = compiler.compile_loaded(loaded, run.params)
+        if compiled.plan is None:
+            what = "a matrix sweep" if compiled.matrix is not None else f"a {compiled.kind.value}"
+            raise CompileError(
+                f"{what} cannot run as a single run; submit it with `mizzen run` so it is expanded"
+            )
+        plan = compiled.plan
+        if run.meta.get(UPLOAD_KEY) == UPLOAD_DONE:
+            plan = with_uploaded_code(plan, run.uuid, context)
+        return plan
+
+    return compile_run
+
+
+def with_uploaded_code(plan: Plan, uuid: str, context: RuntimeContext) -> Plan:
+    """Copy the uploaded folder into the run's context first, and run from there unless the
+    polyaxonfile says where to run."""
+    code_path = f"{context.context_path.rstrip('/')}/{CODE_FOLDER}"
+    step = InitStep(
+        kind="paths",
+        name="init-uploads",
+        path=context.context_path,
+        paths=[[f"{uuid}/{UPLOADS_FOLDER}", CODE_FOLDER]],
+    )
+    plan = plan.model_copy(deep=True)
+    for replica in plan.replicas:
+        replica.pod.init.insert(0, step)
+        containers = [c for c in [replica.pod.main] if c is not None]
+        for container in containers:
+            if not container.working_dir:
+                container.working_dir = code_path
+    return plan

@@ -1,0 +1,146 @@
+"""The API served inside this process, optionally with the local executor and its scheduler.
+
+``mizzen run`` (no server configured) and every read command in embedded mode start one on
+127.0.0.1 with an ephemeral port and talk to it over HTTP, exactly as they would to a remote
+server; ``mizzen server`` runs the same thing in the foreground on a fixed address.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from mizzen.connections_catalog import CONNECTIONS_FILE, load_connections
+from mizzen.errors import MizzenError
+from mizzen.scheduler.compile_run import run_compiler
+from mizzen.scheduler.loop import RunScheduler
+from mizzen.scheduler.store_source import StoreRunSource
+from mizzen.schemas.statuses import RunStatus
+from mizzen.server.app import create_app
+from mizzen.server.services.events import RunEvent
+from mizzen.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LOCAL_EXECUTOR = "local"
+
+
+class EmbeddedServer:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        run_executor: bool = True,
+        log_level: str = "warning",
+    ) -> None:
+        self.settings = settings
+        self.host = host
+        self.port = port
+        self.run_executor = run_executor and settings.executor == LOCAL_EXECUTOR
+        self.log_level = log_level
+        self.scheduler: RunScheduler | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+        self.app: Any = None
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> str:
+        """Serve the API in a background thread; returns its base URL once it answers."""
+        self.app = create_app(self.settings)
+        self._socket = _bind(self.host, self.port)
+        self.port = self._socket.getsockname()[1]
+        config = uvicorn.Config(
+            self.app, log_level=self.log_level, lifespan="on", timeout_graceful_shutdown=3, access_log=False
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._serve, name="mizzen-api", daemon=True)
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise MizzenError(f"the embedded API could not start on {self.url}")
+            self._thread.join(0.01)
+        if self.run_executor:
+            self._start_scheduler()
+        return self.url
+
+    def _serve(self) -> None:
+        assert self._server is not None and self._socket is not None
+        self._server.run(sockets=[self._socket])
+
+    def _start_scheduler(self) -> None:
+        from mizzen.executors.local import LocalExecutor
+
+        services = self.app.state.services
+
+        def publish(uuid: str, project: str, status: RunStatus, previous: RunStatus | None) -> None:
+            services.events.publish(RunEvent("status_changed", uuid, project, status, previous))
+
+        source = StoreRunSource(services.database, services.logs.append, publish)
+        connections = load_connections(self.settings.home / CONNECTIONS_FILE)
+        scheduler = RunScheduler(source, run_compiler(self.settings, connections), api_host=self.url)
+        scheduler.attach(LocalExecutor.from_settings(self.settings, scheduler))
+        orphans = source.fail_orphans(LOCAL_EXECUTOR)
+        if orphans:
+            log.warning("marked %d runs failed: the process that ran them is gone", len(orphans))
+
+        def wake(event: RunEvent) -> None:
+            if event.kind in ("created", "stop_requested"):
+                scheduler.wake()
+
+        services.events.subscribe(wake)
+        scheduler.start()
+        self.scheduler = scheduler
+
+    def serve_forever(self) -> None:
+        """Block until interrupted (Ctrl-C / SIGTERM), then shut down cleanly."""
+        assert self._thread is not None
+        try:
+            while self._thread.is_alive():
+                self._thread.join(0.5)
+        finally:
+            self.close()
+
+    def close(self, grace_seconds: float = 10.0) -> None:
+        """Stop the runs still active (they end ``stopped``), then the API."""
+        if self.scheduler is not None:
+            self.scheduler.close(grace_seconds)
+            self.scheduler = None
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self.app is not None:
+            self.app.state.services.close()
+            self.app = None
+
+    def __enter__(self) -> EmbeddedServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise MizzenError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    return sock
