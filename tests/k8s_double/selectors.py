@@ -1,0 +1,158 @@
+"""labelSelector and fieldSelector parsing and matching (the query-string forms)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from .errors import bad_request
+
+Matcher = Callable[[dict[str, Any]], bool]
+
+_SET_TERM = re.compile(r"^\s*([A-Za-z0-9_./-]+)\s+(in|notin)\s+\(([^)]*)\)\s*$")
+_EQ_TERM = re.compile(r"^\s*([A-Za-z0-9_./-]+)\s*(==|!=|=)\s*([A-Za-z0-9_.-]*)\s*$")
+_EXISTS_TERM = re.compile(r"^\s*(!?)\s*([A-Za-z0-9_./-]+)\s*$")
+
+# Field selectors each kind supports besides metadata.name and metadata.namespace.
+FIELD_SELECTORS: dict[str, tuple[str, ...]] = {
+    "Pod": (
+        "spec.nodeName",
+        "spec.restartPolicy",
+        "spec.schedulerName",
+        "spec.serviceAccountName",
+        "spec.hostNetwork",
+        "status.phase",
+        "status.podIP",
+        "status.nominatedNodeName",
+    ),
+    "Event": (
+        "involvedObject.kind",
+        "involvedObject.namespace",
+        "involvedObject.name",
+        "involvedObject.uid",
+        "involvedObject.apiVersion",
+        "involvedObject.resourceVersion",
+        "involvedObject.fieldPath",
+        "reason",
+        "reportingComponent",
+        "source",
+        "type",
+    ),
+    "Secret": ("type",),
+    "Namespace": ("status.phase",),
+    "Node": ("spec.unschedulable",),
+    "Job": ("status.successful",),
+    "ReplicaSet": ("status.replicas",),
+}
+
+
+def _split_terms(text: str) -> list[str]:
+    """Split on commas that are not inside a parenthesised value set."""
+    terms, depth, current = [], 0, ""
+    for char in text:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        if char == "," and depth == 0:
+            terms.append(current)
+            current = ""
+        else:
+            current += char
+    if current.strip():
+        terms.append(current)
+    return [t for t in terms if t.strip()]
+
+
+def parse_label_selector(text: str | None) -> Matcher:
+    if not text:
+        return lambda labels: True
+    checks: list[Matcher] = []
+    for term in _split_terms(text):
+        if m := _SET_TERM.match(term):
+            key, op, raw = m.group(1), m.group(2), m.group(3)
+            values = {v.strip() for v in raw.split(",") if v.strip()}
+            if op == "in":
+                checks.append(lambda labels, k=key, vs=values: labels.get(k) in vs)
+            else:
+                checks.append(lambda labels, k=key, vs=values: labels.get(k) not in vs)
+        elif m := _EQ_TERM.match(term):
+            key, op, value = m.group(1), m.group(2), m.group(3)
+            if op == "!=":
+                checks.append(lambda labels, k=key, v=value: labels.get(k) != v)
+            else:
+                checks.append(lambda labels, k=key, v=value: labels.get(k) == v)
+        elif m := _EXISTS_TERM.match(term):
+            negated, key = m.group(1) == "!", m.group(2)
+            checks.append(lambda labels, k=key, neg=negated: (k in labels) != neg)
+        else:
+            raise bad_request(f"unable to parse requirement: found '{term.strip()}', expected: in, notin, =, ==, !=")
+    return lambda labels: all(check(labels) for check in checks)
+
+
+def selector_from_label_selector(selector: dict[str, Any]) -> Matcher:
+    """A matcher for a metav1.LabelSelector object (matchLabels + matchExpressions)."""
+    match_labels = selector.get("matchLabels") or {}
+    expressions = selector.get("matchExpressions") or []
+
+    def matches(labels: dict[str, Any]) -> bool:
+        if any(labels.get(k) != v for k, v in match_labels.items()):
+            return False
+        for expr in expressions:
+            key, op, values = expr["key"], expr["operator"], set(expr.get("values") or [])
+            if (
+                (op == "In" and labels.get(key) not in values)
+                or (op == "NotIn" and key in labels and labels[key] in values)
+                or (op == "Exists" and key not in labels)
+                or (op == "DoesNotExist" and key in labels)
+            ):
+                return False
+        return True
+
+    return matches
+
+
+def label_selector_string(selector: dict[str, Any]) -> str:
+    parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
+    for expr in selector.get("matchExpressions") or []:
+        op = expr["operator"]
+        if op in ("In", "NotIn"):
+            parts.append(f"{expr['key']} {op.lower()} ({','.join(sorted(expr.get('values') or []))})")
+        elif op == "Exists":
+            parts.append(expr["key"])
+        else:
+            parts.append(f"!{expr['key']}")
+    return ",".join(parts)
+
+
+def _field_value(obj: dict[str, Any], path: str) -> str:
+    if path == "source" and obj.get("kind") == "Event":
+        return str((obj.get("source") or {}).get("component", ""))
+    node: Any = obj
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    if node is None:
+        return ""
+    if isinstance(node, bool):
+        return "true" if node else "false"
+    return str(node)
+
+
+def parse_field_selector(text: str | None, kind: str) -> Matcher:
+    if not text:
+        return lambda obj: True
+    allowed = ("metadata.name", "metadata.namespace", *FIELD_SELECTORS.get(kind, ()))
+    checks: list[Matcher] = []
+    for term in _split_terms(text):
+        m = re.match(r"^\s*([A-Za-z0-9_.]+)\s*(==|!=|=)\s*(.*?)\s*$", term)
+        if not m:
+            raise bad_request(f"invalid selector: '{text}'; can't understand '{term}'")
+        path, op, value = m.groups()
+        if path not in allowed:
+            raise bad_request(f'"{path}" is not a known field selector: only "metadata.name", "metadata.namespace"')
+        if op == "!=":
+            checks.append(lambda obj, p=path, v=value: _field_value(obj, p) != v)
+        else:
+            checks.append(lambda obj, p=path, v=value: _field_value(obj, p) == v)
+    return lambda obj: all(check(obj) for check in checks)
