@@ -37,7 +37,7 @@ class Services:
         database = database or open_database(settings.resolved_database_url)
         store = ArtifactsStore(settings.resolved_artifacts_store)
         events = RunEventBus()
-        runs = RunService(database, store, events)
+        runs = RunService(database, store, events, default_executor=settings.executor)
         logs = LogService(database, store)
 
         def forget_finished_logs(event: RunEvent) -> None:

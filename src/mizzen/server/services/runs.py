@@ -62,10 +62,13 @@ def _check_create(body: RunCreate) -> None:
 
 
 class RunService:
-    def __init__(self, db: Database, store: ArtifactsStore, events: RunEventBus) -> None:
+    def __init__(
+        self, db: Database, store: ArtifactsStore, events: RunEventBus, default_executor: str = "local"
+    ) -> None:
         self.db = db
         self.store = store
         self.events = events
+        self.default_executor = default_executor  # runs created without one go to this executor
 
     # -- create / read ----------------------------------------------------------------------------
 
@@ -78,6 +81,7 @@ class RunService:
                 run = repo.get_run(session, answer["uuid"])
                 return self._read(session, run, token=repo.rotate_token(run))
             fields = body.model_dump(exclude={"status"})
+            fields["executor"] = fields["executor"] or self.default_executor
             run, token = repo.create_run(session, NewRun(**fields, status=body.status))
             if key is not None:
                 idempotency.remember(session, key, {"uuid": run.uuid})
@@ -92,13 +96,25 @@ class RunService:
     def search(
         self, project: str | None, query: str | None, sort: str | None, limit: int, offset: int
     ) -> RunList:
-        conditions, keys = parse_query(query), parse_sort(sort)
-        with self.db.read() as session:
-            page = run_list.list_runs(
-                session, project=project, conditions=conditions, sort=keys, limit=limit, offset=offset
-            )
+        page = self.search_page(project, query, sort, limit, offset)
         items = [convert.run_list_item(item) for item in page.items]
         return RunList.model_construct(items=items, count=page.count, limit=limit, offset=offset)
+
+    def search_json(
+        self, project: str | None, query: str | None, sort: str | None, limit: int, offset: int
+    ) -> bytes:
+        """``search(...)`` already serialised: the fast path of GET /runs."""
+        page = self.search_page(project, query, sort, limit, offset)
+        return convert.run_list_json(page.items, page.count, limit, offset)
+
+    def search_page(
+        self, project: str | None, query: str | None, sort: str | None, limit: int, offset: int
+    ) -> run_list.RunPage:
+        conditions, keys = parse_query(query), parse_sort(sort)
+        with self.db.read() as session:
+            return run_list.list_runs(
+                session, project=project, conditions=conditions, sort=keys, limit=limit, offset=offset
+            )
 
     def conditions(self, uuid: str) -> list[StatusCondition]:
         with self.db.read() as session:

@@ -1,0 +1,132 @@
+"""`mizzen run`: compile a polyaxonfile, submit it, and watch it to the end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from mizzen.cli.main import app
+
+if TYPE_CHECKING:
+    from mizzen.cli.run_submit import Submission
+    from mizzen.client import MizzenClient
+    from mizzen.compiler.compile import Compiled
+    from mizzen.schemas.api import RunRead
+    from mizzen.settings import Settings
+
+
+@app.command(
+    "run",
+    epilog=(
+        "Examples:\n\n"
+        "  mizzen run -f polyaxonfile.yaml -u               run with this folder as the code\n\n"
+        "  mizzen run -f train.yaml -P lr=0.01 -P epochs=5  set inputs\n\n"
+        "  MIZZEN_HOST=http://server:8000 mizzen run -f train.yaml --detach"
+    ),
+)
+def run_command(
+    files: list[Path] = typer.Option(
+        ..., "-f", "--file", help="Polyaxonfile; repeat to lay overlays/presets on it, in order."
+    ),
+    params: list[str] = typer.Option([], "-P", "--param", help="An input value, name=value (repeatable)."),
+    project: str | None = typer.Option(None, "--project", "-p", help="Project (default: settings)."),
+    name: str | None = typer.Option(None, "--name", help="Name of the run (default: the spec's name)."),
+    description: str | None = typer.Option(None, "--description", help="Description of the run."),
+    tags: list[str] = typer.Option([], "--tag", help="A tag for the run (repeatable)."),
+    queue: str | None = typer.Option(None, "--queue", "-q", help="Queue to submit to."),
+    upload: bool = typer.Option(
+        False, "-u", "--upload", help="Use the current folder as the run's code (uploaded, then copied in)."
+    ),
+    watch: bool = typer.Option(
+        True,
+        "--watch/--detach",
+        help="Follow the run to the end (default) or return at once (needs a server).",
+    ),
+) -> None:
+    """Run a polyaxonfile: on this machine by default, or on the server in MIZZEN_HOST.
+
+    Exits 0 only when the run succeeded.
+    """
+    from mizzen.cli.connect import load_settings
+    from mizzen.cli.run_submit import Submission, compile_submission
+
+    settings = load_settings()
+    submission = Submission(
+        files=list(files),
+        params=_params(params),
+        project=project or settings.project,
+        name=name,
+        description=description,
+        tags=list(tags),
+        queue=queue,
+        upload=Path.cwd() if upload else None,
+    )
+    compiled = compile_submission(submission, settings)
+    if not watch and not settings.host:
+        from mizzen.errors import MizzenError
+
+        raise MizzenError(
+            "--detach needs a Mizzen server to keep the run going after this command ends: start one "
+            "with `mizzen server` and point the CLI at it (`mizzen config set host http://127.0.0.1:8000`)"
+        )
+    code = _submit_and_watch(settings, submission, compiled, watch)
+    raise typer.Exit(code)
+
+
+def _params(values: list[str]) -> dict[str, str]:
+    from mizzen.cli.run_submit import parse_params
+
+    return parse_params(values)
+
+
+def _submit_and_watch(settings: Settings, submission: Submission, compiled: Compiled, watch: bool) -> int:
+    from mizzen.cli.connect import api
+    from mizzen.cli.output import console, err_console
+    from mizzen.cli.run_submit import create_run, upload_code
+    from mizzen.cli.run_watch import print_summary
+
+    embedded = not settings.host
+    with api(settings, run_executor=True) as client:
+        run = create_run(client, submission, compiled)
+        where = "this machine" if embedded else client.host
+        err_console.print(f"[bold]run[/bold] {run.name or ''} [dim]{run.uuid}[/dim] created on {where}")
+        if submission.upload is not None:
+            with err_console.status(f"uploading {submission.upload} as the run's code"):
+                count = upload_code(client, run.uuid, submission.upload)
+            err_console.print(f"uploaded {count} files from {submission.upload}")
+        if not watch:
+            console.print(run.uuid)
+            err_console.print(f"follow it with: mizzen ops logs {run.uuid[:8]} --follow")
+            return 0
+        final = _watch_interruptibly(client, run, embedded)
+        print_summary(client, final, embedded=embedded)
+        return 0 if final.status == "succeeded" else 1
+
+
+def _watch_interruptibly(client: MizzenClient, run: RunRead, embedded: bool) -> RunRead:
+    """Ctrl-C while watching asks whether to stop the run (a second Ctrl-C stops it)."""
+    import sys
+
+    from mizzen.cli.output import err_console
+    from mizzen.cli.run_watch import watch as follow
+
+    while True:
+        try:
+            return follow(client, run)
+        except KeyboardInterrupt:
+            stop = True
+            if sys.stdin.isatty():
+                try:
+                    stop = typer.confirm("\nStop the run?", default=True)
+                except (KeyboardInterrupt, typer.Abort):
+                    stop = True
+            if stop:
+                err_console.print("stopping the run...")
+                client.runs.stop(run.uuid)
+            elif not embedded:
+                err_console.print(f"the run goes on; follow it with: mizzen ops logs {run.uuid[:8]} --follow")
+                return client.runs.get(run.uuid)
+            else:
+                err_console.print("the run goes on in this process; watching again")

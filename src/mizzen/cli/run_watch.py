@@ -1,0 +1,118 @@
+"""Watching a run from `mizzen run`: its logs as they come, a live status line, and a summary."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from mizzen.cli.output import console, duration, styled_status
+from mizzen.errors import ApiError
+
+if TYPE_CHECKING:
+    from mizzen.client import MizzenClient
+    from mizzen.schemas.api import RunRead
+
+DONE = {"succeeded", "failed", "stopped", "skipped", "upstream_failed"}
+POLL_SECONDS = 0.3
+
+
+class LogPrinter(threading.Thread):
+    """Prints the run's log lines until the server ends the stream (the run is done); reconnects
+    from where it was if the stream breaks."""
+
+    def __init__(self, client: MizzenClient, uuid: str) -> None:
+        super().__init__(daemon=True, name="mizzen-log-follow")
+        self.client = client
+        self.uuid = uuid
+        self.offset = 0
+        self.stop_event = threading.Event()
+        self.finished = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stop_event.is_set():
+                try:
+                    for line in self.client.logs.follow(self.uuid, offset=self.offset):
+                        self.offset += 1
+                        self._print(line.container, line.line)
+                        if self.stop_event.is_set():
+                            return
+                    return  # the server closed the stream: the run is done
+                except ApiError:
+                    if self.stop_event.wait(1.0):
+                        return
+        finally:
+            self.finished.set()
+
+    def _print(self, container: str, text: str) -> None:
+        if container in ("main", "mizzen-main"):
+            console.print(text, markup=False, highlight=False, soft_wrap=True)
+        else:
+            console.print(f"[dim]{container} |[/dim] ", end="", highlight=False)
+            console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def watch(client: MizzenClient, run: RunRead) -> RunRead:
+    """Follow ``run`` until it is done; returns its final state."""
+    printer = LogPrinter(client, run.uuid)
+    printer.start()
+    started = time.monotonic()
+    seen_conditions = 0
+    label = run.name or run.uuid[:8]
+    try:
+        with console.status(f"{label}: {run.status}", spinner="dots") as status_line:
+            while True:
+                current = client.runs.get(run.uuid)
+                conditions = current.conditions or []
+                for condition in conditions[seen_conditions:]:
+                    _print_condition(condition.type, condition.reason, condition.message)
+                seen_conditions = len(conditions)
+                elapsed = duration(time.monotonic() - started)
+                status_line.update(f"{label}: {styled_status(current.status)} · {elapsed}")
+                if current.status in DONE:
+                    break
+                time.sleep(POLL_SECONDS)
+    finally:
+        # Logs arrive until the stream ends; don't wait long for a server that went away.
+        printer.finished.wait(timeout=5)
+        printer.stop_event.set()
+    return current
+
+
+def _print_condition(status: str, reason: str | None, message: str | None) -> None:
+    if status in ("created", "compiled"):
+        return
+    detail = reason or ""
+    if message and message != reason:
+        detail = f"{detail}: {message}" if detail else message
+    suffix = f" [dim]({detail})[/dim]" if detail else ""
+    console.print(f"[bold]●[/bold] {styled_status(status)}{suffix}", highlight=False)
+
+
+def print_summary(client: MizzenClient, run: RunRead, *, embedded: bool) -> None:
+    ok = run.status == "succeeded"
+    mark = "[green]✓[/green]" if ok else "[red]✗[/red]"
+    took = f" in {duration(run.duration)}" if run.duration is not None else ""
+    console.print(f"{mark} run [bold]{run.name or run.uuid}[/bold] {styled_status(run.status)}{took}")
+    if run.outputs:
+        outputs = ", ".join(f"{k}={v}" for k, v in sorted(run.outputs.items()))
+        console.print(f"  outputs: {outputs}", highlight=False)
+    try:
+        summaries = client.metrics.summaries(run.uuid)
+    except ApiError:
+        summaries = []
+    if summaries:
+        parts = [f"{m.name} {m.last:.4g} (min {m.min:.4g}, max {m.max:.4g})" for m in summaries]
+        console.print("  metrics: " + " · ".join(parts), highlight=False)
+    short = run.uuid[:8]
+    where = "" if not embedded else "  (stored in MIZZEN_HOME; these work after this command ends)\n"
+    console.print(
+        f"\nLook further:\n{where}"
+        f"  mizzen ops get {short}        the run: params, outputs, statuses, metrics\n"
+        f"  mizzen ops logs {short}       its logs\n"
+        f"  mizzen ops artifacts {short}  its files (model, outputs)\n"
+        f"  mizzen ops ls                 every run of the project",
+        highlight=False,
+        markup=False,
+    )
