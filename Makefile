@@ -4,7 +4,6 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
-export MIZZEN_DEMO_HOME ?= $(CURDIR)/.mizzen-demo
 
 .PHONY: demo test lint fmt venv e2e bench clean
 
@@ -18,7 +17,7 @@ $(STAMP): pyproject.toml
 
 ## demo: create .venv, install, run the quickstart example end to end on the embedded default
 demo: $(STAMP)
-	@MIZZEN_HOME=$(MIZZEN_DEMO_HOME) $(BIN)/python examples/quickstart/demo.py
+	@$(BIN)/python examples/quickstart/demo.py
 
 ## test: create .venv if needed, install, run the whole test suite
 test: $(STAMP)
@@ -41,4 +40,4 @@ e2e: $(STAMP)
 	$(BIN)/python -m pytest tests/e2e -q -p no:xdist
 
 clean:
-	rm -rf $(VENV) .mizzen-demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

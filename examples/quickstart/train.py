@@ -30,7 +30,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    run = tracking.init(project="quickstart", name="digits")
+    # Under `mizzen run` this attaches to the managed run; run directly, it creates a run of its own.
+    run = tracking.init()
     run.log_inputs(lr=args.lr, epochs=args.epochs, seed=args.seed)
 
     digits = load_digits()
@@ -41,9 +42,7 @@ def main() -> None:
     x_train, x_test = scaler.transform(x_train), scaler.transform(x_test)
     classes = np.unique(digits.target)
 
-    model = SGDClassifier(
-        loss="log_loss", learning_rate="invscaling", eta0=args.lr, random_state=args.seed
-    )
+    model = SGDClassifier(loss="log_loss", learning_rate="adaptive", eta0=args.lr, random_state=args.seed)
     rng = np.random.default_rng(args.seed)
     accuracy = loss = 0.0
     for epoch in range(1, args.epochs + 1):

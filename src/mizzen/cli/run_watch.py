@@ -102,9 +102,13 @@ def print_summary(client: MizzenClient, run: RunRead, *, embedded: bool) -> None
         summaries = client.metrics.summaries(run.uuid)
     except ApiError:
         summaries = []
-    if summaries:
-        parts = [f"{m.name} {m.last:.4g} (min {m.min:.4g}, max {m.max:.4g})" for m in summaries]
-        console.print("  metrics: " + " · ".join(parts), highlight=False)
+    for index, m in enumerate(summaries):
+        label = "metrics:" if index == 0 else ""
+        console.print(
+            f"  {label:9}{m.name} {m.last:.4g} (min {m.min:.4g}, max {m.max:.4g})",
+            highlight=False,
+            markup=False,
+        )
     short = run.uuid[:8]
     where = "" if not embedded else "  (stored in MIZZEN_HOME; these work after this command ends)\n"
     console.print(
