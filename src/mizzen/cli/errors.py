@@ -33,6 +33,11 @@ def run_app(app: typer.Typer) -> int:
         if isinstance(exc, click.exceptions.ClickException):
             exc.show()
             return exc.exit_code
+        # Recent typer vendors its own click (typer._click): its usage errors are not click's classes.
+        show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            return code
         if os.environ.get("MIZZEN_DEBUG"):
             raise
         print_error(f"internal error: {type(exc).__name__}: {exc}\n(set MIZZEN_DEBUG=1 for the traceback)")
