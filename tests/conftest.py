@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -89,37 +88,27 @@ def api_app(settings: Settings) -> Iterator[Any]:
     app.state.services.close()
 
 
-class _ServerThread(threading.Thread):
-    def __init__(self, app: Any) -> None:
-        super().__init__(daemon=True, name="mizzen-test-api")
-        import uvicorn
-
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.socket.bind(("127.0.0.1", 0))
-        self.port = self.socket.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
-        self.server = uvicorn.Server(config)
-
-    def run(self) -> None:
-        self.server.run(sockets=[self.socket])
-
-
 @contextmanager
 def _serve(app: Any) -> Iterator[str]:
-    """Serve ``app`` until the generator is closed; yields the base URL (http://127.0.0.1:PORT)."""
-    thread = _ServerThread(app)
+    """Serve ``app`` with uvicorn in a thread on 127.0.0.1 (port 0: the OS picks a free one)."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", timeout_graceful_shutdown=2
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True, name="mizzen-test-api")
     thread.start()
-    while not thread.server.started:
+    while not server.started:
         if not thread.is_alive():
             raise RuntimeError("the test API server did not start")
         thread.join(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{thread.port}"
+        yield f"http://127.0.0.1:{port}"
     finally:
-        thread.server.should_exit = True
+        server.should_exit = True
         thread.join(10)
-        thread.socket.close()
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ Make = Callable[..., dict[str, Any]]
         ("get", "/runs?sort=-colour", None, "sort", "cannot sort by 'colour'"),
     ],
 )
-def test_bad_requests_name_the_field(  # noqa: PLR0917  (parametrised)
+def test_bad_requests_name_the_field(
     api: httpx.Client, method: str, path: str, body: Any, field: str, fragment: str
 ) -> None:
     # json.dumps writes NaN as Python does (not strict JSON), as a careless client would send it.

@@ -31,7 +31,7 @@ def create_run(request: Request, body: RunCreate, idempotency_key: IdempotencyKe
 
 
 @router.get("", response_model=RunList)
-def list_runs(  # noqa: PLR0917  (query parameters)
+def list_runs(
     request: Request,
     project: str | None = None,
     query: Annotated[str | None, Query(description="e.g. status:running|failed, metrics.loss:<0.5")] = None,
@@ -39,7 +39,8 @@ def list_runs(  # noqa: PLR0917  (query parameters)
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
-    return model_response(services(request).runs.search(project, query, sort, limit, offset))
+    body = services(request).runs.search_json(project, query, sort, limit, offset)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/{uuid}", response_model=RunRead)

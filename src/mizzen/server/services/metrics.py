@@ -19,23 +19,40 @@ MAX_NAME = 255
 
 
 def _points(batch: MetricsBatch) -> list[Point]:
-    points = []
-    for index, p in enumerate(batch.points):
-        if not p.name or len(p.name) > MAX_NAME or "\x00" in p.name:
+    """The batch as store points, or ``InvalidInput`` naming the first bad point's field.
+
+    Whole-batch checks first (fast for the usual, valid batch); the point-by-point search for the
+    culprit runs only when one fails.
+    """
+    points = [Point(p.name, p.step, p.timestamp, p.value) for p in batch.points]
+    names = {p.name for p in points}
+    steps = [p.step for p in points if p.step is not None]
+    valid = (
+        all(name and len(name) <= MAX_NAME and "\x00" not in name for name in names)
+        and all(map(math.isfinite, (p.value for p in points)))
+        and all(map(math.isfinite, (p.timestamp for p in points)))
+        and (not steps or (min(steps) >= -INT64 and max(steps) < INT64))
+    )
+    if not valid:
+        _raise_for_first_bad_point(points)
+    return points
+
+
+def _raise_for_first_bad_point(points: list[Point]) -> None:
+    for index, (name, step, timestamp, value) in enumerate(points):
+        if not name or len(name) > MAX_NAME or "\x00" in name:
             raise InvalidInput(
                 f"a metric name has 1 to {MAX_NAME} characters, no NUL", f"points[{index}].name"
             )
-        if not math.isfinite(p.value):
+        if not math.isfinite(value):
             raise InvalidInput(
-                f"metric values must be finite numbers (got {p.value}); drop NaN/infinity before sending",
+                f"metric values must be finite numbers (got {value}); drop NaN/infinity before sending",
                 f"points[{index}].value",
             )
-        if not math.isfinite(p.timestamp):
+        if not math.isfinite(timestamp):
             raise InvalidInput("timestamps must be finite numbers", f"points[{index}].timestamp")
-        if p.step is not None and not -INT64 <= p.step < INT64:
+        if step is not None and not -INT64 <= step < INT64:
             raise InvalidInput("steps must fit in 64 bits", f"points[{index}].step")
-        points.append(Point(p.name, p.step, p.timestamp, p.value))
-    return points
 
 
 class MetricService:

@@ -1,24 +1,23 @@
 """Metric points: bulk ingest with summary upkeep, columnar history reads, summaries.
 
-Ingest inserts with one executemany and folds the batch into ``metric_summaries`` with one
-INSERT ... ON CONFLICT DO UPDATE whose arithmetic runs in the database, so concurrent batches for
-the same run cannot lose each other's counts or extremes.
+Ingest inserts through the driver (COPY on PostgreSQL, executemany on SQLite) and folds the batch
+into ``metric_summaries`` with one INSERT ... ON CONFLICT DO UPDATE whose arithmetic runs in the
+database, so concurrent batches for the same run cannot lose each other's counts or extremes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, case, insert, or_, select
+from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import Session
 
 from mizzen.store.orm import MetricRow, MetricSummaryRow
 from mizzen.store.repos._raw import fetch_tuples
 from mizzen.store.repos._upsert import dialect_insert
 
-_INSERT_CHUNK = 20_000  # rows per executemany call: bounded memory for very large batches
+_INSERT_CHUNK = 20_000  # rows per driver call: bounded memory for very large batches
 
 
 class Point(NamedTuple):
@@ -28,18 +27,6 @@ class Point(NamedTuple):
     value: float
 
 
-@dataclass
-class _Fold:
-    """A batch's contribution to one metric's summary."""
-
-    last: float
-    last_step: int | None
-    last_timestamp: float
-    min: float
-    max: float
-    count: int
-
-
 def is_newer(step: int | None, timestamp: float, than_step: int | None, than_timestamp: float) -> bool:
     """Which point is "last": the higher step; on equal or missing steps, the later (or same) time."""
     if step is not None and than_step is not None and step != than_step:
@@ -47,30 +34,62 @@ def is_newer(step: int | None, timestamp: float, than_step: int | None, than_tim
     return timestamp >= than_timestamp
 
 
-def ingest(session: Session, run_id: int, points: Iterable[Point]) -> int:
-    """Store the points of one run; returns how many were stored."""
-    folds: dict[str, _Fold] = {}
-    rows: list[dict[str, Any]] = []
+def _fold(points: Sequence[Point]) -> dict[str, list[Any]]:
+    """Per metric: [last, last_step, last_timestamp, min, max, count] of the batch (a hot loop)."""
+    folds: dict[str, list[Any]] = {}
     for name, step, timestamp, value in points:
-        rows.append({"run_id": run_id, "name": name, "step": step, "timestamp": timestamp, "value": value})
         fold = folds.get(name)
         if fold is None:
-            folds[name] = _Fold(value, step, timestamp, value, value, 1)
+            folds[name] = [value, step, timestamp, value, value, 1]
             continue
-        fold.count += 1
-        fold.min = min(fold.min, value)
-        fold.max = max(fold.max, value)
-        if is_newer(step, timestamp, fold.last_step, fold.last_timestamp):
-            fold.last, fold.last_step, fold.last_timestamp = value, step, timestamp
-    if not rows:
+        fold[5] += 1
+        if value < fold[3]:
+            fold[3] = value
+        elif value > fold[4]:
+            fold[4] = value
+        last_step = fold[1]
+        if step is not None and last_step is not None and step != last_step:
+            newer = step > last_step
+        else:
+            newer = timestamp >= fold[2]
+        if newer:
+            fold[0], fold[1], fold[2] = value, step, timestamp
+    return folds
+
+
+def ingest(session: Session, run_id: int, points: Sequence[Point]) -> int:
+    """Store the points of one run; returns how many were stored."""
+    if not points:
         return 0
+    folds = _fold(points)
+    rows = [(run_id, name, step, timestamp, value) for name, step, timestamp, value in points]
     for start in range(0, len(rows), _INSERT_CHUNK):
-        session.execute(insert(MetricRow.__table__), rows[start : start + _INSERT_CHUNK])  # type: ignore[arg-type]
+        _bulk_insert(session, rows[start : start + _INSERT_CHUNK])
     _fold_into_summaries(session, run_id, folds)
     return len(rows)
 
 
-def _fold_into_summaries(session: Session, run_id: int, folds: dict[str, _Fold]) -> None:
+_COLUMNS = ("run_id", "name", "step", "timestamp", "value")
+
+
+def _bulk_insert(session: Session, rows: list[tuple[Any, ...]]) -> None:
+    """Through the driver: COPY on PostgreSQL, one prepared executemany on SQLite. Per-row
+    parameter handling in SQLAlchemy would cost more than the insert itself."""
+    connection = session.connection()
+    cursor = connection.connection.cursor()
+    try:
+        if connection.dialect.name == "postgresql":
+            with cursor.copy(f"COPY metrics ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join("?" for _ in _COLUMNS)
+            cursor.executemany(f"INSERT INTO metrics ({', '.join(_COLUMNS)}) VALUES ({placeholders})", rows)
+    finally:
+        cursor.close()
+
+
+def _fold_into_summaries(session: Session, run_id: int, folds: dict[str, list[Any]]) -> None:
     table = MetricSummaryRow.__table__
     stmt = dialect_insert(session, table)
     new, old = stmt.excluded, table.c
@@ -96,14 +115,14 @@ def _fold_into_summaries(session: Session, run_id: int, folds: dict[str, _Fold])
         {
             "run_id": run_id,
             "name": name,
-            "last": f.last,
-            "last_step": f.last_step,
-            "last_timestamp": f.last_timestamp,
-            "min": f.min,
-            "max": f.max,
-            "count": f.count,
+            "last": last,
+            "last_step": last_step,
+            "last_timestamp": last_timestamp,
+            "min": low,
+            "max": high,
+            "count": count,
         }
-        for name, f in folds.items()
+        for name, (last, last_step, last_timestamp, low, high, count) in folds.items()
     ]
     session.execute(stmt, values)
 

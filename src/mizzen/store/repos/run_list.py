@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from mizzen.store.json_sql import json_array_has, json_bool, json_number, json_text, json_type
 from mizzen.store.orm import MetricSummaryRow, ProjectRow, RunRow
 from mizzen.store.query import Condition, SortKey
+from mizzen.store.repos._raw import decode_rows, fetch_tuples
 
 # The columns a list returns (everything a RunRead needs except content, spec, plan).
 LIST_COLUMNS = (
@@ -152,7 +153,7 @@ def list_runs(
         ProjectRow, ProjectRow.id == RunRow.project_id
     )
     items_query = builder.apply_joins(base).where(*filters).order_by(*ordering).limit(limit).offset(offset)
-    items = [dict(row._mapping) for row in session.execute(items_query)]
+    items = decode_rows(fetch_tuples(session, items_query), (*LIST_COLUMNS, "project"))
     if offset == 0 and len(items) < limit:  # the page holds every match: no need to count
         return RunPage(items=items, count=len(items))
     counted = select(func.count()).select_from(RunRow).join(ProjectRow, ProjectRow.id == RunRow.project_id)
