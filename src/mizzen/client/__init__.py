@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from mizzen.client.agents import AgentsApi
 from mizzen.client.artifacts import ArtifactsApi
 from mizzen.client.errors import ApiConflict, ApiNotFound, ApiRequestError, ApiUnreachable
 from mizzen.client.http import DEFAULT_TIMEOUT, Transport, normalize_host
@@ -48,6 +49,7 @@ class MizzenClient:
         self.logs = LogsApi(self.transport)
         self.artifacts = ArtifactsApi(self.transport)
         self.lineage = LineageApi(self.transport)
+        self.agents = AgentsApi(self.transport)
 
     def health(self) -> dict[str, Any]:
         """``{"status": "ok", "version": ...}``; raises ``ApiUnreachable`` when nothing answers."""

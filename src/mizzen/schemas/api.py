@@ -30,6 +30,12 @@ Routes (all JSON unless said; prefix ``/api/v1``; errors are ``ErrorBody`` with 
     GET    /runs/{uuid}/artifacts/{path}                 -> the bytes
     POST   /runs/{uuid}/lineage          list[LineageCreate] -> list[LineageRead]
     GET    /runs/{uuid}/lineage                          -> list[LineageRead]
+    POST   /agents/{name}/heartbeat      AgentHeartbeat  -> AgentRead
+    GET    /agents                                       -> list[AgentRead]
+    POST   /agents/{name}/claim          AgentClaim      -> list[AgentRun] (each with a fresh token)
+    POST   /agents/{name}/stops          AgentStops      -> list[str] (uuids the agent must stop)
+    GET    /agents/{name}/runs?executor=                 -> list[AgentRun] (its unfinished runs)
+    POST   /agents/{name}/runs/{uuid}/token              -> AgentRun (a fresh token: resubmit a run)
 
 Details (server as built):
   - POST /projects and POST /runs answer 201. RunRead.token (the run's API token) is set only in the
@@ -42,6 +48,9 @@ Details (server as built):
     be finite numbers: NaN/infinity are refused (422, field ``points[i].value``).
   - With a server token configured (MIZZEN_TOKEN where the server runs), every route but /healthz
     needs ``Authorization: Bearer <server token or a run token>`` (401 otherwise).
+  - /agents routes need the server token itself when one is configured (a run token is refused: 401).
+    POST /agents/{name}/claim takes an ``Idempotency-Key``: a retry after a lost answer gets the same
+    runs (still unstarted and owned by that agent) with fresh tokens.
 """
 
 from __future__ import annotations
@@ -244,3 +253,50 @@ class LineageCreate(_Dto):
 
 class LineageRead(LineageCreate):
     created_at: datetime
+
+
+class AgentHeartbeat(_Dto):
+    namespace: str | None = None
+    queue: str | None = None
+    version: str | None = None
+    capabilities: dict[str, Any] = Field(default_factory=dict)
+
+
+class AgentRead(_Dto):
+    name: str
+    namespace: str | None = None
+    queue: str | None = None
+    version: str | None = None
+    capabilities: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime
+    last_seen_at: datetime
+    healthy: bool  # seen within the last AGENT_HEALTHY_SECONDS
+
+
+class AgentClaim(_Dto):
+    executor: str = "kubernetes"
+    queue: str | None = None  # None: runs of every queue
+    limit: int = Field(16, ge=1, le=256)
+
+
+class AgentStops(_Dto):
+    executor: str = "kubernetes"
+    active: list[str] = Field(default_factory=list)  # runs the agent is running
+
+
+class AgentRun(_Dto):
+    """A run an agent owns: what its scheduler needs to compile, submit or adopt it."""
+
+    uuid: str
+    project: str
+    project_uuid: str | None = None
+    kind: str
+    name: str | None = None
+    status: RunStatus
+    spec: dict[str, Any] | None = None
+    plan: dict[str, Any] | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    meta: dict[str, Any] = Field(default_factory=dict)
+    original_uuid: str | None = None
+    cloning_kind: str | None = None
+    token: str | None = None  # only in claim and token answers

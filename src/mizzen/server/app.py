@@ -17,8 +17,9 @@ from mizzen import __version__
 from mizzen.schemas.api import API_PREFIX
 from mizzen.server.auth import require_token
 from mizzen.server.errors import install_error_handlers
-from mizzen.server.routers import artifacts, health, logs, metrics, projects, runs
+from mizzen.server.routers import agents, artifacts, health, logs, metrics, projects, runs
 from mizzen.server.services import Services
+from mizzen.server.services.agents import AgentService
 from mizzen.settings import Settings
 from mizzen.store import Database
 
@@ -41,11 +42,12 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.state.settings = settings
     app.state.services = services
     app.state.run_events = services.events
+    app.state.agents = AgentService(services.database, services.events)
     install_error_handlers(app)
 
     app.include_router(health.router, prefix=API_PREFIX)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require_token)])
-    for module in (projects, runs, metrics, logs, artifacts):
+    for module in (projects, runs, metrics, logs, artifacts, agents):
         api.include_router(module.router)
     app.include_router(api)
     return app

@@ -1,0 +1,289 @@
+"""``ApiRunSource``: a RunSource over the Mizzen API, for ``mizzen agent`` (which only talks HTTP).
+
+What the executor reports (statuses, logs, plans) goes into one outbox, in order, and a sender thread
+delivers it: an executor thread never waits on the network, and while the API cannot be reached the
+outbox keeps everything and the sender retries, so the executor goes on running and nothing is lost
+or reordered. Claims carry an idempotency key that is reused until an answer arrives, so a claim
+whose answer was lost gives the same runs on the retry instead of leaving them stranded.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid as uuidlib
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from mizzen.client import MizzenClient
+from mizzen.client.errors import ApiRequestError, ApiUnreachable
+from mizzen.errors import ApiError
+from mizzen.scheduler.source import ClaimedRun
+from mizzen.schemas.api import AgentRun, LogLine, RunUpdate
+from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
+
+log = logging.getLogger(__name__)
+
+# Lines kept for the API while it is away; past this the oldest batches are dropped (and counted).
+MAX_BUFFERED_LOG_LINES = 200_000
+MAX_LINES_PER_POST = 2_000
+SERVER_ERROR_RETRIES = 5  # a 5xx answer is retried this many times, then the item is dropped
+
+ItemKind = Literal["status", "logs", "plan"]
+
+
+@dataclass
+class _Item:
+    kind: ItemKind
+    uuid: str
+    status: RunStatus | None = None
+    reason: str | None = None
+    message: str | None = None
+    lines: list[LogLine] = field(default_factory=list)
+    plan: dict[str, Any] | None = None
+    failures: int = 0
+
+
+class ApiRunSource:
+    def __init__(
+        self,
+        client: MizzenClient,
+        agent_name: str,
+        *,
+        executor: str = "kubernetes",
+        queue: str | None = None,
+        retry_interval: float = 2.0,
+    ) -> None:
+        self.client = client
+        self.agent_name = agent_name
+        self.executor = executor
+        self.queue = queue
+        self.retry_interval = retry_interval
+        self.dropped_log_lines = 0
+        self._outbox: deque[_Item] = deque()
+        self._buffered_lines = 0
+        self._active: set[str] = set()
+        self._claim_key: str | None = None
+        self._lock = threading.Lock()
+        self._sent = threading.Condition(self._lock)
+        self._wake = threading.Event()
+        self._closed = threading.Event()
+        self._reachable = True
+        self._sender = threading.Thread(target=self._send_loop, name="mizzen-agent-outbox", daemon=True)
+        self._sender.start()
+
+    # -- RunSource ---------------------------------------------------------------------------------
+
+    def claim(self, executor: str, owner: str, limit: int) -> list[ClaimedRun]:
+        if owner != self.agent_name:
+            log.debug("claiming as agent %s (scheduler owner %s)", self.agent_name, owner)
+        key = self._claim_key = self._claim_key or uuidlib.uuid4().hex
+        try:
+            runs = self.client.agents.claim(
+                self.agent_name, executor=executor, queue=self.queue, limit=limit, idempotency_key=key
+            )
+        except ApiError as error:
+            self._note_unreachable(error, "claim runs")
+            return []  # the same key next time: a claim that did reach the server is answered again
+        self._claim_key = None
+        self._note_reachable()
+        claimed = [claimed_run(run) for run in runs]
+        self.track(run.uuid for run in claimed)
+        return claimed
+
+    def record_plan(self, uuid: str, plan: dict[str, Any]) -> None:
+        self._put(_Item("plan", uuid, plan=plan))
+
+    def report_status(self, uuid: str, status: RunStatus, reason: str | None, message: str | None) -> None:
+        if status in DONE_STATUSES:
+            with self._lock:
+                self._active.discard(uuid)
+        self._put(_Item("status", uuid, status=status, reason=reason, message=message))
+
+    def report_logs(self, uuid: str, lines: list[LogLine]) -> None:
+        if lines:
+            self._put(_Item("logs", uuid, lines=list(lines)))
+
+    def stop_requested(self, executor: str, owner: str) -> list[str]:
+        try:
+            answer = self.client.agents.stops(self.agent_name, self.active, executor=executor)
+        except ApiError as error:
+            self._note_unreachable(error, "ask which runs to stop")
+            return []
+        self._note_reachable()
+        return answer
+
+    # -- what the agent process needs besides the protocol ----------------------------------------
+
+    @property
+    def active(self) -> set[str]:
+        """Runs this agent has claimed or adopted and not yet reported done."""
+        with self._lock:
+            return set(self._active)
+
+    def track(self, uuids: Any) -> None:
+        with self._lock:
+            self._active.update(uuids)
+
+    def owned_runs(self) -> list[AgentRun]:
+        """The agent's unfinished runs (raises ``ApiError`` when the API cannot answer)."""
+        return self.client.agents.runs(self.agent_name, executor=self.executor)
+
+    def reclaim(self, uuid: str) -> ClaimedRun:
+        """A run of this agent that never reached the cluster, with a fresh token to submit it again."""
+        run = claimed_run(self.client.agents.reissue_token(self.agent_name, uuid))
+        self.track([run.uuid])
+        return run
+
+    @property
+    def pending(self) -> int:
+        """Reports waiting in the outbox."""
+        with self._lock:
+            return len(self._outbox)
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until the outbox is empty (True) or ``timeout`` seconds have passed (False)."""
+        deadline = time.monotonic() + timeout
+        self._wake.set()
+        with self._sent:
+            while self._outbox:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._sent.wait(min(left, 0.2))
+                self._wake.set()
+        return True
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Deliver what is buffered (waiting at most ``timeout`` seconds), then stop the sender."""
+        if not self.flush(timeout):
+            log.warning("agent exits with %d reports the API did not receive", self.pending)
+        self._closed.set()
+        self._wake.set()
+        self._sender.join(timeout=5)
+
+    # -- the outbox --------------------------------------------------------------------------------
+
+    def _put(self, item: _Item) -> None:
+        with self._lock:
+            self._outbox.append(item)
+            if item.kind == "logs":
+                self._buffered_lines += len(item.lines)
+                self._drop_oldest_logs()
+        self._wake.set()
+
+    def _drop_oldest_logs(self) -> None:
+        while self._buffered_lines > MAX_BUFFERED_LOG_LINES:
+            oldest = next((item for item in self._outbox if item.kind == "logs"), None)
+            if oldest is None:
+                return
+            self._outbox.remove(oldest)
+            self._buffered_lines -= len(oldest.lines)
+            self.dropped_log_lines += len(oldest.lines)
+            log.warning(
+                "the API is unreachable: dropped %d buffered log lines of run %s (%d in all)",
+                len(oldest.lines),
+                oldest.uuid,
+                self.dropped_log_lines,
+            )
+
+    def _send_loop(self) -> None:
+        while not self._closed.is_set():
+            self._wake.wait(self.retry_interval)
+            self._wake.clear()
+            while not self._closed.is_set():
+                item = self._next()
+                if item is None:
+                    break
+                if not self._deliver(item):
+                    break  # unreachable: keep it first in line, try again later
+
+    def _next(self) -> _Item | None:
+        """The first item, with the log batches of the same run right behind it merged in."""
+        with self._lock:
+            if not self._outbox:
+                return None
+            item = self._outbox[0]
+            if item.kind == "logs":
+                while len(self._outbox) > 1 and len(item.lines) < MAX_LINES_PER_POST:
+                    following = self._outbox[1]
+                    if following.kind != "logs" or following.uuid != item.uuid:
+                        break
+                    item.lines.extend(following.lines)
+                    del self._outbox[1]
+            return item
+
+    def _done(self, item: _Item) -> None:
+        with self._sent:
+            if self._outbox and self._outbox[0] is item:
+                self._outbox.popleft()
+                if item.kind == "logs":
+                    self._buffered_lines -= len(item.lines)
+            self._sent.notify_all()
+
+    def _deliver(self, item: _Item) -> bool:
+        """Send one item; False when the API could not be reached (the item stays)."""
+        try:
+            self._send(item)
+        except ApiUnreachable as error:
+            self._note_unreachable(error, f"report {item.kind} of run {item.uuid}")
+            return False
+        except ApiRequestError as error:
+            if error.status_code is not None and error.status_code >= 500:
+                item.failures += 1
+                if item.failures < SERVER_ERROR_RETRIES:
+                    log.warning("run %s: the API failed on %s (%s); will retry", item.uuid, item.kind, error)
+                    return False
+            # 404: the run was deleted; 409: the status machine refused the status; 4xx: bad report.
+            log.info("run %s: the API refused %s: %s", item.uuid, _describe(item), error)
+        self._note_reachable()
+        self._done(item)
+        return True
+
+    def _send(self, item: _Item) -> None:
+        if item.kind == "status":
+            assert item.status is not None
+            self.client.statuses.set(item.uuid, item.status, item.reason, item.message)
+        elif item.kind == "logs":
+            self.client.logs.append(item.uuid, item.lines)
+        else:
+            self.client.runs.update(item.uuid, RunUpdate(plan=item.plan))
+
+    def _note_unreachable(self, error: ApiError, what: str) -> None:
+        if isinstance(error, ApiUnreachable):
+            if self._reachable:
+                log.warning("cannot %s: %s; retrying until it answers", what, error)
+            self._reachable = False
+        else:
+            log.warning("cannot %s: %s", what, error)
+
+    def _note_reachable(self) -> None:
+        if not self._reachable:
+            log.warning("the Mizzen API answers again")
+        self._reachable = True
+
+
+def _describe(item: _Item) -> str:
+    if item.kind == "status":
+        return f"status {item.status}"
+    if item.kind == "logs":
+        return f"{len(item.lines)} log lines"
+    return "its plan"
+
+
+def claimed_run(run: AgentRun) -> ClaimedRun:
+    return ClaimedRun(
+        uuid=run.uuid,
+        project=run.project,
+        project_uuid=run.project_uuid,
+        kind=run.kind,
+        name=run.name,
+        spec=run.spec,
+        params=dict(run.params),
+        token=run.token,
+        meta=dict(run.meta),
+        original_uuid=run.original_uuid,
+        cloning_kind=run.cloning_kind,
+    )
