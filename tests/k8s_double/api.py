@@ -274,7 +274,7 @@ class ObjectApi:
         if dry_run:
             return new
         meta = new["metadata"]
-        if meta.get("deletionTimestamp") and not meta.get("finalizers"):
+        if meta.get("deletionTimestamp") and not meta.get("finalizers") and old["metadata"].get("finalizers"):
             # the last finalizer was removed: the pending deletion completes
             return self.served(self.store.remove(rtype.key, meta.get("namespace", ""), meta["name"]), rtype)
         if _same_content(old, new):

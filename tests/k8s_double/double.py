@@ -186,11 +186,13 @@ class K8sDouble:
         return sorted(found, key=lambda p: p["metadata"]["name"])
 
     def events_for(self, namespace: str, kind: str, name: str) -> list[Obj]:
-        return [
+        """Events about one object, oldest first."""
+        found = [
             copy_obj(e)
             for e in self.api.list(self.api.rtype("v1", "Event"), namespace)
             if e["involvedObject"].get("kind") == kind and e["involvedObject"].get("name") == name
         ]
+        return sorted(found, key=lambda e: int(e["metadata"]["resourceVersion"]))
 
     def check_all_objects(self) -> list[str]:
         """Re-run the schema check on every stored object; returns the failures (empty when all pass)."""

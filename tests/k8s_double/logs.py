@@ -65,10 +65,11 @@ class LogStore:
         self._wake(pod["metadata"]["uid"])
 
     def restart(self, pod: Obj, container: str) -> None:
-        """The container restarted: its logs become the `previous=true` logs."""
+        """The container exited and will restart: its logs are also the `previous=true` logs (and stay the
+        current ones until the next instance writes, as with a container waiting in CrashLoopBackOff)."""
         uid = pod["metadata"]["uid"]
         with self._lock:
-            self._lines[(uid, container, "previous")] = self._lines.pop((uid, container, "current"), [])
+            self._lines[(uid, container, "previous")] = list(self._lines.get((uid, container, "current"), []))
 
     # -- reading ----------------------------------------------------------------------------
     def resolve_container(self, pod: Obj, wanted: str | None) -> str:

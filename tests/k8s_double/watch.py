@@ -213,4 +213,4 @@ class WatchStream:
 
 
 def gone_event(error: ApiError) -> bytes:
-    return (json.dumps({"type": "ERROR", "object": error.status()}) + "\n").encode()
+    return (json.dumps({"type": "ERROR", "object": error.status()}, separators=(",", ":")) + "\n").encode()

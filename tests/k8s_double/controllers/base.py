@@ -163,6 +163,10 @@ class ControllerManager:
             self._queue[(group, kind, namespace, name)] = None
 
     def _on_commit(self, change: Change) -> None:
+        for controller in set(self._controllers.values()):
+            observe = getattr(controller, "observe", None)
+            if observe is not None:
+                observe(change)
         obj = change.obj
         self._enqueue(change.key[0], obj.get("kind", ""), change.namespace, change.name)
         for ref in obj["metadata"].get("ownerReferences") or []:

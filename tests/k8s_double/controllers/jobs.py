@@ -6,7 +6,7 @@ from typing import Any
 
 from ..api import now
 from ..resources import ResourceType
-from ..store import Obj
+from ..store import Change, Obj
 from .base import ControllerContext, is_active, is_ready, phase, set_condition
 
 COMPONENT = "job-controller"
@@ -57,6 +57,24 @@ class JobController:
         self.ctx = ctx
         # uids of finished pods already counted, per job uid (what the job-tracking finalizer achieves)
         self._counted: dict[str, dict[str, set[str]]] = {}
+        # job uid -> pod uid -> the pod's last state, for pods that finished or vanished
+        self._finished: dict[str, dict[str, Obj]] = {}
+
+    def observe(self, change: Change) -> None:
+        """Remember finished (or vanished) pods as they happen, so a pod removed before the next
+        reconcile still counts, as the job-tracking finalizer guarantees in a real cluster."""
+        if change.key != ("", "pods"):
+            return
+        owner = next((r for r in change.obj["metadata"].get("ownerReferences") or []
+                      if r.get("kind") == "Job" and r.get("controller")), None)
+        if owner is None:
+            return
+        seen = self._finished.setdefault(owner["uid"], {})
+        if phase(change.obj) in ("Succeeded", "Failed"):
+            seen[change.obj["metadata"]["uid"]] = change.obj
+        elif change.type == "DELETED" and change.obj["metadata"]["uid"] not in seen:
+            seen[change.obj["metadata"]["uid"]] = {**change.obj, "status": {**(change.obj.get("status") or {}),
+                                                                             "phase": "Failed"}}
 
     def reconcile(self, rtype: ResourceType, namespace: str, name: str) -> None:
         api = self.ctx.api
@@ -66,9 +84,12 @@ class JobController:
         spec = job["spec"]
         status: dict[str, Any] = dict(job.get("status") or {})
         pods = self.ctx.owned(self.ctx.pod_type, job)
-        counted = self._counted.setdefault(job["metadata"]["uid"], {"succeeded": set(), "failed": set(), "ignored": set()})
+        uid = job["metadata"]["uid"]
+        counted = self._counted.setdefault(uid, {"succeeded": set(), "failed": set(), "ignored": set()})
         fail_reason: tuple[str, str] | None = None
-        for pod in pods:
+        current = {p["metadata"]["uid"] for p in pods}
+        gone = [p for pod_uid, p in self._finished.get(uid, {}).items() if pod_uid not in current]
+        for pod in [*pods, *gone]:
             uid = pod["metadata"]["uid"]
             if phase(pod) == "Succeeded":
                 counted["succeeded"].add(uid)
