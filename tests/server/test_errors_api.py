@@ -109,3 +109,44 @@ def test_bad_input_leaves_stored_data_intact(api: httpx.Client, create_run: Make
     after = api.get(f"/runs/{uuid}").json()
     assert after == before
     assert api.get(f"/runs/{uuid}/metrics").json() == []  # the batch with a bad point stored nothing
+
+
+HOSTILE = [
+    ("GET", "/projects/a%00b", None),
+    ("GET", "/runs/%00", None),
+    ("GET", "/runs?project=a%00b", None),
+    ("GET", "/runs?query=name:a%00b", None),
+    ("GET", "/runs?query=params.lr:a%00b", None),
+    ("GET", "/runs?offset=99999999999999999999", None),
+    ("GET", "/runs?query=created_at:>9999-12-31T23:59:59", None),
+    ("GET", "/runs?query=duration:>1e308", None),
+    ("POST", "/runs", {"project": "p", "description": "x\u0000"}),
+    ("POST", "/runs", {"project": "p", "meta": {"k\u0000": 1}}),
+    ("POST", "/runs", {"project": "p", "params": {"big": 2**80}}),
+    ("POST", "/runs", {"project": "p", "kind": "x" * 100}),
+    ("POST", "/runs", {"project": "p", "queue": "q" * 1000}),
+    ("POST", "/projects", {"name": "p" * 500}),
+    ("POST", "/projects", {"name": "ok", "description": "\u0000"}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), HOSTILE)
+def test_hostile_input_is_never_a_server_error(
+    api_on_each_db: httpx.Client, method: str, path: str, body: Any
+) -> None:
+    content = json.dumps(body).encode() if body is not None else None
+    answer = api_on_each_db.request(
+        method, path, content=content, headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code < 500, answer.text
+    if answer.status_code >= 400:
+        assert {"error", "message"} <= set(answer.json())
+
+
+@pytest.mark.parametrize(
+    "suffix", ["metrics/a%00b", "logs?offset=99999999999999999999", "artifacts?prefix=%00"]
+)
+def test_hostile_run_sub_paths(api_on_each_db: httpx.Client, create_run: Make, suffix: str) -> None:
+    uuid = create_run(api_on_each_db)["uuid"]
+    answer = api_on_each_db.get(f"/runs/{uuid}/{suffix}")
+    assert answer.status_code < 500, answer.text

@@ -170,3 +170,14 @@ def test_a_failed_write_rolls_back_entirely(database: Database) -> None:
         raise RuntimeError("boom")
     with database.read() as session:
         assert projects.find_project(session, "ghost") is None
+
+
+def test_only_set_status_writes_a_status(database: Database) -> None:
+    uuid, _ = _create(database)
+    with (
+        pytest.raises(RuntimeError, match="only by mizzen.store.repos.statuses.set_status"),
+        database.write() as session,
+    ):
+        runs.get_run(session, uuid).status = "running"
+    with database.read() as session:
+        assert runs.get_run(session, uuid).status == "created"

@@ -21,7 +21,7 @@ def append_logs(request: Request, uuid: str, body: LogBatch) -> dict[str, int]:
 def read_logs(
     request: Request,
     uuid: str,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
 ) -> Response:
     return model_response(services(request).logs.read(uuid, offset, limit))
@@ -29,7 +29,7 @@ def read_logs(
 
 @router.get("/stream", response_class=StreamingResponse)
 async def stream_logs(
-    request: Request, uuid: str, offset: Annotated[int, Query(ge=0)] = 0
+    request: Request, uuid: str, offset: Annotated[int, Query(ge=0, le=2**62)] = 0
 ) -> StreamingResponse:
     """ndjson ``LogLine`` objects, one per line, as the run writes them; ends when the run is done."""
     logs = services(request).logs

@@ -37,7 +37,7 @@ def list_runs(
     query: Annotated[str | None, Query(description="e.g. status:running|failed, metrics.loss:<0.5")] = None,
     sort: Annotated[str | None, Query(description="e.g. -created_at, metrics.loss")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Response:
     body = services(request).runs.search_json(project, query, sort, limit, offset)
     return Response(body, media_type="application/json")

@@ -6,15 +6,26 @@ and keeps started_at / finished_at / duration true.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from mizzen.scheduler.state import transition
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.store.clock import utcnow
 from mizzen.store.orm import RunRow, StatusConditionRow
+
+
+_WRITING = ContextVar("mizzen_writing_status", default=False)
+
+
+@event.listens_for(RunRow.status, "set")
+def _only_set_status_writes(_target: Any, _value: Any, _old: Any, _initiator: Any) -> None:
+    if not _WRITING.get():
+        raise RuntimeError("a run's status is written only by mizzen.store.repos.statuses.set_status")
 
 
 def set_status(
@@ -45,7 +56,11 @@ def set_status(
     if status in DONE_STATUSES and current not in DONE_STATUSES:
         run.finished_at = now
         run.duration = (now - run.started_at).total_seconds() if run.started_at else None
-    run.status = status.value
+    writing = _WRITING.set(True)
+    try:
+        run.status = status.value
+    finally:
+        _WRITING.reset(writing)
     run.updated_at = now
     if run.id is None:  # a new run: its first status is written here too, and it needs an id
         session.add(run)
