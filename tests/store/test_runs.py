@@ -175,7 +175,7 @@ def test_a_failed_write_rolls_back_entirely(database: Database) -> None:
 def test_only_set_status_writes_a_status(database: Database) -> None:
     uuid, _ = _create(database)
     with (
-        pytest.raises(RuntimeError, match="only by mizzen.store.repos.statuses.set_status"),
+        pytest.raises(RuntimeError, match=r"only by mizzen\.store\.repos\.statuses\.set_status"),
         database.write() as session,
     ):
         runs.get_run(session, uuid).status = "running"

@@ -18,7 +18,6 @@ from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.store.clock import utcnow
 from mizzen.store.orm import RunRow, StatusConditionRow
 
-
 _WRITING = ContextVar("mizzen_writing_status", default=False)
 
 
