@@ -4,7 +4,8 @@
     with K8sDouble() as double:
         double.write_kubeconfig(tmp_path / "kubeconfig")
 
-Pytest fixtures live in `k8s_double.fixtures` (tests/ is on pytest's pythonpath); see README.md for the control API.
+Pytest fixtures live in `k8s_double.fixtures` (tests/ is on pytest's pythonpath); README.md
+describes the control API.
 """
 
 from .double import K8sDouble

@@ -27,7 +27,9 @@ def install(api: ObjectApi) -> None:
         if priority_class:
             found = api.try_get(priority_type, "", priority_class)
             if found is None:
-                raise forbidden(f'pods "{name}" is forbidden: no PriorityClass with name {priority_class} was found')
+                raise forbidden(
+                    f'pods "{name}" is forbidden: no PriorityClass with name {priority_class} was found'
+                )
             spec["priority"] = found.get("value", 0)
             spec.setdefault("preemptionPolicy", found.get("preemptionPolicy", "PreemptLowerPriority"))
 

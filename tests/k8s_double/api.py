@@ -19,8 +19,20 @@ from .validation import SchemaChecker, apply_crd_defaults
 
 _NAME_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 # Kinds without a spec have no metadata.generation.
-_NO_GENERATION = {"ConfigMap", "Secret", "Event", "ServiceAccount", "Role", "RoleBinding", "ClusterRole",
-                  "ClusterRoleBinding", "PriorityClass", "Lease", "Namespace", "Node"}
+_NO_GENERATION = {
+    "ConfigMap",
+    "Secret",
+    "Event",
+    "ServiceAccount",
+    "Role",
+    "RoleBinding",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "PriorityClass",
+    "Lease",
+    "Namespace",
+    "Node",
+}
 
 
 def now() -> str:
@@ -77,7 +89,7 @@ class ObjectApi:
         scope = namespace if rtype.namespaced else None
         return [
             self.served(obj, rtype)
-            for obj in self.store.list(rtype.key, scope)
+            for obj in self.store.objects(rtype.key, scope)
             if labels_match(obj["metadata"].get("labels") or {}) and fields_match(obj)
         ]
 
@@ -87,7 +99,13 @@ class ObjectApi:
 
     # -- writes -----------------------------------------------------------------------------
     def create(
-        self, rtype: ResourceType, namespace: str, body: Any, *, dry_run: bool = False, keep_status: bool = False
+        self,
+        rtype: ResourceType,
+        namespace: str,
+        body: Any,
+        *,
+        dry_run: bool = False,
+        keep_status: bool = False,
     ) -> Obj:
         obj = self._decode(rtype, body, namespace)
         meta = obj["metadata"]
@@ -95,7 +113,13 @@ class ObjectApi:
             raise errors.bad_request("resourceVersion should not be set on objects to be created")
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"] + random_suffix()
-        for field in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
+        for field in (
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "selfLink",
+        ):
             meta.pop(field, None)
         meta["uid"] = str(uuid.uuid4())
         meta["creationTimestamp"] = now()
@@ -110,8 +134,8 @@ class ObjectApi:
                     raise errors.namespace_not_found(meta["namespace"])
                 if phase == "Terminating":
                     raise errors.forbidden(
-                        f'{rtype.describe()} "{meta.get("name", "")}" is forbidden: unable to create new content '
-                        f"in namespace {meta['namespace']} because it is being terminated"
+                        f'{rtype.describe()} "{meta.get("name", "")}" is forbidden: unable to create new '
+                        f"content in namespace {meta['namespace']} because it is being terminated"
                     )
             self._default(rtype, obj)
             self._validate(rtype, obj, None)
@@ -138,14 +162,21 @@ class ObjectApi:
             new = self._decode(rtype, body, namespace)
             if new["metadata"].get("name", name) != name:
                 raise errors.bad_request(
-                    f"the name of the object ({new['metadata'].get('name')}) does not match the name on the URL ({name})"
+                    f"the name of the object ({new['metadata'].get('name')}) does not match the name on "
+                    f"the URL ({name})"
                 )
             sent_rv = new["metadata"].get("resourceVersion")
             if sent_rv and sent_rv != old["metadata"]["resourceVersion"]:
                 raise errors.conflict(rtype, name)
             if not sent_rv and rtype.is_custom:
                 raise errors.invalid(
-                    rtype, name, [Cause("metadata.resourceVersion", "Invalid value: 0x0: must be specified for an update")]
+                    rtype,
+                    name,
+                    [
+                        Cause(
+                            "metadata.resourceVersion", "Invalid value: 0x0: must be specified for an update"
+                        )
+                    ],
                 )
             merged = self._merge_for_update(rtype, old, new, subresource)
             return self._commit_update(rtype, old, merged, dry_run=dry_run)
@@ -205,7 +236,9 @@ class ObjectApi:
         obj = copy_obj(body)
         sent_version, sent_kind = obj.get("apiVersion"), obj.get("kind")
         if sent_kind and sent_kind != rtype.kind:
-            raise errors.bad_request(f"the kind in the data ({sent_kind}) does not match the expected kind ({rtype.kind})")
+            raise errors.bad_request(
+                f"the kind in the data ({sent_kind}) does not match the expected kind ({rtype.kind})"
+            )
         if sent_version and sent_version != rtype.api_version:
             raise errors.bad_request(
                 f"the API version in the data ({sent_version}) does not match the expected API version "
@@ -254,7 +287,13 @@ class ObjectApi:
             else:
                 new.pop("status", None)
         meta, old_meta = new["metadata"], old["metadata"]
-        for field in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"):
+        for field in (
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ):
             if field in old_meta:
                 meta[field] = old_meta[field]
             else:

@@ -52,7 +52,7 @@ def _parsed(path: str) -> dict[str, Any]:
         loaded = json.loads(cached.read_text(encoding="utf-8"))
     else:
         with open(source, encoding="utf-8") as handle:
-            loaded = yaml.load(handle, Loader=_Loader)  # noqa: S506 - CSafeLoader is the safe loader
+            loaded = yaml.load(handle, Loader=_Loader)
         cached.parent.mkdir(parents=True, exist_ok=True)
         partial = cached.with_suffix(f".{os.getpid()}.tmp")
         partial.write_text(json.dumps(loaded), encoding="utf-8")

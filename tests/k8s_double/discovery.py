@@ -83,7 +83,12 @@ def api_resource_list(registry: Registry, group: str, version: str) -> dict[str,
                 }
             )
     group_version = f"{group}/{version}" if group else version
-    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources}
+    return {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": group_version,
+        "resources": resources,
+    }
 
 
 # -- OpenAPI v3: just enough for kubectl to see that the server validates fields itself ----------
@@ -114,7 +119,11 @@ def openapi_v3_group_version(registry: Registry, group: str, version: str) -> di
         "schema": {"type": "string", "uniqueItems": True},
     }
     for rtype in types:
-        scope = f"{prefix}/namespaces/{{namespace}}/{rtype.plural}" if rtype.namespaced else f"{prefix}/{rtype.plural}"
+        scope = (
+            f"{prefix}/namespaces/{{namespace}}/{rtype.plural}"
+            if rtype.namespaced
+            else f"{prefix}/{rtype.plural}"
+        )
         gvk = {"group": group, "version": version, "kind": rtype.kind}
         paths[f"{scope}/{{name}}"] = {
             "patch": {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import collections
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,7 @@ class K8sDouble:
         self,
         *,
         kube_version: str | None = None,
-        crd_files: list[Path] | None = None,
+        crd_files: builtins.list[Path] | None = None,
         nodes: int = 5,
         history_window: int = 10_000,
     ) -> None:
@@ -122,7 +123,10 @@ class K8sDouble:
             "clusters": [{"name": "k8s-double", "cluster": {"server": self.url}}],
             "users": [{"name": "k8s-double", "user": {"token": "k8s-double-token"}}],
             "contexts": [
-                {"name": "k8s-double", "context": {"cluster": "k8s-double", "user": "k8s-double", "namespace": namespace}}
+                {
+                    "name": "k8s-double",
+                    "context": {"cluster": "k8s-double", "user": "k8s-double", "namespace": namespace},
+                }
             ],
             "current-context": "k8s-double",
             "preferences": {},
@@ -152,11 +156,13 @@ class K8sDouble:
 
     def list(
         self, api_version: str, kind: str, namespace: str | None = None, label_selector: str | None = None
-    ) -> list[Obj]:
+    ) -> builtins.list[Obj]:
         rtype = self.api.rtype(api_version, kind)
         return copy_obj(self.api.list(rtype, namespace, label_selector))
 
-    def delete(self, api_version: str, kind: str, name: str, namespace: str = "", policy: str | None = None) -> None:
+    def delete(
+        self, api_version: str, kind: str, name: str, namespace: str = "", policy: str | None = None
+    ) -> None:
         rtype = self.api.rtype(api_version, kind)
         with self.store.transaction():
             self.deleter.delete(rtype, namespace, name, DeleteOptions(policy))
@@ -164,28 +170,42 @@ class K8sDouble:
     def create_namespace(self, name: str) -> Obj:
         return self.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
 
-    def add_node(self, name: str, *, cpu: str = "8", memory: str = "32Gi", gpus: int = 0,
-                 labels: dict[str, str] | None = None, taints: list[dict[str, Any]] | None = None) -> Obj:
+    def add_node(
+        self,
+        name: str,
+        *,
+        cpu: str = "8",
+        memory: str = "32Gi",
+        gpus: int = 0,
+        labels: dict[str, str] | None = None,
+        taints: builtins.list[dict[str, Any]] | None = None,
+    ) -> Obj:
         index = len(self.list("v1", "Node")) + 1
-        node = node_manifest(name, index=index, cpu=cpu, memory=memory, gpus=gpus, labels=labels, taints=taints)
+        node = node_manifest(
+            name, index=index, cpu=cpu, memory=memory, gpus=gpus, labels=labels, taints=taints
+        )
         with self.store.transaction():
             created = self.api.create(self.api.rtype("v1", "Node"), "", node, keep_status=True)
         return copy_obj(created)
 
-    def pods_of(self, namespace: str, kind: str, name: str) -> list[Obj]:
+    def pods_of(self, namespace: str, kind: str, name: str) -> builtins.list[Obj]:
         """Pods controlled by the named object (through ReplicaSets and Jobs as well), by name."""
         owners = {(kind, name)}
         found = []
         for rtype_kind in ("ReplicaSet", "Job"):
-            for obj in self.api.list(self.api.rtype("apps/v1" if rtype_kind == "ReplicaSet" else "batch/v1", rtype_kind), namespace):
-                if any((r["kind"], r["name"]) in owners for r in obj["metadata"].get("ownerReferences") or []):
+            for obj in self.api.list(
+                self.api.rtype("apps/v1" if rtype_kind == "ReplicaSet" else "batch/v1", rtype_kind), namespace
+            ):
+                if any(
+                    (r["kind"], r["name"]) in owners for r in obj["metadata"].get("ownerReferences") or []
+                ):
                     owners.add((rtype_kind, obj["metadata"]["name"]))
         for pod in self.api.list(self.kubelet.pod_type, namespace):
             if any((r["kind"], r["name"]) in owners for r in pod["metadata"].get("ownerReferences") or []):
                 found.append(copy_obj(pod))
         return sorted(found, key=lambda p: p["metadata"]["name"])
 
-    def events_for(self, namespace: str, kind: str, name: str) -> list[Obj]:
+    def events_for(self, namespace: str, kind: str, name: str) -> builtins.list[Obj]:
         """Events about one object, oldest first."""
         found = [
             copy_obj(e)
@@ -194,21 +214,24 @@ class K8sDouble:
         ]
         return sorted(found, key=lambda e: int(e["metadata"]["resourceVersion"]))
 
-    def check_all_objects(self) -> list[str]:
+    def check_all_objects(self) -> builtins.list[str]:
         """Re-run the schema check on every stored object; returns the failures (empty when all pass)."""
         failures = []
         with self.store.lock:
-            for key in self.store.keys():
+            for key in self.store.stored_keys():
                 rtype = self.registry.storage_type(*key)
                 if rtype is None:
                     failures.append(f"{key}: objects stored for an unknown type")
                     continue
                 if rtype.kind == "CustomResourceDefinition":
                     continue  # the vendored CRDs were checked when loaded
-                for obj in self.store.list(key):
+                for obj in self.store.objects(key):
                     causes = self.api.checker.check(obj, rtype)
-                    failures += [f"{rtype.kind} {obj['metadata'].get('namespace', '')}/{obj['metadata']['name']}: "
-                                 f"{c.field}: {c.message}" for c in causes]
+                    failures += [
+                        f"{rtype.kind} {obj['metadata'].get('namespace', '')}/{obj['metadata']['name']}: "
+                        f"{c.field}: {c.message}"
+                        for c in causes
+                    ]
         return failures
 
     # -- pods -------------------------------------------------------------------------------
@@ -229,7 +252,9 @@ class K8sDouble:
     def image_pull_backoff(self, namespace: str, pod: str, container: str | None = None) -> Obj:
         return copy_obj(self.scenarios.image_pull_backoff(namespace, pod, container))
 
-    def crash_loop_backoff(self, namespace: str, pod: str, container: str | None = None, restarts: int = 3) -> Obj:
+    def crash_loop_backoff(
+        self, namespace: str, pod: str, container: str | None = None, restarts: int = 3
+    ) -> Obj:
         return copy_obj(self.scenarios.crash_loop_backoff(namespace, pod, container, restarts))
 
     def oom_kill(self, namespace: str, pod: str, container: str | None = None) -> Obj:
@@ -260,8 +285,8 @@ class K8sDouble:
         """Simulate a missing operator: the CRD and its objects go away."""
         self.delete("apiextensions.k8s.io/v1", "CustomResourceDefinition", name)
 
-    def crd_names(self) -> list[str]:
-        return [obj["metadata"]["name"] for obj in self.store.list(CRD_KEY)]
+    def crd_names(self) -> builtins.list[str]:
+        return [obj["metadata"]["name"] for obj in self.store.objects(CRD_KEY)]
 
     def expire_watch_history(self) -> None:
         """Compact: every resourceVersion seen so far is too old to watch from (410 Gone)."""

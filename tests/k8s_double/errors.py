@@ -62,7 +62,9 @@ def namespace_not_found(namespace: str) -> ApiError:
 
 
 def already_exists(rtype: ResourceType, name: str) -> ApiError:
-    return ApiError(409, "AlreadyExists", f'{rtype.describe()} "{name}" already exists', _details(rtype, name))
+    return ApiError(
+        409, "AlreadyExists", f'{rtype.describe()} "{name}" already exists', _details(rtype, name)
+    )
 
 
 def conflict(rtype: ResourceType, name: str) -> ApiError:
@@ -97,7 +99,9 @@ def forbidden(message: str) -> ApiError:
     return ApiError(403, "Forbidden", message)
 
 
-def method_not_allowed(message: str = "the server does not allow this method on the requested resource") -> ApiError:
+def method_not_allowed(
+    message: str = "the server does not allow this method on the requested resource",
+) -> ApiError:
     return ApiError(405, "MethodNotAllowed", message)
 
 
@@ -105,12 +109,15 @@ def unsupported_media_type(content_type: str, accepted: list[str]) -> ApiError:
     return ApiError(
         415,
         "UnsupportedMediaType",
-        f"the body of the request was in an unknown format - accepted media types include: {', '.join(accepted)}"
-        f" (got {content_type})",
+        "the body of the request was in an unknown format - accepted media types include: "
+        f"{', '.join(accepted)} (got {content_type})",
     )
 
 
 def path_not_found(path: str) -> ApiError:
-    return ApiError(404, "NotFound", "the server could not find the requested resource", {"causes": [
-        {"reason": "UnexpectedServerResponse", "message": f"404 page not found: {path}"}
-    ]})
+    return ApiError(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+        {"causes": [{"reason": "UnexpectedServerResponse", "message": f"404 page not found: {path}"}]},
+    )

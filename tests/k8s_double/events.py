@@ -14,7 +14,13 @@ class EventRecorder:
         self._events = api.rtype("v1", "Event")
 
     def record(
-        self, involved: Obj, event_type: str, reason: str, message: str, component: str, host: str | None = None
+        self,
+        involved: Obj,
+        event_type: str,
+        reason: str,
+        message: str,
+        component: str,
+        host: str | None = None,
     ) -> Obj:
         meta = involved["metadata"]
         namespace = meta.get("namespace") or "default"

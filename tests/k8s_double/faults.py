@@ -63,7 +63,9 @@ class Faults:
         """Answer the next `count` requests matching method/path regex/watch with `status`."""
         if status == 429 and retry_after is None:
             retry_after = 1
-        rule = FaultRule(status, count, method, re.compile(path) if path else None, watch, retry_after, message)
+        rule = FaultRule(
+            status, count, method, re.compile(path) if path else None, watch, retry_after, message
+        )
         with self._lock:
             self._rules.append(rule)
         return rule

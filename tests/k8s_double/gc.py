@@ -50,7 +50,9 @@ class Deleter:
         # called with a pod that was marked for graceful deletion; the default kubelet finishes it at once
         self.on_pod_terminating: Callable[[Obj], None] = self.finish_pod_termination
 
-    def delete(self, rtype: ResourceType, namespace: str, name: str, options: DeleteOptions) -> tuple[Obj, bool]:
+    def delete(
+        self, rtype: ResourceType, namespace: str, name: str, options: DeleteOptions
+    ) -> tuple[Obj, bool]:
         """Delete one object; returns (its last state, still pending)."""
         with self.api.store.transaction():
             obj = self.api.get(rtype, namespace, name)
@@ -59,7 +61,7 @@ class Deleter:
                 return obj, False
             policy = options.propagation_policy or rtype.default_propagation
             meta = obj["metadata"]
-            if meta.get("deletionTimestamp") and not options.grace_period_seconds == 0:
+            if meta.get("deletionTimestamp") and options.grace_period_seconds != 0:
                 return obj, True
             if rtype.kind == "Namespace" and not rtype.group:
                 return self._delete_namespace(rtype, obj), False
@@ -92,7 +94,12 @@ class Deleter:
                 raise
 
     def delete_collection(
-        self, rtype: ResourceType, namespace: str | None, options: DeleteOptions, label: str | None, field: str | None
+        self,
+        rtype: ResourceType,
+        namespace: str | None,
+        options: DeleteOptions,
+        label: str | None,
+        field: str | None,
     ) -> list[Obj]:
         deleted = []
         with self.api.store.transaction():
@@ -107,11 +114,11 @@ class Deleter:
         uid = owner["metadata"]["uid"]
         namespace = owner["metadata"].get("namespace")
         found = []
-        for key in self.api.store.keys():
+        for key in self.api.store.stored_keys():
             rtype = self.api.registry.storage_type(*key)
             if rtype is None:
                 continue
-            for obj in self.api.store.list(key, namespace if namespace and rtype.namespaced else None):
+            for obj in self.api.store.objects(key, namespace if namespace and rtype.namespaced else None):
                 refs = obj["metadata"].get("ownerReferences") or []
                 if any(ref.get("uid") == uid for ref in refs):
                     found.append((rtype, obj))
@@ -225,11 +232,11 @@ class Deleter:
         terminating["metadata"]["deletionTimestamp"] = now()
         terminating["status"] = {"phase": "Terminating"}
         self.api.store.put(rtype.key, terminating, added=False)
-        for key in self.api.store.keys():
+        for key in self.api.store.stored_keys():
             content_type = self.api.registry.storage_type(*key)
             if content_type is None or not content_type.namespaced:
                 continue
-            for obj in self.api.store.list(key, name):
+            for obj in self.api.store.objects(key, name):
                 self._force_remove(content_type, obj)
         return self._remove(rtype, terminating)
 
@@ -238,7 +245,7 @@ class Deleter:
         storage = self.api.registry.storage_type(group, plural)
         if storage is None:
             return
-        for obj in self.api.store.list((group, plural)):
+        for obj in self.api.store.objects((group, plural)):
             self.delete_quietly(storage, obj, "Background")
 
     def _force_remove(self, rtype: ResourceType, obj: Obj) -> None:

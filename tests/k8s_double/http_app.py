@@ -42,7 +42,9 @@ def parse_resource_path(double: K8sDouble, path: str) -> ResourcePath:
     else:
         raise errors.path_not_found(path)
     namespace = None
-    namespace_sub = group == "" and len(rest) == 3 and rest[0] == "namespaces" and rest[2] in ("status", "finalize")
+    namespace_sub = (
+        group == "" and len(rest) == 3 and rest[0] == "namespaces" and rest[2] in ("status", "finalize")
+    )
     if len(rest) >= 3 and rest[0] == "namespaces" and not namespace_sub:
         namespace, rest = rest[1], rest[2:]
     if not rest or len(rest) > 3:
@@ -52,7 +54,9 @@ def parse_resource_path(double: K8sDouble, path: str) -> ResourcePath:
         raise errors.path_not_found(path)
     name = rest[1] if len(rest) > 1 else None
     sub = rest[2] if len(rest) > 2 else None
-    if (namespace is not None and not rtype.namespaced) or (name is not None and rtype.namespaced and namespace is None):
+    if (namespace is not None and not rtype.namespaced) or (
+        name is not None and rtype.namespaced and namespace is None
+    ):
         raise errors.path_not_found(path)
     if sub is not None and sub not in rtype.subresources:
         raise errors.path_not_found(path)
@@ -61,7 +65,10 @@ def parse_resource_path(double: K8sDouble, path: str) -> ResourcePath:
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        json.dumps(body, separators=(",", ":")), status_code=status, media_type="application/json", headers=headers
+        json.dumps(body, separators=(",", ":")),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
     )
 
 
@@ -73,7 +80,7 @@ def _int(value: str | None, field: str) -> int | None:
     if value in (None, ""):
         return None
     try:
-        return int(value)  # type: ignore[arg-type]
+        return int(value)
     except ValueError as exc:
         raise errors.bad_request(f"invalid {field}: {value}") from exc
 
@@ -88,7 +95,9 @@ class HttpApp:
         double = self.double
         path, method, query = request.url.path, request.method, request.query_params
         is_watch = query.get("watch") in _TRUE
-        double.requests.append((method, str(request.url.path) + ("?" + request.url.query if request.url.query else "")))
+        double.requests.append(
+            (method, str(request.url.path) + ("?" + request.url.query if request.url.query else ""))
+        )
         fault = double.faults.take(method, path, is_watch)
         if fault is not None:
             return error_response(fault)
@@ -122,7 +131,9 @@ class HttpApp:
             return _json(discovery.openapi_v3_root(registry))
         if stripped.startswith("/openapi/v3/"):
             parts = stripped[len("/openapi/v3/") :].split("/")
-            group, version = ("", parts[1]) if parts[0] == "api" else (parts[1], parts[2] if len(parts) > 2 else "")
+            group, version = (
+                ("", parts[1]) if parts[0] == "api" else (parts[1], parts[2] if len(parts) > 2 else "")
+            )
             doc = discovery.openapi_v3_group_version(registry, group, version)
             if doc is None:
                 raise errors.path_not_found(path)
@@ -143,7 +154,9 @@ class HttpApp:
         return _json(found)
 
     # -- collections -------------------------------------------------------------------------
-    async def _collection(self, target: ResourcePath, request: Request, body: bytes, is_watch: bool) -> Response:
+    async def _collection(
+        self, target: ResourcePath, request: Request, body: bytes, is_watch: bool
+    ) -> Response:
         api, query = self.double.api, request.query_params
         rtype = target.rtype
         if request.method == "GET" and is_watch:
@@ -190,8 +203,12 @@ class HttpApp:
             except (ValueError, KeyError, TypeError) as exc:
                 raise errors.bad_request("continue key is not valid") from exc
             if int(token["rv"]) < double.store.oldest_resumable_rv():
-                raise ApiError(410, "Expired", "The provided continue parameter is too old to display a consistent list "
-                               "result. You can start a new list without the continue parameter.")
+                raise ApiError(
+                    410,
+                    "Expired",
+                    "The provided continue parameter is too old to display a consistent list "
+                    "result. You can start a new list without the continue parameter.",
+                )
         limit = _int(query.get("limit"), "limit")
         page = items[start:]
         body = None
@@ -238,13 +255,22 @@ class HttpApp:
                 return _json(tables.table(rtype, [obj], self.double.store.resource_version))
             return _json(obj)
         if request.method == "PUT":
-            return _json(api.update(rtype, namespace, name, _decode(body, request), subresource=target.subresource,
-                                    dry_run=dry_run))
+            return _json(
+                api.update(
+                    rtype,
+                    namespace,
+                    name,
+                    _decode(body, request),
+                    subresource=target.subresource,
+                    dry_run=dry_run,
+                )
+            )
         if request.method == "PATCH":
             content_type = patching.content_type_of(request.headers.get("content-type"))
             patch = patching.parse_body(body, content_type)
-            obj, created = api.patch(rtype, namespace, name, patch, content_type, subresource=target.subresource,
-                                     dry_run=dry_run)
+            obj, created = api.patch(
+                rtype, namespace, name, patch, content_type, subresource=target.subresource, dry_run=dry_run
+            )
             return _json(obj, 201 if created else 200)
         if request.method == "DELETE" and target.subresource is None:
             options = DeleteOptions.parse(_decode(body, request) if body else None, dict(query))
@@ -256,7 +282,15 @@ class HttpApp:
             details: dict[str, Any] = {"name": name, "kind": rtype.plural, "uid": last["metadata"]["uid"]}
             if rtype.group:
                 details["group"] = rtype.group
-            return _json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details})
+            return _json(
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "metadata": {},
+                    "status": "Success",
+                    "details": details,
+                }
+            )
         raise errors.method_not_allowed()
 
     async def _logs(self, target: ResourcePath, request: Request) -> Response:

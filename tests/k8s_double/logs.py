@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import errors
 from .api import ObjectApi
@@ -33,10 +35,8 @@ class _Follower:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def notify(self) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):  # the server's loop is gone
             self.loop.call_soon_threadsafe(self.wake.set)
-        except RuntimeError:
-            pass
 
 
 def _stamp() -> tuple[str, dt.datetime]:
@@ -94,9 +94,11 @@ class LogStore:
         if previous:
             with self._lock:
                 if (pod["metadata"]["uid"], container, "previous") not in self._lines:
-                    raise errors.bad_request(f'previous terminated container "{container}" in pod "{name}" not found')
+                    raise errors.bad_request(
+                        f'previous terminated container "{container}" in pod "{name}" not found'
+                    )
             return
-        if state is None or "waiting" in state and not self._has_lines(pod, container):
+        if state is None or ("waiting" in state and not self._has_lines(pod, container)):
             reason = ((state or {}).get("waiting") or {}).get("reason", "ContainerCreating")
             if reason in ("ImagePullBackOff", "ErrImagePull"):
                 reason = "trying and failing to pull image"
@@ -184,7 +186,7 @@ class LogStore:
             self._wake(change.obj["metadata"]["uid"])
 
 
-def container_state(pod: Obj, container: str) -> dict[str, object] | None:
+def container_state(pod: Obj, container: str) -> dict[str, Any] | None:
     status = pod.get("status") or {}
     for entry in (status.get("containerStatuses") or []) + (status.get("initContainerStatuses") or []):
         if entry.get("name") == container:

@@ -73,11 +73,7 @@ def merge_patch(original: Any, patch: Any) -> Any:
 
 def _strip_directives(value: Any) -> Any:
     if isinstance(value, dict):
-        return {
-            k: _strip_directives(v)
-            for k, v in value.items()
-            if not k.startswith("$") and v is not None
-        }
+        return {k: _strip_directives(v) for k, v in value.items() if not k.startswith("$") and v is not None}
     if isinstance(value, list):
         return [_strip_directives(v) for v in value]
     return value
@@ -96,7 +92,9 @@ def _merge_list(original: list[Any], patch: list[Any], key: str) -> list[Any]:
         if not isinstance(item, dict):
             continue
         directive = item.get("$patch")
-        index = next((i for i, o in enumerate(result) if isinstance(o, dict) and o.get(key) == item.get(key)), None)
+        index = next(
+            (i for i, o in enumerate(result) if isinstance(o, dict) and o.get(key) == item.get(key)), None
+        )
         if directive == "delete":
             if index is not None:
                 result.pop(index)
@@ -123,9 +121,7 @@ def strategic_merge_patch(original: Any, patch: Any) -> Any:
             result[field] = [x for x in result.get(field) or [] if x not in value]
         elif key.startswith("$"):
             continue
-        elif value is None:
-            result.pop(key, None)
-        elif isinstance(value, dict) and value.get("$patch") == "delete":
+        elif value is None or (isinstance(value, dict) and value.get("$patch") == "delete"):
             result.pop(key, None)
         elif isinstance(value, dict):
             result[key] = strategic_merge_patch(result.get(key), value)
@@ -161,7 +157,9 @@ def json_patch(original: Any, operations: Any) -> Any:
     try:
         return jsonpatch.apply_patch(original, operations)
     except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
-        raise ApiError(422, "Invalid", f"the server rejected our request due to an error in our request: {exc}") from exc
+        raise ApiError(
+            422, "Invalid", f"the server rejected our request due to an error in our request: {exc}"
+        ) from exc
 
 
 def apply_patch(content_type: str, original: Any, patch: Any) -> Any:

@@ -19,7 +19,9 @@ def _digest(*parts: str) -> str:
 
 
 def _image_id(image: str) -> str:
-    repo = image.split("@")[0].rsplit(":", 1)[0] if ":" in image.rsplit("/", 1)[-1] else image.split("@")[0]
+    repo = image.split("@", maxsplit=1)[0]
+    if ":" in repo.rsplit("/", 1)[-1]:
+        repo = repo.rsplit(":", 1)[0]
     if "/" not in repo:
         repo = f"docker.io/library/{repo}"
     return f"{repo}@sha256:{_digest('image', image)}"
@@ -28,7 +30,11 @@ def _image_id(image: str) -> str:
 def condition(
     kind: str, status: bool, stamp: str, reason: str | None = None, message: str | None = None
 ) -> dict[str, Any]:
-    found: dict[str, Any] = {"type": kind, "status": "True" if status else "False", "lastTransitionTime": stamp}
+    found: dict[str, Any] = {
+        "type": kind,
+        "status": "True" if status else "False",
+        "lastTransitionTime": stamp,
+    }
     if reason:
         found["reason"] = reason
     if message:
@@ -43,8 +49,10 @@ def merge_conditions(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> li
     for cond in new:
         before = previous.get(cond["type"])
         if before is not None and before.get("status") == cond["status"]:
-            cond = {**cond, "lastTransitionTime": before.get("lastTransitionTime", cond["lastTransitionTime"])}
-        merged.append(cond)
+            stamp = before.get("lastTransitionTime", cond["lastTransitionTime"])
+            merged.append({**cond, "lastTransitionTime": stamp})
+        else:
+            merged.append(cond)
     return merged
 
 
@@ -71,7 +79,8 @@ class Kubelet:
         if not nodes:
             raise RuntimeError("the double has no nodes to schedule on; add one with add_node()")
         wants_gpu = any(
-            "nvidia.com/gpu" in ((c.get("resources") or {}).get("limits") or {}) for c in pod["spec"]["containers"]
+            "nvidia.com/gpu" in ((c.get("resources") or {}).get("limits") or {})
+            for c in pod["spec"]["containers"]
         )
         for node in nodes:
             has_gpu = "nvidia.com/gpu" in (node.get("status") or {}).get("capacity", {})
@@ -91,9 +100,7 @@ class Kubelet:
             pod = self.pod(namespace, name)
             if pod["spec"].get("nodeName"):
                 return pod
-            node = (
-                self.api.get(self.node_type, "", node_name) if node_name else self._pick_node(pod)
-            )
+            node = self.api.get(self.node_type, "", node_name) if node_name else self._pick_node(pod)
             stamp = now()
             updated = copy_obj(pod)
             updated["spec"]["nodeName"] = node["metadata"]["name"]
@@ -135,7 +142,9 @@ class Kubelet:
             "lastState": last_state or {},
         }
         if entry["imageID"]:
-            entry["containerID"] = "containerd://" + _digest(pod["metadata"]["uid"], container["name"], str(restart_count))
+            entry["containerID"] = "containerd://" + _digest(
+                pod["metadata"]["uid"], container["name"], str(restart_count)
+            )
         return entry
 
     def write_status(self, pod: Obj, **fields: Any) -> Obj:
@@ -190,12 +199,16 @@ class Kubelet:
                 return self._terminated(pod, "Failed", code, reason or "Error", message)
             if phase == "Unknown":
                 return self.write_status(pod, phase="Unknown", reason=reason, message=message)
-            raise ValueError(f"unknown pod phase {phase!r}: use Pending, Running, Succeeded, Failed or Unknown")
+            raise ValueError(
+                f"unknown pod phase {phase!r}: use Pending, Running, Succeeded, Failed or Unknown"
+            )
 
     def _pending(self, pod: Obj) -> Obj:
         waiting = {"waiting": {"reason": "ContainerCreating"}}
         statuses = [self.container_status(pod, c, waiting) for c in pod["spec"]["containers"]]
-        return self.write_status(pod, phase="Pending", containerStatuses=statuses if pod["spec"].get("nodeName") else None)
+        return self.write_status(
+            pod, phase="Pending", containerStatuses=statuses if pod["spec"].get("nodeName") else None
+        )
 
     def _running(self, pod: Obj) -> Obj:
         stamp = now()
@@ -208,7 +221,14 @@ class Kubelet:
             self.container_status(
                 pod,
                 c,
-                {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": stamp, "finishedAt": stamp}},
+                {
+                    "terminated": {
+                        "exitCode": 0,
+                        "reason": "Completed",
+                        "startedAt": stamp,
+                        "finishedAt": stamp,
+                    }
+                },
                 ready=True,
             )
             for c in pod["spec"].get("initContainers") or []
@@ -237,9 +257,20 @@ class Kubelet:
             node = pod["spec"]["nodeName"]
             for container in pod["spec"]["containers"]:
                 image = container["image"]
-                self.events.record(written, "Normal", "Pulled", f'Container image "{image}" already present on machine', "kubelet", node)
-                self.events.record(written, "Normal", "Created", f"Created container: {container['name']}", "kubelet", node)
-                self.events.record(written, "Normal", "Started", f"Started container {container['name']}", "kubelet", node)
+                self.events.record(
+                    written,
+                    "Normal",
+                    "Pulled",
+                    f'Container image "{image}" already present on machine',
+                    "kubelet",
+                    node,
+                )
+                self.events.record(
+                    written, "Normal", "Created", f"Created container: {container['name']}", "kubelet", node
+                )
+                self.events.record(
+                    written, "Normal", "Started", f"Started container {container['name']}", "kubelet", node
+                )
         return written
 
     def _terminated(self, pod: Obj, phase: str, exit_code: int, reason: str, message: str | None) -> Obj:
@@ -257,7 +288,9 @@ class Kubelet:
             }
             if message and phase == "Failed":
                 terminated["message"] = message
-            terminated["containerID"] = "containerd://" + _digest(pod["metadata"]["uid"], container["name"], "0")
+            terminated["containerID"] = "containerd://" + _digest(
+                pod["metadata"]["uid"], container["name"], "0"
+            )
             statuses.append(
                 self.container_status(
                     pod, container, {"terminated": terminated}, restart_count=before.get("restartCount", 0)

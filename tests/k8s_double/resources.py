@@ -55,7 +55,14 @@ def _core(kind: str, plural: str, short: Iterable[str] = (), **kw: Any) -> Resou
 
 def _grouped(group: str, kind: str, plural: str, short: Iterable[str] = (), **kw: Any) -> ResourceType:
     return ResourceType(
-        group, kw.pop("version", "v1"), kind, plural, kind.lower(), kw.pop("namespaced", True), tuple(short), **kw
+        group,
+        kw.pop("version", "v1"),
+        kind,
+        plural,
+        kind.lower(),
+        kw.pop("namespaced", True),
+        tuple(short),
+        **kw,
     )
 
 
@@ -68,13 +75,27 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         subresources=("status", "log"),
         returns_deleted_object=True,
     ),
-    _core("Service", "services", ["svc"], categories=("all",), subresources=("status",), returns_deleted_object=True),
+    _core(
+        "Service",
+        "services",
+        ["svc"],
+        categories=("all",),
+        subresources=("status",),
+        returns_deleted_object=True,
+    ),
     _core("ConfigMap", "configmaps", ["cm"]),
     _core("Secret", "secrets"),
     _core("Event", "events", ["ev"]),
     _core("ServiceAccount", "serviceaccounts", ["sa"]),
     _core("PersistentVolumeClaim", "persistentvolumeclaims", ["pvc"], subresources=("status",)),
-    _core("Namespace", "namespaces", ["ns"], namespaced=False, subresources=("status",), returns_deleted_object=True),
+    _core(
+        "Namespace",
+        "namespaces",
+        ["ns"],
+        namespaced=False,
+        subresources=("status",),
+        returns_deleted_object=True,
+    ),
     _core("Node", "nodes", ["no"], namespaced=False, subresources=("status",)),
     _core("PersistentVolume", "persistentvolumes", ["pv"], namespaced=False, subresources=("status",)),
     _grouped(
@@ -170,7 +191,9 @@ class Registry:
     def storage_type(self, group: str, plural: str) -> ResourceType | None:
         """The type objects of (group, plural) are stored as (the storage version for CRDs)."""
         for rtype in self.all_types():
-            if rtype.key == (group, plural) and (not rtype.is_custom or rtype.version == rtype.storage_version):
+            if rtype.key == (group, plural) and (
+                not rtype.is_custom or rtype.version == rtype.storage_version
+            ):
                 return rtype
         return None
 

@@ -28,8 +28,8 @@ class Scenarios:
             pod = self.kubelet.pod(namespace, name)
             count = len(self.kubelet.nodes())
             message = (
-                f"0/{count} nodes are available: {count} Insufficient {resource}. preemption: 0/{count} nodes are "
-                f"available: {count} No preemption victims found for incoming pod."
+                f"0/{count} nodes are available: {count} Insufficient {resource}. preemption: 0/{count} "
+                f"nodes are available: {count} No preemption victims found for incoming pod."
             )
             stamp = now()
             conditions = merge_conditions(
@@ -47,14 +47,19 @@ class Scenarios:
             image = target["image"]
             node = pod["spec"]["nodeName"]
             error = (
-                f'Failed to pull image "{image}": rpc error: code = NotFound desc = failed to pull and unpack '
-                f'image "{image}": not found'
+                f'Failed to pull image "{image}": rpc error: code = NotFound desc = failed to pull and '
+                f'unpack image "{image}": not found'
             )
             statuses = [
                 self.kubelet.container_status(
                     pod,
                     c,
-                    {"waiting": {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{image}"'}}
+                    {
+                        "waiting": {
+                            "reason": "ImagePullBackOff",
+                            "message": f'Back-off pulling image "{image}"',
+                        }
+                    }
                     if c is target
                     else {"waiting": {"reason": "ContainerCreating"}},
                 )
@@ -66,16 +71,32 @@ class Scenarios:
                 [
                     condition("PodReadyToStartContainers", True, stamp),
                     condition("Initialized", True, stamp),
-                    condition("Ready", False, stamp, "ContainersNotReady", f"containers with unready status: [{target['name']}]"),
-                    condition("ContainersReady", False, stamp, "ContainersNotReady", f"containers with unready status: [{target['name']}]"),
+                    condition(
+                        "Ready",
+                        False,
+                        stamp,
+                        "ContainersNotReady",
+                        f"containers with unready status: [{target['name']}]",
+                    ),
+                    condition(
+                        "ContainersReady",
+                        False,
+                        stamp,
+                        "ContainersNotReady",
+                        f"containers with unready status: [{target['name']}]",
+                    ),
                     condition("PodScheduled", True, stamp),
                 ],
             )
-            written = self.kubelet.write_status(pod, phase="Pending", containerStatuses=statuses, conditions=conditions)
+            written = self.kubelet.write_status(
+                pod, phase="Pending", containerStatuses=statuses, conditions=conditions
+            )
             self.events.record(written, "Normal", "Pulling", f'Pulling image "{image}"', "kubelet", node)
             self.events.record(written, "Warning", "Failed", error, "kubelet", node)
             self.events.record(written, "Warning", "Failed", "Error: ErrImagePull", "kubelet", node)
-            self.events.record(written, "Normal", "BackOff", f'Back-off pulling image "{image}"', "kubelet", node)
+            self.events.record(
+                written, "Normal", "BackOff", f'Back-off pulling image "{image}"', "kubelet", node
+            )
             self.events.record(written, "Warning", "Failed", "Error: ImagePullBackOff", "kubelet", node)
             return written
 
@@ -86,7 +107,14 @@ class Scenarios:
             pod = self.kubelet.set_phase(namespace, name, "Running")
             target = self._container(pod, container)
             stamp = now()
-            last = {"terminated": {"exitCode": exit_code, "reason": "Error", "startedAt": stamp, "finishedAt": stamp}}
+            last = {
+                "terminated": {
+                    "exitCode": exit_code,
+                    "reason": "Error",
+                    "startedAt": stamp,
+                    "finishedAt": stamp,
+                }
+            }
             backoff = min(10 * 2 ** (restarts - 1), 300)
             waiting = {
                 "waiting": {
@@ -96,9 +124,16 @@ class Scenarios:
                 }
             }
             self.kubelet.logs.restart(pod, target["name"])
-            return self._replace_container(pod, target, waiting, last, restarts, "BackOff",
-                                           f"Back-off restarting failed container {target['name']} in pod "
-                                           f"{name}_{namespace}({pod['metadata']['uid']})")
+            return self._replace_container(
+                pod,
+                target,
+                waiting,
+                last,
+                restarts,
+                "BackOff",
+                f"Back-off restarting failed container {target['name']} in pod "
+                f"{name}_{namespace}({pod['metadata']['uid']})",
+            )
 
     def _replace_container(
         self, pod: Obj, target: Obj, state: Obj, last: Obj, restarts: int, reason: str, message: str
@@ -106,8 +141,11 @@ class Scenarios:
         statuses = []
         for entry in pod["status"]["containerStatuses"]:
             if entry["name"] == target["name"]:
-                entry = self.kubelet.container_status(pod, target, state, restart_count=restarts, last_state=last)
-            statuses.append(entry)
+                statuses.append(
+                    self.kubelet.container_status(pod, target, state, restart_count=restarts, last_state=last)
+                )
+            else:
+                statuses.append(entry)
         stamp = now()
         unready = f"containers with unready status: [{target['name']}]"
         conditions = merge_conditions(
@@ -129,13 +167,34 @@ class Scenarios:
         with self.api.store.transaction():
             pod = self.kubelet.set_phase(namespace, name, "Running")
             target = self._container(pod, container)
-            if pod["spec"].get("restartPolicy", "Always") == "Never" or len(pod["spec"]["containers"]) == 1 and pod["spec"].get("restartPolicy") == "Never":
+            if pod["spec"].get("restartPolicy", "Always") == "Never" or (
+                len(pod["spec"]["containers"]) == 1 and pod["spec"].get("restartPolicy") == "Never"
+            ):
                 return self.kubelet.set_phase(namespace, name, "Failed", exit_code=137, reason="OOMKilled")
             stamp = now()
-            last = {"terminated": {"exitCode": 137, "reason": "OOMKilled", "startedAt": stamp, "finishedAt": stamp}}
-            waiting = {"waiting": {"reason": "CrashLoopBackOff", "message": f"back-off 10s restarting failed container={target['name']}"}}
-            return self._replace_container(pod, target, waiting, last, 1, "BackOff",
-                                           f"Back-off restarting failed container {target['name']} in pod {name}_{namespace}")
+            last = {
+                "terminated": {
+                    "exitCode": 137,
+                    "reason": "OOMKilled",
+                    "startedAt": stamp,
+                    "finishedAt": stamp,
+                }
+            }
+            waiting = {
+                "waiting": {
+                    "reason": "CrashLoopBackOff",
+                    "message": f"back-off 10s restarting failed container={target['name']}",
+                }
+            }
+            return self._replace_container(
+                pod,
+                target,
+                waiting,
+                last,
+                1,
+                "BackOff",
+                f"Back-off restarting failed container {target['name']} in pod {name}_{namespace}",
+            )
 
     def evicted(self, namespace: str, name: str, resource: str = "memory") -> Obj:
         with self.api.store.transaction():
@@ -149,9 +208,14 @@ class Scenarios:
             failed = self.kubelet.set_phase(namespace, name, "Failed", exit_code=137, reason="Error")
             conditions = merge_conditions(
                 failed["status"]["conditions"],
-                [*failed["status"]["conditions"], condition("DisruptionTarget", True, stamp, "TerminationByKubelet", message)],
+                [
+                    *failed["status"]["conditions"],
+                    condition("DisruptionTarget", True, stamp, "TerminationByKubelet", message),
+                ],
             )
-            written = self.kubelet.write_status(failed, reason="Evicted", message=message, conditions=conditions)
+            written = self.kubelet.write_status(
+                failed, reason="Evicted", message=message, conditions=conditions
+            )
             self.events.record(written, "Warning", "Evicted", message, "kubelet", pod["spec"]["nodeName"])
             return written
 
@@ -166,13 +230,25 @@ class Scenarios:
             conditions = merge_conditions(
                 pod["status"].get("conditions") or [],
                 [c for c in pod["status"].get("conditions") or [] if c["type"] != "Ready"]
-                + [condition("Ready", False, stamp, "NodeLost", f"Node {node_name} which was running pod {name} is unresponsive")],
+                + [
+                    condition(
+                        "Ready",
+                        False,
+                        stamp,
+                        "NodeLost",
+                        f"Node {node_name} which was running pod {name} is unresponsive",
+                    )
+                ],
             )
             pod = self.kubelet.write_status(pod, conditions=conditions)
             if not evict:
                 return pod
             disruption = condition(
-                "DisruptionTarget", True, stamp, "DeletionByTaintManager", "Taint manager: deleting due to NoExecute taint"
+                "DisruptionTarget",
+                True,
+                stamp,
+                "DeletionByTaintManager",
+                "Taint manager: deleting due to NoExecute taint",
             )
             pod = self.kubelet.write_status(pod, conditions=[*pod["status"]["conditions"], disruption])
             marked = copy_obj(pod)
@@ -180,7 +256,13 @@ class Scenarios:
             marked["metadata"]["deletionGracePeriodSeconds"] = 30
             pod = self.api.write(self.kubelet.pod_type, marked)
             pod = self.kubelet.write_status(pod, phase="Failed")
-            self.events.record(pod, "Normal", "TaintManagerEviction", f"Marking for deletion Pod {namespace}/{name}", "taint-eviction-controller")
+            self.events.record(
+                pod,
+                "Normal",
+                "TaintManagerEviction",
+                f"Marking for deletion Pod {namespace}/{name}",
+                "taint-eviction-controller",
+            )
             self.api.store.remove(self.kubelet.pod_type.key, namespace, name)
             return None
 
@@ -190,12 +272,21 @@ class Scenarios:
         stamp = now()
         status = updated.setdefault("status", {})
         status["conditions"] = [
-            {**c, "status": "Unknown", "reason": "NodeStatusUnknown", "message": "Kubelet stopped posting node status.",
-             "lastTransitionTime": stamp}
-            if c["type"] == "Ready" else c
+            {
+                **c,
+                "status": "Unknown",
+                "reason": "NodeStatusUnknown",
+                "message": "Kubelet stopped posting node status.",
+                "lastTransitionTime": stamp,
+            }
+            if c["type"] == "Ready"
+            else c
             for c in status.get("conditions") or []
         ]
         spec = updated.setdefault("spec", {})
         taints = [t for t in spec.get("taints") or [] if t["key"] != "node.kubernetes.io/unreachable"]
-        spec["taints"] = [*taints, {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute", "timeAdded": stamp}]
+        spec["taints"] = [
+            *taints,
+            {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute", "timeAdded": stamp},
+        ]
         return self.api.write(self.kubelet.node_type, updated)

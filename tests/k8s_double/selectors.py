@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import bad_request
@@ -65,30 +66,40 @@ def _split_terms(text: str) -> list[str]:
     return [t for t in terms if t.strip()]
 
 
+@dataclass(frozen=True)
+class Requirement:
+    key: str
+    op: str  # in, notin, =, !=, exists, !exists
+    values: frozenset[str] = frozenset()
+
+    def matches(self, labels: dict[str, Any]) -> bool:
+        present = self.key in labels
+        value = labels.get(self.key)
+        if self.op in ("in", "="):
+            return value in self.values
+        if self.op in ("notin", "!="):
+            return value not in self.values
+        return present if self.op == "exists" else not present
+
+
+def _requirement(term: str) -> Requirement:
+    if m := _SET_TERM.match(term):
+        values = frozenset(v.strip() for v in m.group(3).split(",") if v.strip())
+        return Requirement(m.group(1), m.group(2), values)
+    if m := _EQ_TERM.match(term):
+        return Requirement(m.group(1), "!=" if m.group(2) == "!=" else "=", frozenset({m.group(3)}))
+    if m := _EXISTS_TERM.match(term):
+        return Requirement(m.group(2), "!exists" if m.group(1) == "!" else "exists")
+    raise bad_request(f"unable to parse requirement: found '{term.strip()}', expected: in, notin, =, ==, !=")
+
+
 def parse_label_selector(text: str | None) -> Matcher:
-    if not text:
-        return lambda labels: True
-    checks: list[Matcher] = []
-    for term in _split_terms(text):
-        if m := _SET_TERM.match(term):
-            key, op, raw = m.group(1), m.group(2), m.group(3)
-            values = {v.strip() for v in raw.split(",") if v.strip()}
-            if op == "in":
-                checks.append(lambda labels, k=key, vs=values: labels.get(k) in vs)
-            else:
-                checks.append(lambda labels, k=key, vs=values: labels.get(k) not in vs)
-        elif m := _EQ_TERM.match(term):
-            key, op, value = m.group(1), m.group(2), m.group(3)
-            if op == "!=":
-                checks.append(lambda labels, k=key, v=value: labels.get(k) != v)
-            else:
-                checks.append(lambda labels, k=key, v=value: labels.get(k) == v)
-        elif m := _EXISTS_TERM.match(term):
-            negated, key = m.group(1) == "!", m.group(2)
-            checks.append(lambda labels, k=key, neg=negated: (k in labels) != neg)
-        else:
-            raise bad_request(f"unable to parse requirement: found '{term.strip()}', expected: in, notin, =, ==, !=")
-    return lambda labels: all(check(labels) for check in checks)
+    requirements = [_requirement(term) for term in _split_terms(text or "")]
+
+    def matches(labels: dict[str, Any]) -> bool:
+        return all(r.matches(labels) for r in requirements)
+
+    return matches
 
 
 def selector_from_label_selector(selector: dict[str, Any]) -> Matcher:
@@ -140,19 +151,20 @@ def _field_value(obj: dict[str, Any], path: str) -> str:
 
 
 def parse_field_selector(text: str | None, kind: str) -> Matcher:
-    if not text:
-        return lambda obj: True
     allowed = ("metadata.name", "metadata.namespace", *FIELD_SELECTORS.get(kind, ()))
-    checks: list[Matcher] = []
-    for term in _split_terms(text):
+    checks: list[tuple[str, bool, str]] = []  # (path, negated, value)
+    for term in _split_terms(text or ""):
         m = re.match(r"^\s*([A-Za-z0-9_.]+)\s*(==|!=|=)\s*(.*?)\s*$", term)
         if not m:
             raise bad_request(f"invalid selector: '{text}'; can't understand '{term}'")
         path, op, value = m.groups()
         if path not in allowed:
-            raise bad_request(f'"{path}" is not a known field selector: only "metadata.name", "metadata.namespace"')
-        if op == "!=":
-            checks.append(lambda obj, p=path, v=value: _field_value(obj, p) != v)
-        else:
-            checks.append(lambda obj, p=path, v=value: _field_value(obj, p) == v)
-    return lambda obj: all(check(obj) for check in checks)
+            raise bad_request(
+                f'"{path}" is not a known field selector: only "metadata.name", "metadata.namespace"'
+            )
+        checks.append((path, op == "!=", value))
+
+    def matches(obj: dict[str, Any]) -> bool:
+        return all((_field_value(obj, path) == value) != negated for path, negated, value in checks)
+
+    return matches

@@ -30,7 +30,9 @@ _DNS_SUBDOMAIN_MSG = (
 
 def _check_name(name: Any, kind: str, causes: list[Cause]) -> None:
     if not isinstance(name, str) or not name:
-        causes.append(Cause("metadata.name", "Required value: name or generateName is required", "FieldValueRequired"))
+        causes.append(
+            Cause("metadata.name", "Required value: name or generateName is required", "FieldValueRequired")
+        )
         return
     as_label = kind in _LABEL_KINDS
     pattern, limit = (DNS_LABEL, 63) if as_label else (DNS_SUBDOMAIN, 253)
@@ -45,13 +47,23 @@ def _check_labels(labels: Any, causes: list[Cause]) -> None:
     for key, value in (labels or {}).items():
         prefix, _, name = key.rpartition("/")
         if (prefix and not DNS_SUBDOMAIN.match(prefix)) or len(name) > 63 or not _LABEL_NAME.match(name):
-            causes.append(Cause("metadata.labels", f'Invalid value: "{key}": name part must consist of '
-                                "alphanumeric characters, '-', '_' or '.', and must start and end with an "
-                                "alphanumeric character"))
+            causes.append(
+                Cause(
+                    "metadata.labels",
+                    f'Invalid value: "{key}": name part must consist of '
+                    "alphanumeric characters, '-', '_' or '.', and must start and end with an "
+                    "alphanumeric character",
+                )
+            )
         if not isinstance(value, str) or (value and (len(value) > 63 or not _LABEL_NAME.match(value))):
-            causes.append(Cause("metadata.labels", f'Invalid value: "{value}": a valid label must be an empty '
-                                "string or consist of alphanumeric characters, '-', '_' or '.', and must start "
-                                "and end with an alphanumeric character"))
+            causes.append(
+                Cause(
+                    "metadata.labels",
+                    f'Invalid value: "{value}": a valid label must be an empty '
+                    "string or consist of alphanumeric characters, '-', '_' or '.', and must start "
+                    "and end with an alphanumeric character",
+                )
+            )
 
 
 def _check_pod_spec(spec: Any, path: str, causes: list[Cause], restart_policies: tuple[str, ...]) -> None:
@@ -90,11 +102,18 @@ def _check_pod_spec(spec: Any, path: str, causes: list[Cause], restart_policies:
     if policy not in restart_policies:
         allowed = ", ".join(f'"{p}"' for p in restart_policies)
         if policy is None:
-            causes.append(Cause(f"{path}.restartPolicy", f"Required value: valid values: {allowed}", "FieldValueRequired"))
+            causes.append(
+                Cause(
+                    f"{path}.restartPolicy", f"Required value: valid values: {allowed}", "FieldValueRequired"
+                )
+            )
         else:
             causes.append(
-                Cause(f"{path}.restartPolicy", f'Unsupported value: "{policy}": supported values: {allowed}',
-                      "FieldValueNotSupported")
+                Cause(
+                    f"{path}.restartPolicy",
+                    f'Unsupported value: "{policy}": supported values: {allowed}',
+                    "FieldValueNotSupported",
+                )
             )
 
 
@@ -107,14 +126,21 @@ def check(obj: Obj, rtype: ResourceType) -> list[Cause]:
     if rtype.api_version == "v1" and rtype.kind == "Pod":
         _check_pod_spec(spec, "spec", causes, ("Always", "OnFailure", "Never"))
     elif rtype.api_version == "batch/v1" and rtype.kind == "Job":
-        _check_pod_spec((spec.get("template") or {}).get("spec"), "spec.template.spec", causes, ("OnFailure", "Never"))
+        _check_pod_spec(
+            (spec.get("template") or {}).get("spec"), "spec.template.spec", causes, ("OnFailure", "Never")
+        )
     elif rtype.api_version == "apps/v1" and rtype.kind in ("Deployment", "ReplicaSet", "StatefulSet"):
         _check_pod_spec((spec.get("template") or {}).get("spec"), "spec.template.spec", causes, ("Always",))
         _check_selector(spec, causes)
     elif rtype.kind == "CustomResourceDefinition":
         expected = f"{spec.get('names', {}).get('plural')}.{spec.get('group')}"
         if meta.get("name") != expected:
-            causes.append(Cause("metadata.name", f'Invalid value: "{meta.get("name")}": must be spec.names.plural+"."+spec.group'))
+            causes.append(
+                Cause(
+                    "metadata.name",
+                    f'Invalid value: "{meta.get("name")}": must be spec.names.plural+"."+spec.group',
+                )
+            )
     return causes
 
 
@@ -127,7 +153,10 @@ def _check_selector(spec: Obj, causes: list[Cause]) -> None:
     wanted = selector.get("matchLabels") or {}
     if any(labels.get(k) != v for k, v in wanted.items()):
         causes.append(
-            Cause("spec.template.metadata.labels", f"Invalid value: {labels}: `selector` does not match template `labels`")
+            Cause(
+                "spec.template.metadata.labels",
+                f"Invalid value: {labels}: `selector` does not match template `labels`",
+            )
         )
 
 
@@ -142,7 +171,9 @@ def check_update(old: Obj, new: Obj, rtype: ResourceType) -> list[Cause]:
         strip_new = {k: v for k, v in (new.get("spec") or {}).items() if k not in _POD_MUTABLE}
         for section in ("containers", "initContainers"):
             for spec in (strip, strip_new):
-                spec[section] = [{k: v for k, v in c.items() if k != "image"} for c in spec.get(section) or []]
+                spec[section] = [
+                    {k: v for k, v in c.items() if k != "image"} for c in spec.get(section) or []
+                ]
         if strip != strip_new:
             causes.append(
                 Cause(
@@ -158,7 +189,10 @@ def check_update(old: Obj, new: Obj, rtype: ResourceType) -> list[Cause]:
         for field in ("template", "selector", "completionMode"):
             if (old.get("spec") or {}).get(field) != (new.get("spec") or {}).get(field):
                 causes.append(Cause(f"spec.{field}", "Invalid value: field is immutable"))
-    elif rtype.api_version == "apps/v1" and rtype.kind == "Deployment":
-        if (old.get("spec") or {}).get("selector") != (new.get("spec") or {}).get("selector"):
-            causes.append(Cause("spec.selector", "Invalid value: field is immutable"))
+    elif (
+        rtype.api_version == "apps/v1"
+        and rtype.kind == "Deployment"
+        and (old.get("spec") or {}).get("selector") != (new.get("spec") or {}).get("selector")
+    ):
+        causes.append(Cause("spec.selector", "Invalid value: field is immutable"))
     return causes

@@ -58,7 +58,9 @@ class Watcher:
             if now and not before:
                 return Change(change.rv, "ADDED", change.key, change.namespace, change.name, change.obj, None)
             if before and not now:
-                return Change(change.rv, "DELETED", change.key, change.namespace, change.name, change.obj, None)
+                return Change(
+                    change.rv, "DELETED", change.key, change.namespace, change.name, change.obj, None
+                )
             return change if now else None
         return change if now else None
 
@@ -112,12 +114,12 @@ class Store:
         """The stored object itself: never mutate it; writes go through `put`."""
         return self._objects[key].get((namespace, name))
 
-    def list(self, key: Key, namespace: str | None = None) -> list[Obj]:
+    def objects(self, key: Key, namespace: str | None = None) -> list[Obj]:
         with self.lock:
             items = self._objects[key].items()
             return [obj for (ns, _), obj in sorted(items) if namespace is None or ns == namespace]
 
-    def keys(self) -> list[Key]:
+    def stored_keys(self) -> list[Key]:
         return [key for key, objects in self._objects.items() if objects]
 
     # -- writes -----------------------------------------------------------------------------

@@ -74,17 +74,29 @@ _EXTRA = {
 }
 
 
-def table(rtype: ResourceType, items: list[Obj], rv: int, continue_token: str | None = None) -> dict[str, Any]:
+def table(
+    rtype: ResourceType, items: list[Obj], rv: int, continue_token: str | None = None
+) -> dict[str, Any]:
     extra_columns, cells = _EXTRA.get((rtype.api_version, rtype.kind), ([], None))
     columns = [("Name", "string"), *extra_columns, ("Age", "string")]
     definitions = [
-        {"name": name, "type": kind, "format": "name" if name == "Name" else "", "description": name, "priority": 0}
+        {
+            "name": name,
+            "type": kind,
+            "format": "name" if name == "Name" else "",
+            "description": name,
+            "priority": 0,
+        }
         for name, kind in columns
     ]
     rows = []
     for obj in items:
         row_cells = [obj["metadata"]["name"], *(cells(obj) if cells else []), _age(obj)]
-        partial = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj["metadata"]}
+        partial = {
+            "kind": "PartialObjectMetadata",
+            "apiVersion": "meta.k8s.io/v1",
+            "metadata": obj["metadata"],
+        }
         rows.append({"cells": row_cells, "object": partial})
     meta: dict[str, Any] = {"resourceVersion": str(rv)}
     if continue_token:

@@ -21,7 +21,9 @@ from kubernetes_validate import utils as kv_utils
 from .errors import Cause
 from .resources import ResourceType
 
-OBJECT_META_REF = "https://kubernetes.io/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+OBJECT_META_REF = (
+    "https://kubernetes.io/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+)
 
 _format_checker = jsonschema.FormatChecker(formats=())
 
@@ -85,7 +87,7 @@ def _strictify(node: Any) -> Any:
     for key, value in list(node.items()):
         if key in ("properties", "patternProperties"):
             node[key] = {name: _strictify(sub) for name, sub in value.items()}
-        elif key != "default" and key != "example" and key != "enum":
+        elif key not in ("default", "example", "enum"):
             node[key] = _strictify(value)
     if node.get("nullable"):
         node.pop("nullable")
@@ -146,7 +148,7 @@ def _to_causes(errors: Iterable[jsonschema.ValidationError], prefix: str = "") -
                 where = f"{base}.{name}" if base else name
                 causes.append(Cause(where, "Required value", "FieldValueRequired"))
         elif error.validator == "enum":
-            allowed = ", ".join(json.dumps(v) for v in error.validator_value)  # type: ignore[union-attr]
+            allowed = ", ".join(json.dumps(v) for v in error.validator_value)
             causes.append(
                 Cause(
                     base,

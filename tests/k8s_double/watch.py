@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 from collections.abc import AsyncIterator
@@ -18,7 +19,7 @@ from .store import Change, Watcher
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
 
 
-class DroppedWatch(Exception):  # noqa: N818 - raised on purpose to cut a connection
+class DroppedWatch(Exception):
     """Raised inside a response stream to cut the connection without ending the chunked body."""
 
 
@@ -134,10 +135,8 @@ class WatchStream:
             self.control(item)
 
     def control(self, item: Change | _Control) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):  # the server's loop is gone
             self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
-        except RuntimeError:  # the server's loop is gone
-            pass
 
     def start(self) -> None:
         """Compute the backlog and register, atomically with respect to writes."""
@@ -147,7 +146,7 @@ class WatchStream:
             rv = req.resource_version
             if rv in (None, "", "0"):
                 current = store.resource_version
-                for obj in store.list(self.watcher.key, self.watcher.namespace):
+                for obj in store.objects(self.watcher.key, self.watcher.namespace):
                     if self.watcher.matches(obj):
                         self._backlog.append(Change(current, "ADDED", self.watcher.key, "", "", obj, None))
                 if req.send_initial_events and req.allow_bookmarks:

@@ -15,13 +15,20 @@ def _job(name: str, **spec: Any) -> dict[str, Any]:
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": {"name": name},
-        "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [
-            {"name": "main", "image": "python:3.11"}]}}, **spec},
+        "spec": {
+            "template": {
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "main", "image": "python:3.11"}]}
+            },
+            **spec,
+        },
     }
 
 
 def _conditions(obj: dict[str, Any]) -> list[tuple[str, str, str]]:
-    return [(c["type"], c["status"], c.get("reason", "")) for c in (obj.get("status") or {}).get("conditions") or []]
+    return [
+        (c["type"], c["status"], c.get("reason", ""))
+        for c in (obj.get("status") or {}).get("conditions") or []
+    ]
 
 
 def _pod_names(double: K8sDouble, kind: str, name: str) -> list[str]:
@@ -41,7 +48,9 @@ def test_job_runs_to_complete(k8s_double: K8sDouble, k8s_api: client.ApiClient) 
     job = batch.read_namespaced_job("train", "default")
     assert job.status.succeeded == 1 and job.status.active is None
     assert [(c.type, c.status, c.reason) for c in job.status.conditions] == [
-        ("SuccessCriteriaMet", "True", "CompletionsReached"), ("Complete", "True", "CompletionsReached")]
+        ("SuccessCriteriaMet", "True", "CompletionsReached"),
+        ("Complete", "True", "CompletionsReached"),
+    ]
     assert job.status.completion_time is not None
     reasons = [e["reason"] for e in k8s_double.events_for("default", "Job", "train")]
     assert reasons == ["SuccessfulCreate", "Completed"]
@@ -57,19 +66,32 @@ def test_job_retries_until_backoff_limit(k8s_double: K8sDouble) -> None:
     k8s_double.set_pod_phase("default", second, "Failed", exit_code=2)
     job = k8s_double.get("batch/v1", "Job", "train", "default")
     assert job["status"]["failed"] == 2
-    assert _conditions(job) == [("FailureTarget", "True", "BackoffLimitExceeded"), ("Failed", "True", "BackoffLimitExceeded")]
+    assert _conditions(job) == [
+        ("FailureTarget", "True", "BackoffLimitExceeded"),
+        ("Failed", "True", "BackoffLimitExceeded"),
+    ]
     assert job["status"]["conditions"][1]["message"] == "Job has reached the specified backoff limit"
     assert len(_pod_names(k8s_double, "Job", "train")) == 2
 
 
 def test_pod_failure_policy_fails_the_job_on_a_matching_exit_code(k8s_double: K8sDouble) -> None:
-    k8s_double.create(_job("train", backoffLimit=6, podFailurePolicy={"rules": [
-        {"action": "FailJob", "onExitCodes": {"operator": "In", "values": [42]}}]}))
+    k8s_double.create(
+        _job(
+            "train",
+            backoffLimit=6,
+            podFailurePolicy={
+                "rules": [{"action": "FailJob", "onExitCodes": {"operator": "In", "values": [42]}}]
+            },
+        )
+    )
     (pod,) = _pod_names(k8s_double, "Job", "train")
     k8s_double.set_pod_phase("default", pod, "Failed", exit_code=42)
     job = k8s_double.get("batch/v1", "Job", "train", "default")
     assert _conditions(job)[-1] == ("Failed", "True", "PodFailurePolicy")
-    assert "failed with exit code 42 matching FailJob rule at index 0" in job["status"]["conditions"][-1]["message"]
+    assert (
+        "failed with exit code 42 matching FailJob rule at index 0"
+        in job["status"]["conditions"][-1]["message"]
+    )
 
 
 def test_indexed_job_names_pods_by_index(k8s_double: K8sDouble) -> None:
@@ -77,7 +99,12 @@ def test_indexed_job_names_pods_by_index(k8s_double: K8sDouble) -> None:
     pods = k8s_double.pods_of("default", "Job", "sweep")
     indexes = sorted(p["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"] for p in pods)
     assert indexes == ["0", "1"]
-    assert all(p["metadata"]["name"].startswith(f"sweep-{p['metadata']['labels']['batch.kubernetes.io/job-completion-index']}-") for p in pods)
+    assert all(
+        p["metadata"]["name"].startswith(
+            f"sweep-{p['metadata']['labels']['batch.kubernetes.io/job-completion-index']}-"
+        )
+        for p in pods
+    )
     for pod in pods:
         k8s_double.set_pod_phase("default", pod["metadata"]["name"], "Succeeded")
     (last,) = [p for p in k8s_double.pods_of("default", "Job", "sweep") if p["status"]["phase"] == "Pending"]
@@ -85,11 +112,21 @@ def test_indexed_job_names_pods_by_index(k8s_double: K8sDouble) -> None:
 
 
 def test_deployment_reports_availability(k8s_double: K8sDouble, kubectl: Kubectl) -> None:
-    k8s_double.create({
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}}, "template": {
-            "metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}},
-    })
+    k8s_double.create(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web"},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]},
+                },
+            },
+        }
+    )
     pods = _pod_names(k8s_double, "Deployment", "web")
     (replica_set,) = k8s_double.list("apps/v1", "ReplicaSet", "default")
     rs_name = replica_set["metadata"]["name"]
@@ -100,23 +137,42 @@ def test_deployment_reports_availability(k8s_double: K8sDouble, kubectl: Kubectl
         k8s_double.set_pod_phase("default", pod, "Running")
     deploy = kubectl.json("get", "deployment", "web")
     assert deploy["status"]["availableReplicas"] == 2 and deploy["status"]["readyReplicas"] == 2
-    assert _conditions(deploy) == [("Available", "True", "MinimumReplicasAvailable"),
-                                   ("Progressing", "True", "NewReplicaSetAvailable")]
+    assert _conditions(deploy) == [
+        ("Available", "True", "MinimumReplicasAvailable"),
+        ("Progressing", "True", "NewReplicaSetAvailable"),
+    ]
     # a crashed replica is replaced
     k8s_double.set_pod_phase("default", pods[0], "Failed")
-    assert len([p for p in k8s_double.pods_of("default", "Deployment", "web") if p["status"]["phase"] == "Pending"]) == 1
+    assert (
+        len(
+            [
+                p
+                for p in k8s_double.pods_of("default", "Deployment", "web")
+                if p["status"]["phase"] == "Pending"
+            ]
+        )
+        == 1
+    )
 
 
 PYTORCH = {
     "apiVersion": "kubeflow.org/v1",
     "kind": "PyTorchJob",
     "metadata": {"name": "ddp"},
-    "spec": {"pytorchReplicaSpecs": {
-        "Master": {"replicas": 1, "restartPolicy": "OnFailure", "template": {"spec": {"containers": [
-            {"name": "pytorch", "image": "pytorch/pytorch:2.4"}]}}},
-        "Worker": {"replicas": 2, "restartPolicy": "OnFailure", "template": {"spec": {"containers": [
-            {"name": "pytorch", "image": "pytorch/pytorch:2.4"}]}}},
-    }},
+    "spec": {
+        "pytorchReplicaSpecs": {
+            "Master": {
+                "replicas": 1,
+                "restartPolicy": "OnFailure",
+                "template": {"spec": {"containers": [{"name": "pytorch", "image": "pytorch/pytorch:2.4"}]}},
+            },
+            "Worker": {
+                "replicas": 2,
+                "restartPolicy": "OnFailure",
+                "template": {"spec": {"containers": [{"name": "pytorch", "image": "pytorch/pytorch:2.4"}]}},
+            },
+        }
+    },
 }
 
 
@@ -133,12 +189,18 @@ def test_pytorchjob_with_two_workers_succeeds(k8s_double: K8sDouble, k8s_api: cl
     for pod in pods:
         k8s_double.set_pod_phase("default", pod, "Running")
     job = custom.get_namespaced_custom_object("kubeflow.org", "v1", "default", "pytorchjobs", "ddp")
-    assert _conditions(job) == [("Created", "True", "PyTorchJobCreated"), ("Running", "True", "PyTorchJobRunning")]
+    assert _conditions(job) == [
+        ("Created", "True", "PyTorchJobCreated"),
+        ("Running", "True", "PyTorchJobRunning"),
+    ]
     assert job["status"]["replicaStatuses"]["Worker"]["active"] == 2
     k8s_double.set_pod_phase("default", "ddp-master-0", "Succeeded")
     job = custom.get_namespaced_custom_object("kubeflow.org", "v1", "default", "pytorchjobs", "ddp")
-    assert _conditions(job) == [("Created", "True", "PyTorchJobCreated"), ("Running", "False", "PyTorchJobRunning"),
-                                ("Succeeded", "True", "PyTorchJobSucceeded")]
+    assert _conditions(job) == [
+        ("Created", "True", "PyTorchJobCreated"),
+        ("Running", "False", "PyTorchJobRunning"),
+        ("Succeeded", "True", "PyTorchJobSucceeded"),
+    ]
     assert job["status"]["completionTime"]
 
 
@@ -152,33 +214,90 @@ def test_pytorchjob_fails_when_a_worker_fails(k8s_double: K8sDouble) -> None:
 
 
 def test_tfjob_and_mpijob_pod_names(k8s_double: K8sDouble) -> None:
-    k8s_double.create({"apiVersion": "kubeflow.org/v1", "kind": "TFJob", "metadata": {"name": "tf"}, "spec": {
-        "tfReplicaSpecs": {"Chief": {"replicas": 1, "template": {"spec": {"containers": [
-            {"name": "tensorflow", "image": "tensorflow/tensorflow:2.17.0"}]}}},
-                           "PS": {"replicas": 1, "template": {"spec": {"containers": [
-                               {"name": "tensorflow", "image": "tensorflow/tensorflow:2.17.0"}]}}}}}})
+    k8s_double.create(
+        {
+            "apiVersion": "kubeflow.org/v1",
+            "kind": "TFJob",
+            "metadata": {"name": "tf"},
+            "spec": {
+                "tfReplicaSpecs": {
+                    "Chief": {
+                        "replicas": 1,
+                        "template": {
+                            "spec": {
+                                "containers": [
+                                    {"name": "tensorflow", "image": "tensorflow/tensorflow:2.17.0"}
+                                ]
+                            }
+                        },
+                    },
+                    "PS": {
+                        "replicas": 1,
+                        "template": {
+                            "spec": {
+                                "containers": [
+                                    {"name": "tensorflow", "image": "tensorflow/tensorflow:2.17.0"}
+                                ]
+                            }
+                        },
+                    },
+                }
+            },
+        }
+    )
     assert _pod_names(k8s_double, "TFJob", "tf") == ["tf-chief-0", "tf-ps-0"]
-    k8s_double.create({"apiVersion": "kubeflow.org/v1", "kind": "MPIJob", "metadata": {"name": "mpi"}, "spec": {
-        "slotsPerWorker": 1, "mpiReplicaSpecs": {
-            "Launcher": {"replicas": 1, "template": {"spec": {"containers": [{"name": "mpi", "image": "mpi:1"}]}}},
-            "Worker": {"replicas": 2, "template": {"spec": {"containers": [{"name": "mpi", "image": "mpi:1"}]}}}}}})
+    k8s_double.create(
+        {
+            "apiVersion": "kubeflow.org/v1",
+            "kind": "MPIJob",
+            "metadata": {"name": "mpi"},
+            "spec": {
+                "slotsPerWorker": 1,
+                "mpiReplicaSpecs": {
+                    "Launcher": {
+                        "replicas": 1,
+                        "template": {"spec": {"containers": [{"name": "mpi", "image": "mpi:1"}]}},
+                    },
+                    "Worker": {
+                        "replicas": 2,
+                        "template": {"spec": {"containers": [{"name": "mpi", "image": "mpi:1"}]}},
+                    },
+                },
+            },
+        }
+    )
     assert _pod_names(k8s_double, "MPIJob", "mpi") == ["mpi-launcher-0", "mpi-worker-0", "mpi-worker-1"]
     k8s_double.set_pod_phase("default", "mpi-launcher-0", "Succeeded")
     assert _conditions(k8s_double.get("kubeflow.org/v1", "MPIJob", "mpi", "default"))[-1][0] == "Succeeded"
 
 
 RAY_CLUSTER_SPEC = {
-    "headGroupSpec": {"rayStartParams": {}, "template": {"spec": {"containers": [
-        {"name": "ray-head", "image": "rayproject/ray:2.40.0"}]}}},
-    "workerGroupSpecs": [{"groupName": "cpu", "replicas": 2, "minReplicas": 1, "maxReplicas": 4,
-                          "rayStartParams": {}, "template": {"spec": {"containers": [
-                              {"name": "ray-worker", "image": "rayproject/ray:2.40.0"}]}}}],
+    "headGroupSpec": {
+        "rayStartParams": {},
+        "template": {"spec": {"containers": [{"name": "ray-head", "image": "rayproject/ray:2.40.0"}]}},
+    },
+    "workerGroupSpecs": [
+        {
+            "groupName": "cpu",
+            "replicas": 2,
+            "minReplicas": 1,
+            "maxReplicas": 4,
+            "rayStartParams": {},
+            "template": {"spec": {"containers": [{"name": "ray-worker", "image": "rayproject/ray:2.40.0"}]}},
+        }
+    ],
 }
 
 
 def test_raycluster_head_workers_and_ready_state(k8s_double: K8sDouble) -> None:
-    k8s_double.create({"apiVersion": "ray.io/v1", "kind": "RayCluster", "metadata": {"name": "rc"},
-                       "spec": RAY_CLUSTER_SPEC})
+    k8s_double.create(
+        {
+            "apiVersion": "ray.io/v1",
+            "kind": "RayCluster",
+            "metadata": {"name": "rc"},
+            "spec": RAY_CLUSTER_SPEC,
+        }
+    )
     pods = k8s_double.pods_of("default", "RayCluster", "rc")
     heads = [p for p in pods if p["metadata"]["labels"]["ray.io/node-type"] == "head"]
     workers = [p for p in pods if p["metadata"]["labels"]["ray.io/node-type"] == "worker"]
@@ -191,12 +310,24 @@ def test_raycluster_head_workers_and_ready_state(k8s_double: K8sDouble) -> None:
     assert status["state"] == "ready"
     assert status["readyWorkerReplicas"] == 2 and status["desiredWorkerReplicas"] == 2
     assert status["head"]["podName"] == heads[0]["metadata"]["name"]
-    assert ("RayClusterProvisioned", "True", "AllPodRunningAndReadyFirstTime") in _conditions({"status": status})
+    assert ("RayClusterProvisioned", "True", "AllPodRunningAndReadyFirstTime") in _conditions(
+        {"status": status}
+    )
 
 
 def test_rayjob_follows_its_submitter_job(k8s_double: K8sDouble) -> None:
-    k8s_double.create({"apiVersion": "ray.io/v1", "kind": "RayJob", "metadata": {"name": "rj"}, "spec": {
-        "entrypoint": "python train.py", "shutdownAfterJobFinishes": True, "rayClusterSpec": RAY_CLUSTER_SPEC}})
+    k8s_double.create(
+        {
+            "apiVersion": "ray.io/v1",
+            "kind": "RayJob",
+            "metadata": {"name": "rj"},
+            "spec": {
+                "entrypoint": "python train.py",
+                "shutdownAfterJobFinishes": True,
+                "rayClusterSpec": RAY_CLUSTER_SPEC,
+            },
+        }
+    )
     status = k8s_double.get("ray.io/v1", "RayJob", "rj", "default")["status"]
     assert status["jobDeploymentStatus"] == "Initializing"
     cluster = status["rayClusterName"]
@@ -214,38 +345,86 @@ def test_rayjob_follows_its_submitter_job(k8s_double: K8sDouble) -> None:
 
 
 DASK_CLUSTER_SPEC = {
-    "worker": {"replicas": 2, "spec": {"containers": [{"name": "worker", "image": "ghcr.io/dask/dask:2024.12.0",
-                                                       "args": ["dask-worker"]}]}},
-    "scheduler": {"spec": {"containers": [{"name": "scheduler", "image": "ghcr.io/dask/dask:2024.12.0",
-                                           "args": ["dask-scheduler"]}]},
-                  "service": {"type": "ClusterIP", "ports": [{"name": "tcp-comm", "port": 8786, "protocol": "TCP",
-                                                              "targetPort": "tcp-comm"}]}},
+    "worker": {
+        "replicas": 2,
+        "spec": {
+            "containers": [
+                {"name": "worker", "image": "ghcr.io/dask/dask:2024.12.0", "args": ["dask-worker"]}
+            ]
+        },
+    },
+    "scheduler": {
+        "spec": {
+            "containers": [
+                {"name": "scheduler", "image": "ghcr.io/dask/dask:2024.12.0", "args": ["dask-scheduler"]}
+            ]
+        },
+        "service": {
+            "type": "ClusterIP",
+            "ports": [{"name": "tcp-comm", "port": 8786, "protocol": "TCP", "targetPort": "tcp-comm"}],
+        },
+    },
 }
 
 
 def test_daskcluster_scheduler_and_workers(k8s_double: K8sDouble) -> None:
-    k8s_double.create({"apiVersion": "kubernetes.dask.org/v1", "kind": "DaskCluster", "metadata": {"name": "dc"},
-                       "spec": DASK_CLUSTER_SPEC})
+    k8s_double.create(
+        {
+            "apiVersion": "kubernetes.dask.org/v1",
+            "kind": "DaskCluster",
+            "metadata": {"name": "dc"},
+            "spec": DASK_CLUSTER_SPEC,
+        }
+    )
     deployments = sorted(d["metadata"]["name"] for d in k8s_double.list("apps/v1", "Deployment", "default"))
     assert deployments[0] == "dc-default-worker-" + deployments[0].rsplit("-", 1)[1]
     assert deployments[-1] == "dc-scheduler" and len(deployments) == 3
     assert k8s_double.get("v1", "Service", "dc-scheduler", "default")["spec"]["ports"][0]["port"] == 8786
-    assert k8s_double.get("kubernetes.dask.org/v1", "DaskCluster", "dc", "default")["status"]["phase"] == "Created"
+    assert (
+        k8s_double.get("kubernetes.dask.org/v1", "DaskCluster", "dc", "default")["status"]["phase"]
+        == "Created"
+    )
     (scheduler_pod,) = _pod_names(k8s_double, "Deployment", "dc-scheduler")
     k8s_double.set_pod_phase("default", scheduler_pod, "Running")
-    assert k8s_double.get("kubernetes.dask.org/v1", "DaskCluster", "dc", "default")["status"]["phase"] == "Running"
+    assert (
+        k8s_double.get("kubernetes.dask.org/v1", "DaskCluster", "dc", "default")["status"]["phase"]
+        == "Running"
+    )
 
 
 def test_daskjob_runner_decides_the_outcome(k8s_double: K8sDouble) -> None:
-    k8s_double.create({"apiVersion": "kubernetes.dask.org/v1", "kind": "DaskJob", "metadata": {"name": "dj"}, "spec": {
-        "job": {"spec": {"containers": [{"name": "job", "image": "ghcr.io/dask/dask:2024.12.0",
-                                         "args": ["python", "run.py"]}]}},
-        "cluster": {"spec": DASK_CLUSTER_SPEC}}})
-    assert k8s_double.get("kubernetes.dask.org/v1", "DaskJob", "dj", "default")["status"]["jobStatus"] == "ClusterCreated"
+    k8s_double.create(
+        {
+            "apiVersion": "kubernetes.dask.org/v1",
+            "kind": "DaskJob",
+            "metadata": {"name": "dj"},
+            "spec": {
+                "job": {
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": "job",
+                                "image": "ghcr.io/dask/dask:2024.12.0",
+                                "args": ["python", "run.py"],
+                            }
+                        ]
+                    }
+                },
+                "cluster": {"spec": DASK_CLUSTER_SPEC},
+            },
+        }
+    )
+    assert (
+        k8s_double.get("kubernetes.dask.org/v1", "DaskJob", "dj", "default")["status"]["jobStatus"]
+        == "ClusterCreated"
+    )
     (scheduler_pod,) = _pod_names(k8s_double, "Deployment", "dj-scheduler")
     k8s_double.set_pod_phase("default", scheduler_pod, "Running")
     k8s_double.set_pod_phase("default", "dj-runner", "Running")
-    assert k8s_double.get("kubernetes.dask.org/v1", "DaskJob", "dj", "default")["status"]["jobStatus"] == "Running"
+    assert (
+        k8s_double.get("kubernetes.dask.org/v1", "DaskJob", "dj", "default")["status"]["jobStatus"]
+        == "Running"
+    )
     k8s_double.set_pod_phase("default", "dj-runner", "Failed")
     status = k8s_double.get("kubernetes.dask.org/v1", "DaskJob", "dj", "default")["status"]
     assert status["jobStatus"] == "Failed" and status["endTime"]

@@ -29,7 +29,9 @@ def test_429_with_retry_after_reaches_a_client_that_does_not_retry(k8s_double: K
         body = json.loads(throttled.value.body)
         assert (body["reason"], body["details"]["retryAfterSeconds"]) == ("TooManyRequests", 3)
         assert rule.hits == 1
-        assert [c.metadata.name for c in core.list_namespaced_config_map("default").items] == ["kube-root-ca.crt"]
+        assert [c.metadata.name for c in core.list_namespaced_config_map("default").items] == [
+            "kube-root-ca.crt"
+        ]
 
 
 def test_the_default_client_retries_after_429(k8s_double: K8sDouble, k8s_api: client.ApiClient) -> None:
@@ -40,7 +42,9 @@ def test_the_default_client_retries_after_429(k8s_double: K8sDouble, k8s_api: cl
 
 
 def test_kubectl_retries_after_429(k8s_double: K8sDouble, kubectl: Kubectl) -> None:
-    rule = k8s_double.inject_fault(429, count=1, method="GET", path=r"/namespaces/default/configmaps$", retry_after=0)
+    rule = k8s_double.inject_fault(
+        429, count=1, method="GET", path=r"/namespaces/default/configmaps$", retry_after=0
+    )
     names = kubectl.run("get", "configmaps", "-o", "name").stdout.split()
     assert names == ["configmap/kube-root-ca.crt"]
     assert rule.hits == 1
@@ -68,8 +72,9 @@ def _start_watch(core: client.CoreV1Api, rv: str) -> tuple[threading.Thread, lis
 
     def consume() -> None:
         try:
-            for event in watch.Watch().stream(core.list_namespaced_config_map, "default", resource_version=rv,
-                                              timeout_seconds=30):
+            for event in watch.Watch().stream(
+                core.list_namespaced_config_map, "default", resource_version=rv, timeout_seconds=30
+            ):
                 events.append(event)
         except BaseException as exc:
             errors.append(exc)
@@ -79,7 +84,9 @@ def _start_watch(core: client.CoreV1Api, rv: str) -> tuple[threading.Thread, lis
     return reader, events, errors
 
 
-def test_a_watch_reset_mid_stream_is_a_protocol_error(k8s_double: K8sDouble, k8s_api: client.ApiClient) -> None:
+def test_a_watch_reset_mid_stream_is_a_protocol_error(
+    k8s_double: K8sDouble, k8s_api: client.ApiClient
+) -> None:
     core = client.CoreV1Api(k8s_api)
     rv = core.list_namespaced_config_map("default").metadata.resource_version
     core.create_namespaced_config_map("default", {"metadata": {"name": "before"}})
@@ -90,7 +97,9 @@ def test_a_watch_reset_mid_stream_is_a_protocol_error(k8s_double: K8sDouble, k8s
     assert len(errors) == 1 and isinstance(errors[0], urllib3.exceptions.ProtocolError)
 
 
-def test_a_watch_closed_cleanly_is_resumed_by_the_client(k8s_double: K8sDouble, k8s_api: client.ApiClient) -> None:
+def test_a_watch_closed_cleanly_is_resumed_by_the_client(
+    k8s_double: K8sDouble, k8s_api: client.ApiClient
+) -> None:
     core = client.CoreV1Api(k8s_api)
     rv = core.list_namespaced_config_map("default").metadata.resource_version
     w = watch.Watch()

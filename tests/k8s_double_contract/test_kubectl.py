@@ -68,9 +68,16 @@ def test_version_and_api_resources(kubectl: Kubectl, k8s_double: K8sDouble) -> N
     version = json.loads(kubectl.run("version", "-o", "json").stdout)
     assert version["serverVersion"]["minor"] == k8s_double.kube_version.split(".")[1]
     resources = kubectl.run("api-resources", "-o", "name").stdout.split()
-    for expected in ("pods", "jobs.batch", "deployments.apps", "roles.rbac.authorization.k8s.io",
-                     "pytorchjobs.kubeflow.org", "rayclusters.ray.io", "daskclusters.kubernetes.dask.org",
-                     "customresourcedefinitions.apiextensions.k8s.io"):
+    for expected in (
+        "pods",
+        "jobs.batch",
+        "deployments.apps",
+        "roles.rbac.authorization.k8s.io",
+        "pytorchjobs.kubeflow.org",
+        "rayclusters.ray.io",
+        "daskclusters.kubernetes.dask.org",
+        "customresourcedefinitions.apiextensions.k8s.io",
+    ):
         assert expected in resources
 
 
@@ -107,7 +114,9 @@ def test_apply_custom_resource_and_get_json(kubectl: Kubectl, tmp_path: Path) ->
 
 def test_invalid_manifest_is_rejected_naming_the_field(kubectl: Kubectl, tmp_path: Path) -> None:
     manifest = tmp_path / "bad.yaml"
-    manifest.write_text(JOB.replace("restartPolicy: Never", "restartPolicy: Never\n      nodeSelecter: {a: b}"))
+    manifest.write_text(
+        JOB.replace("restartPolicy: Never", "restartPolicy: Never\n      nodeSelecter: {a: b}")
+    )
     result = kubectl.run("apply", "-f", str(manifest), check=False)
     assert result.returncode != 0
     assert "spec.template.spec.nodeSelecter" in result.stderr
@@ -163,8 +172,10 @@ def test_logs_and_follow(kubectl: Kubectl, tmp_path: Path, k8s_double: K8sDouble
 
 
 def test_get_watch_prints_changes(kubectl: Kubectl, k8s_double: K8sDouble) -> None:
-    k8s_double.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}, "data": {"v": "1"}})
-    watcher = kubectl.popen("get", "configmap", "cfg", "--watch", "-o", "jsonpath={.data.v}{\"\\n\"}")
+    k8s_double.create(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}, "data": {"v": "1"}}
+    )
+    watcher = kubectl.popen("get", "configmap", "cfg", "--watch", "-o", 'jsonpath={.data.v}{"\\n"}')
     assert watcher.stdout is not None
     assert watcher.stdout.readline() == "1\n"
     k8s_double.wait_for_watches(1)

@@ -11,11 +11,28 @@ from k8s_double.kubectl import Kubectl
 
 
 def _gpu_job(double: K8sDouble, restart_policy: str = "Never") -> str:
-    double.create({
-        "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "train"},
-        "spec": {"backoffLimit": 0, "template": {"spec": {"restartPolicy": restart_policy, "containers": [
-            {"name": "main", "image": "pytorch/pytorch:2.4", "resources": {"limits": {"nvidia.com/gpu": "1"}}}]}}},
-    })
+    double.create(
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {"name": "train"},
+            "spec": {
+                "backoffLimit": 0,
+                "template": {
+                    "spec": {
+                        "restartPolicy": restart_policy,
+                        "containers": [
+                            {
+                                "name": "main",
+                                "image": "pytorch/pytorch:2.4",
+                                "resources": {"limits": {"nvidia.com/gpu": "1"}},
+                            }
+                        ],
+                    }
+                },
+            },
+        }
+    )
     (pod,) = double.pods_of("default", "Job", "train")
     return str(pod["metadata"]["name"])
 
@@ -32,9 +49,15 @@ def test_unschedulable_for_lack_of_gpus(k8s_double: K8sDouble, k8s_api: client.A
     scheduled = _condition(pod, "PodScheduled")
     assert (pod.status.phase, scheduled.status, scheduled.reason) == ("Pending", "False", "Unschedulable")
     assert scheduled.message.startswith("0/5 nodes are available: 5 Insufficient nvidia.com/gpu.")
-    events = core.list_namespaced_event("default", field_selector=f"involvedObject.name={name},reason=FailedScheduling")
+    events = core.list_namespaced_event(
+        "default", field_selector=f"involvedObject.name={name},reason=FailedScheduling"
+    )
     (event,) = events.items
-    assert (event.type, event.source.component, event.involved_object.kind) == ("Warning", "default-scheduler", "Pod")
+    assert (event.type, event.source.component, event.involved_object.kind) == (
+        "Warning",
+        "default-scheduler",
+        "Pod",
+    )
     assert event.message == scheduled.message
 
 
@@ -46,7 +69,10 @@ def test_image_pull_backoff(k8s_double: K8sDouble, k8s_api: client.ApiClient, ku
     waiting = pod.status.container_statuses[0].state.waiting
     assert (pod.status.phase, waiting.reason) == ("Pending", "ImagePullBackOff")
     assert waiting.message == 'Back-off pulling image "pytorch/pytorch:2.4"'
-    reasons = {e.reason for e in core.list_namespaced_event("default", field_selector=f"involvedObject.name={name}").items}
+    reasons = {
+        e.reason
+        for e in core.list_namespaced_event("default", field_selector=f"involvedObject.name={name}").items
+    }
     assert {"Pulling", "Failed", "BackOff"} <= reasons
     assert kubectl.run("get", "pod", name, "--no-headers").stdout.split()[2] == "ImagePullBackOff"
     logs = kubectl.run("logs", name, check=False)
@@ -55,8 +81,14 @@ def test_image_pull_backoff(k8s_double: K8sDouble, k8s_api: client.ApiClient, ku
 
 def test_crash_loop_backoff(k8s_double: K8sDouble, k8s_api: client.ApiClient) -> None:
     core = client.CoreV1Api(k8s_api)
-    k8s_double.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "svc"}, "spec": {"containers": [
-        {"name": "main", "image": "python:3.11"}]}})
+    k8s_double.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "svc"},
+            "spec": {"containers": [{"name": "main", "image": "python:3.11"}]},
+        }
+    )
     k8s_double.crash_loop_backoff("default", "svc", restarts=4)
     status = core.read_namespaced_pod("svc", "default").status
     entry = status.container_statuses[0]
@@ -66,7 +98,9 @@ def test_crash_loop_backoff(k8s_double: K8sDouble, k8s_api: client.ApiClient) ->
     assert _condition(core.read_namespaced_pod("svc", "default"), "Ready").status == "False"
 
 
-def test_oom_killed_fails_a_never_restarting_pod_and_its_job(k8s_double: K8sDouble, k8s_api: client.ApiClient) -> None:
+def test_oom_killed_fails_a_never_restarting_pod_and_its_job(
+    k8s_double: K8sDouble, k8s_api: client.ApiClient
+) -> None:
     core, batch = client.CoreV1Api(k8s_api), client.BatchV1Api(k8s_api)
     name = _gpu_job(k8s_double)
     k8s_double.oom_kill("default", name)
@@ -78,8 +112,14 @@ def test_oom_killed_fails_a_never_restarting_pod_and_its_job(k8s_double: K8sDoub
 
 
 def test_oom_killed_restarting_pod_crash_loops(k8s_double: K8sDouble) -> None:
-    k8s_double.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "svc"}, "spec": {"containers": [
-        {"name": "main", "image": "python:3.11"}]}})
+    k8s_double.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "svc"},
+            "spec": {"containers": [{"name": "main", "image": "python:3.11"}]},
+        }
+    )
     pod = k8s_double.oom_kill("default", "svc")
     entry = pod["status"]["containerStatuses"][0]
     assert pod["status"]["phase"] == "Running"
@@ -97,13 +137,26 @@ def test_evicted(k8s_double: K8sDouble, k8s_api: client.ApiClient) -> None:
     assert _condition(pod, "DisruptionTarget").reason == "TerminationByKubelet"
 
 
-def test_node_lost_marks_the_node_and_removes_the_pod(k8s_double: K8sDouble, k8s_api: client.ApiClient) -> None:
+def test_node_lost_marks_the_node_and_removes_the_pod(
+    k8s_double: K8sDouble, k8s_api: client.ApiClient
+) -> None:
     core = client.CoreV1Api(k8s_api)
-    k8s_double.create({
-        "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "train"},
-        "spec": {"backoffLimit": 3, "template": {"spec": {"restartPolicy": "Never", "containers": [
-            {"name": "main", "image": "python:3.11"}]}}},
-    })
+    k8s_double.create(
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {"name": "train"},
+            "spec": {
+                "backoffLimit": 3,
+                "template": {
+                    "spec": {
+                        "restartPolicy": "Never",
+                        "containers": [{"name": "main", "image": "python:3.11"}],
+                    }
+                },
+            },
+        }
+    )
     (pod,) = k8s_double.pods_of("default", "Job", "train")
     name = pod["metadata"]["name"]
     running = k8s_double.set_pod_phase("default", name, "Running")
@@ -118,7 +171,9 @@ def test_node_lost_marks_the_node_and_removes_the_pod(k8s_double: K8sDouble, k8s
     w = watch.Watch()
     seen = []
     for event in w.stream(core.list_namespaced_pod, "default", resource_version=rv, timeout_seconds=10):
-        seen.append((event["type"], event["raw_object"]["metadata"]["name"], event["raw_object"]["status"]["phase"]))
+        seen.append(
+            (event["type"], event["raw_object"]["metadata"]["name"], event["raw_object"]["status"]["phase"])
+        )
         if event["type"] == "DELETED":
             w.stop()
     assert seen[-2:] == [("MODIFIED", name, "Failed"), ("DELETED", name, "Failed")]
@@ -129,8 +184,14 @@ def test_node_lost_marks_the_node_and_removes_the_pod(k8s_double: K8sDouble, k8s
 
 def test_succeeded_and_failed_phases_report_exit_codes(k8s_double: K8sDouble) -> None:
     for name in ("ok", "bad"):
-        k8s_double.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {
-            "restartPolicy": "Never", "containers": [{"name": "main", "image": "python:3.11"}]}})
+        k8s_double.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": name},
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "main", "image": "python:3.11"}]},
+            }
+        )
     ok = k8s_double.set_pod_phase("default", "ok", "Succeeded")
     bad = k8s_double.set_pod_phase("default", "bad", "Failed", exit_code=3)
     assert ok["status"]["containerStatuses"][0]["state"]["terminated"]["reason"] == "Completed"

@@ -14,26 +14,45 @@ from k8s_double import K8sDouble
 
 
 def _pod(name: str, containers: tuple[str, ...] = ("main",)) -> dict[str, Any]:
-    return {"metadata": {"name": name}, "spec": {"restartPolicy": "Never", "containers": [
-        {"name": c, "image": "python:3.11"} for c in containers]}}
+    return {
+        "metadata": {"name": name},
+        "spec": {
+            "restartPolicy": "Never",
+            "containers": [{"name": c, "image": "python:3.11"} for c in containers],
+        },
+    }
 
 
 def test_status_changes_only_through_the_status_subresource(k8s_api: client.ApiClient) -> None:
     custom = client.CustomObjectsApi(k8s_api)
     args = ("kubeflow.org", "v1", "default", "tfjobs")
-    spec = {"tfReplicaSpecs": {"Worker": {"replicas": 1, "template": {"spec": {"containers": [
-        {"name": "tensorflow", "image": "tensorflow/tensorflow:2.17.0"}]}}}}}
-    custom.create_namespaced_custom_object(*args, {"apiVersion": "kubeflow.org/v1", "kind": "TFJob",
-                                                   "metadata": {"name": "tf"}, "spec": spec})
+    spec = {
+        "tfReplicaSpecs": {
+            "Worker": {
+                "replicas": 1,
+                "template": {
+                    "spec": {"containers": [{"name": "tensorflow", "image": "tensorflow/tensorflow:2.17.0"}]}
+                },
+            }
+        }
+    }
+    custom.create_namespaced_custom_object(
+        *args, {"apiVersion": "kubeflow.org/v1", "kind": "TFJob", "metadata": {"name": "tf"}, "spec": spec}
+    )
     before = custom.get_namespaced_custom_object(*args, "tf")
     # a status sent to the main resource is ignored
-    custom.patch_namespaced_custom_object(*args, "tf", {"status": {"conditions": []}, "metadata": {"labels": {"a": "b"}}})
+    custom.patch_namespaced_custom_object(
+        *args, "tf", {"status": {"conditions": []}, "metadata": {"labels": {"a": "b"}}}
+    )
     after = custom.get_namespaced_custom_object(*args, "tf")
     assert after["status"] == before["status"]
     assert after["metadata"]["labels"] == {"a": "b"}
     # the status subresource changes status only
-    custom.patch_namespaced_custom_object_status(*args, "tf", {"status": {"startTime": "2025-01-01T00:00:00Z"},
-                                                               "spec": {"runPolicy": {"suspend": True}}})
+    custom.patch_namespaced_custom_object_status(
+        *args,
+        "tf",
+        {"status": {"startTime": "2025-01-01T00:00:00Z"}, "spec": {"runPolicy": {"suspend": True}}},
+    )
     final = custom.get_namespaced_custom_object(*args, "tf")
     assert final["status"]["startTime"] == "2025-01-01T00:00:00Z"
     assert "runPolicy" not in final["spec"]
@@ -104,11 +123,16 @@ def test_follow_streams_until_the_container_ends(k8s_api: client.ApiClient, k8s_
 
 def test_previous_logs_after_a_restart(k8s_api: client.ApiClient, k8s_double: K8sDouble) -> None:
     core = client.CoreV1Api(k8s_api)
-    core.create_namespaced_pod("default", {**_pod("p"), "spec": {**_pod("p")["spec"], "restartPolicy": "Always"}})
+    core.create_namespaced_pod(
+        "default", {**_pod("p"), "spec": {**_pod("p")["spec"], "restartPolicy": "Always"}}
+    )
     k8s_double.set_pod_phase("default", "p", "Running")
     with pytest.raises(ApiException) as none_yet:
         core.read_namespaced_pod_log("p", "default", previous=True)
-    assert json.loads(none_yet.value.body)["message"] == 'previous terminated container "main" in pod "p" not found'
+    assert (
+        json.loads(none_yet.value.body)["message"]
+        == 'previous terminated container "main" in pod "p" not found'
+    )
     k8s_double.append_log("default", "p", None, "Traceback: boom\n")
     k8s_double.crash_loop_backoff("default", "p")
     assert core.read_namespaced_pod_log("p", "default", previous=True) == "Traceback: boom\n"

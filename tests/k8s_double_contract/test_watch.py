@@ -64,7 +64,10 @@ def test_watch_typed_objects_and_live_changes(k8s_api: client.ApiClient, k8s_dou
     assert not reader.is_alive()
     # no resourceVersion: the current state first (kube-root-ca.crt), then the changes
     assert [(e["type"], e["object"].metadata.name) for e in received] == [
-        ("ADDED", "kube-root-ca.crt"), ("ADDED", "live"), ("MODIFIED", "live")]
+        ("ADDED", "kube-root-ca.crt"),
+        ("ADDED", "live"),
+        ("MODIFIED", "live"),
+    ]
     assert isinstance(received[-1]["object"], client.V1ConfigMap)
     assert received[-1]["object"].data == {"v": "2"}
 
@@ -77,8 +80,16 @@ def test_label_selector_watch_sees_objects_enter_and_leave(k8s_api: client.ApiCl
     core.patch_namespaced_config_map("b", "default", {"metadata": {"labels": {"team": "x"}}})
     core.patch_namespaced_config_map("a", "default", {"metadata": {"labels": {"team": "y"}}})
     w = watch.Watch()
-    events = _events(w.stream(core.list_namespaced_config_map, "default", label_selector="team=x",
-                              resource_version=rv, timeout_seconds=30), 3)
+    events = _events(
+        w.stream(
+            core.list_namespaced_config_map,
+            "default",
+            label_selector="team=x",
+            resource_version=rv,
+            timeout_seconds=30,
+        ),
+        3,
+    )
     w.stop()
     assert [(t, n) for t, n, _ in events] == [("ADDED", "a"), ("ADDED", "b"), ("DELETED", "a")]
 
@@ -89,12 +100,18 @@ def test_resume_from_last_seen_resource_version(k8s_api: client.ApiClient) -> No
     for name in ("a", "b", "c"):
         core.create_namespaced_config_map("default", _cm(name))
     w = watch.Watch()
-    first = _events(w.stream(core.list_namespaced_config_map, "default", resource_version=rv, timeout_seconds=30), 1)
+    first = _events(
+        w.stream(core.list_namespaced_config_map, "default", resource_version=rv, timeout_seconds=30), 1
+    )
     w.stop()
     assert first[0][:2] == ("ADDED", "a")
     w = watch.Watch()
-    rest = _events(w.stream(core.list_namespaced_config_map, "default", resource_version=first[0][2],
-                            timeout_seconds=30), 2)
+    rest = _events(
+        w.stream(
+            core.list_namespaced_config_map, "default", resource_version=first[0][2], timeout_seconds=30
+        ),
+        2,
+    )
     w.stop()
     assert [n for _, n, _ in rest] == ["b", "c"]
 
@@ -106,20 +123,35 @@ def test_expired_resource_version_is_410_gone(k8s_api: client.ApiClient, k8s_dou
     k8s_double.expire_watch_history()
     w = watch.Watch()
     with pytest.raises(ApiException) as gone:
-        next(iter(w.stream(core.list_namespaced_config_map, "default", resource_version=old_rv, timeout_seconds=30)))
+        next(
+            iter(
+                w.stream(
+                    core.list_namespaced_config_map, "default", resource_version=old_rv, timeout_seconds=30
+                )
+            )
+        )
     assert gone.value.status == 410
     assert "too old resource version" in gone.value.reason
     # the recovery a client must do: relist, then watch from the list's resourceVersion
     relisted = core.list_namespaced_config_map("default")
     core.create_namespaced_config_map("default", _cm("b"))
     w = watch.Watch()
-    events = _events(w.stream(core.list_namespaced_config_map, "default",
-                              resource_version=relisted.metadata.resource_version, timeout_seconds=30), 1)
+    events = _events(
+        w.stream(
+            core.list_namespaced_config_map,
+            "default",
+            resource_version=relisted.metadata.resource_version,
+            timeout_seconds=30,
+        ),
+        1,
+    )
     w.stop()
     assert events[0][:2] == ("ADDED", "b")
 
 
-def test_a_shrunk_history_window_expires_older_versions(k8s_api: client.ApiClient, k8s_double: K8sDouble) -> None:
+def test_a_shrunk_history_window_expires_older_versions(
+    k8s_api: client.ApiClient, k8s_double: K8sDouble
+) -> None:
     core = client.CoreV1Api(k8s_api)
     k8s_double.set_watch_window(2)
     start = core.list_namespaced_config_map("default").metadata.resource_version
@@ -135,15 +167,22 @@ def test_a_shrunk_history_window_expires_older_versions(k8s_api: client.ApiClien
     assert event["object"]["reason"] == "Expired"
 
 
-def test_bookmarks_carry_the_current_resource_version(k8s_api: client.ApiClient, k8s_double: K8sDouble) -> None:
+def test_bookmarks_carry_the_current_resource_version(
+    k8s_api: client.ApiClient, k8s_double: K8sDouble
+) -> None:
     core = client.CoreV1Api(k8s_api)
     rv = core.list_namespaced_config_map("default").metadata.resource_version
     w = watch.Watch()
     received: list[dict[str, Any]] = []
 
     def consume() -> None:
-        for event in w.stream(core.list_namespaced_config_map, "default", resource_version=rv,
-                              allow_watch_bookmarks=True, timeout_seconds=30):
+        for event in w.stream(
+            core.list_namespaced_config_map,
+            "default",
+            resource_version=rv,
+            allow_watch_bookmarks=True,
+            timeout_seconds=30,
+        ):
             received.append(event)
             if event["type"] == "BOOKMARK":
                 w.stop()
@@ -165,8 +204,14 @@ def test_initial_events_end_bookmark(k8s_double: K8sDouble, k8s_api: client.ApiC
     core = client.CoreV1Api(k8s_api)
     w = watch.Watch()
     events = []
-    for event in w.stream(core.list_namespaced_config_map, "default", allow_watch_bookmarks=True,
-                          send_initial_events=True, resource_version_match="NotOlderThan", timeout_seconds=30):
+    for event in w.stream(
+        core.list_namespaced_config_map,
+        "default",
+        allow_watch_bookmarks=True,
+        send_initial_events=True,
+        resource_version_match="NotOlderThan",
+        timeout_seconds=30,
+    ):
         events.append(event)
         if event["type"] == "BOOKMARK":
             w.stop()
@@ -177,12 +222,38 @@ def test_initial_events_end_bookmark(k8s_double: K8sDouble, k8s_api: client.ApiC
 
 def test_custom_object_watch(k8s_api: client.ApiClient, k8s_double: K8sDouble) -> None:
     custom = client.CustomObjectsApi(k8s_api)
-    rv = custom.list_namespaced_custom_object("ray.io", "v1", "default", "rayclusters")["metadata"]["resourceVersion"]
-    k8s_double.create({"apiVersion": "ray.io/v1", "kind": "RayCluster", "metadata": {"name": "rc"}, "spec": {
-        "headGroupSpec": {"rayStartParams": {}, "template": {"spec": {"containers": [
-            {"name": "ray-head", "image": "rayproject/ray:2.40.0"}]}}}}})
+    rv = custom.list_namespaced_custom_object("ray.io", "v1", "default", "rayclusters")["metadata"][
+        "resourceVersion"
+    ]
+    k8s_double.create(
+        {
+            "apiVersion": "ray.io/v1",
+            "kind": "RayCluster",
+            "metadata": {"name": "rc"},
+            "spec": {
+                "headGroupSpec": {
+                    "rayStartParams": {},
+                    "template": {
+                        "spec": {"containers": [{"name": "ray-head", "image": "rayproject/ray:2.40.0"}]}
+                    },
+                }
+            },
+        }
+    )
     w = watch.Watch()
-    events = list(_events(w.stream(custom.list_namespaced_custom_object, "ray.io", "v1", "default", "rayclusters",
-                                   resource_version=rv, timeout_seconds=30), 2))
+    events = list(
+        _events(
+            w.stream(
+                custom.list_namespaced_custom_object,
+                "ray.io",
+                "v1",
+                "default",
+                "rayclusters",
+                resource_version=rv,
+                timeout_seconds=30,
+            ),
+            2,
+        )
+    )
     w.stop()
     assert [(t, n) for t, n, _ in events] == [("ADDED", "rc"), ("MODIFIED", "rc")]

@@ -48,7 +48,10 @@ class ControllerContext:
         return [
             obj
             for obj in self.api.list(rtype, owner["metadata"].get("namespace"))
-            if any(r.get("uid") == uid and r.get("controller") for r in obj["metadata"].get("ownerReferences") or [])
+            if any(
+                r.get("uid") == uid and r.get("controller")
+                for r in obj["metadata"].get("ownerReferences") or []
+            )
         ]
 
     def create_owned(
@@ -102,28 +105,34 @@ def is_active(pod: Obj) -> bool:
 
 def is_ready(pod: Obj) -> bool:
     return any(
-        c.get("type") == "Ready" and c.get("status") == "True" for c in (pod.get("status") or {}).get("conditions") or []
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in (pod.get("status") or {}).get("conditions") or []
     )
 
 
+_PROBE_STAMPS = ("lastUpdateTime", "lastProbeTime")
+
+
 def set_condition(conditions: list[Obj], new: Obj) -> list[Obj]:
-    """Replace the condition of the same type, keeping its lastTransitionTime if the status is unchanged."""
+    """Replace the condition of the same type. An unchanged status keeps its lastTransitionTime, and a
+    condition that differs only in its probe/update stamps is kept as it was (no needless write)."""
     result = []
     replaced = False
     for cond in conditions:
-        if cond.get("type") == new["type"]:
-            replaced = True
-            if cond.get("status") == new.get("status"):
-                for stamp in ("lastTransitionTime",):
-                    if stamp in cond:
-                        new = {**new, stamp: cond[stamp]}
-                if {k: v for k, v in cond.items() if k != "lastUpdateTime" and k != "lastProbeTime"} == {
-                    k: v for k, v in new.items() if k != "lastUpdateTime" and k != "lastProbeTime"
-                }:
-                    new = cond
-            result.append(new)
-        else:
+        if cond.get("type") != new["type"]:
             result.append(cond)
+            continue
+        replaced = True
+        updated = new
+        if cond.get("status") == new.get("status"):
+            if "lastTransitionTime" in cond:
+                updated = {**new, "lastTransitionTime": cond["lastTransitionTime"]}
+            same = {k: v for k, v in cond.items() if k not in _PROBE_STAMPS} == {
+                k: v for k, v in updated.items() if k not in _PROBE_STAMPS
+            }
+            if same:
+                updated = cond
+        result.append(updated)
     if not replaced:
         result.append(new)
     return result
@@ -131,7 +140,8 @@ def set_condition(conditions: list[Obj], new: Obj) -> list[Obj]:
 
 def has_condition(obj: Obj, kind: str) -> bool:
     return any(
-        c.get("type") == kind and c.get("status") == "True" for c in (obj.get("status") or {}).get("conditions") or []
+        c.get("type") == kind and c.get("status") == "True"
+        for c in (obj.get("status") or {}).get("conditions") or []
     )
 
 
@@ -173,7 +183,9 @@ class ControllerManager:
             group = ref.get("apiVersion", "").rpartition("/")[0]
             self._enqueue(group, ref.get("kind", ""), change.namespace, ref.get("name", ""))
         if change.type == "ADDED" and obj["metadata"].get("ownerReferences"):
-            self._queue[("", "__gc__", change.key[0] + "/" + change.key[1], change.namespace + "/" + change.name)] = None
+            self._queue[
+                ("", "__gc__", change.key[0] + "/" + change.key[1], change.namespace + "/" + change.name)
+            ] = None
 
     def pending(self) -> Iterable[tuple[str, str, str, str]]:
         return list(self._queue)
@@ -207,7 +219,11 @@ class ControllerManager:
             return
         controller = self._controllers[(group, kind)]
         for rtype in api.registry.all_types():
-            if rtype.group == group and rtype.kind == kind and (not rtype.is_custom or rtype.version == rtype.storage_version):
+            if (
+                rtype.group == group
+                and rtype.kind == kind
+                and (not rtype.is_custom or rtype.version == rtype.storage_version)
+            ):
                 controller.reconcile(rtype, namespace, name)
                 return
 
@@ -218,5 +234,9 @@ class ControllerManager:
         if rtype is None:
             return
         obj = self.ctx.api.store.get(rtype.key, namespace, name)
-        if obj is not None and obj["metadata"].get("ownerReferences") and not self.ctx.deleter.live_owners(obj):
+        if (
+            obj is not None
+            and obj["metadata"].get("ownerReferences")
+            and not self.ctx.deleter.live_owners(obj)
+        ):
             self.ctx.deleter.delete_quietly(rtype, obj, "Background")

@@ -9,7 +9,7 @@ from .base import ControllerContext
 
 class CrdController:
     group = "apiextensions.k8s.io"
-    kinds = ("CustomResourceDefinition",)
+    kinds: tuple[str, ...] = ("CustomResourceDefinition",)
 
     def __init__(self, ctx: ControllerContext) -> None:
         self.ctx = ctx

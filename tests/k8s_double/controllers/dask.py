@@ -19,7 +19,7 @@ COMPONENT = "dask-kubernetes-operator"
 
 class DaskController:
     group = "kubernetes.dask.org"
-    kinds = ("DaskCluster", "DaskJob")
+    kinds: tuple[str, ...] = ("DaskCluster", "DaskJob")
 
     def __init__(self, ctx: ControllerContext) -> None:
         self.ctx = ctx
@@ -54,25 +54,43 @@ class DaskController:
         scheduler_labels = {**base, "dask.org/component": "scheduler"}
         scheduler = api.try_get(self.deploy_type, namespace, f"{name}-scheduler")
         if scheduler is None:
-            scheduler = self.ctx.create_owned(self.deploy_type, cluster, self._deployment(
-                f"{name}-scheduler", scheduler_labels, spec["scheduler"]["spec"], 1), COMPONENT)
+            scheduler = self.ctx.create_owned(
+                self.deploy_type,
+                cluster,
+                self._deployment(f"{name}-scheduler", scheduler_labels, spec["scheduler"]["spec"], 1),
+                COMPONENT,
+            )
         if api.try_get(self.svc_type, namespace, f"{name}-scheduler") is None:
             service_spec = copy_obj((spec.get("scheduler") or {}).get("service") or {})
             service_spec["selector"] = scheduler_labels
-            self.ctx.create_owned(self.svc_type, cluster, {
-                "apiVersion": "v1", "kind": "Service",
-                "metadata": {"name": f"{name}-scheduler", "labels": scheduler_labels}, "spec": service_spec,
-            }, COMPONENT)
+            self.ctx.create_owned(
+                self.svc_type,
+                cluster,
+                {
+                    "apiVersion": "v1",
+                    "kind": "Service",
+                    "metadata": {"name": f"{name}-scheduler", "labels": scheduler_labels},
+                    "spec": service_spec,
+                },
+                COMPONENT,
+            )
         group = f"{name}-default"
         worker_labels = {**base, "dask.org/component": "worker", "dask.org/workergroup-name": group}
-        workers = [d for d in self.ctx.owned(self.deploy_type, cluster)
-                   if d["metadata"]["labels"].get("dask.org/component") == "worker"]
+        workers = [
+            d
+            for d in self.ctx.owned(self.deploy_type, cluster)
+            if d["metadata"]["labels"].get("dask.org/component") == "worker"
+        ]
         wanted = int((spec.get("worker") or {}).get("replicas", 1))
         for _ in range(wanted - len(workers)):
             worker_name = f"{group}-worker-{secrets.token_hex(5)}"
             labels = {**worker_labels, "dask.org/worker-name": worker_name}
-            self.ctx.create_owned(self.deploy_type, cluster, self._deployment(
-                worker_name, labels, spec["worker"]["spec"], 1), COMPONENT)
+            self.ctx.create_owned(
+                self.deploy_type,
+                cluster,
+                self._deployment(worker_name, labels, spec["worker"]["spec"], 1),
+                COMPONENT,
+            )
         for extra in workers[wanted:] if wanted < len(workers) else []:
             self.ctx.deleter.delete_quietly(self.deploy_type, extra)
         running = scheduler is not None and has_condition(scheduler, "Available")
@@ -88,21 +106,37 @@ class DaskController:
         cluster_type = api.rtype("kubernetes.dask.org/v1", "DaskCluster")
         cluster = api.try_get(cluster_type, namespace, name)
         if cluster is None:
-            cluster = self.ctx.create_owned(cluster_type, job, {
-                "apiVersion": "kubernetes.dask.org/v1", "kind": "DaskCluster",
-                "metadata": {"name": name, "labels": {"dask.org/cluster-name": name}},
-                "spec": copy_obj((spec.get("cluster") or {}).get("spec") or {}),
-            }, COMPONENT)
+            cluster = self.ctx.create_owned(
+                cluster_type,
+                job,
+                {
+                    "apiVersion": "kubernetes.dask.org/v1",
+                    "kind": "DaskCluster",
+                    "metadata": {"name": name, "labels": {"dask.org/cluster-name": name}},
+                    "spec": copy_obj((spec.get("cluster") or {}).get("spec") or {}),
+                },
+                COMPONENT,
+            )
             status.update({"clusterName": name, "jobStatus": "ClusterCreated"})
         runner_name = f"{name}-runner"
         runner = api.try_get(self.ctx.pod_type, namespace, runner_name)
         if runner is None and cluster is not None and (cluster.get("status") or {}).get("phase") == "Running":
-            pod = {"apiVersion": "v1", "kind": "Pod",
-                   "metadata": {"name": runner_name, "labels": {"dask.org/cluster-name": name, "dask.org/component": "job-runner"}},
-                   "spec": copy_obj(spec["job"]["spec"])}
+            pod = {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {
+                    "name": runner_name,
+                    "labels": {"dask.org/cluster-name": name, "dask.org/component": "job-runner"},
+                },
+                "spec": copy_obj(spec["job"]["spec"]),
+            }
             for container in pod["spec"]["containers"]:
                 container.setdefault("env", []).append(
-                    {"name": "DASK_SCHEDULER_ADDRESS", "value": f"tcp://{name}-scheduler.{namespace}.svc.cluster.local:8786"})
+                    {
+                        "name": "DASK_SCHEDULER_ADDRESS",
+                        "value": f"tcp://{name}-scheduler.{namespace}.svc.cluster.local:8786",
+                    }
+                )
             runner = self.ctx.create_owned(self.ctx.pod_type, job, pod, COMPONENT)
         if runner is not None:
             status["jobRunnerPodName"] = runner_name

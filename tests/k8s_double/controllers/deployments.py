@@ -36,7 +36,7 @@ def _deploy_condition(kind: str, status: bool, reason: str, message: str, stamp:
 
 class ReplicaSetController:
     group = "apps"
-    kinds = ("ReplicaSet",)
+    kinds: tuple[str, ...] = ("ReplicaSet",)
 
     def __init__(self, ctx: ControllerContext) -> None:
         self.ctx = ctx
@@ -71,7 +71,7 @@ class ReplicaSetController:
 
 class DeploymentController:
     group = "apps"
-    kinds = ("Deployment",)
+    kinds: tuple[str, ...] = ("Deployment",)
 
     def __init__(self, ctx: ControllerContext) -> None:
         self.ctx = ctx
@@ -100,7 +100,10 @@ class DeploymentController:
                 "kind": "ReplicaSet",
                 "metadata": {
                     "name": rs_name,
-                    "labels": {**(spec["template"].get("metadata") or {}).get("labels", {}), "pod-template-hash": template_hash},
+                    "labels": {
+                        **(spec["template"].get("metadata") or {}).get("labels", {}),
+                        "pod-template-hash": template_hash,
+                    },
                     "annotations": {
                         "deployment.kubernetes.io/desired-replicas": str(spec.get("replicas", 1)),
                         "deployment.kubernetes.io/max-replicas": str(spec.get("replicas", 1)),
@@ -113,12 +116,17 @@ class DeploymentController:
             if current is None:
                 return
             self.ctx.events.record(
-                deploy, "Normal", "ScalingReplicaSet",
-                f"Scaled up replica set {rs_name} from 0 to {spec.get('replicas', 1)}", "deployment-controller",
+                deploy,
+                "Normal",
+                "ScalingReplicaSet",
+                f"Scaled up replica set {rs_name} from 0 to {spec.get('replicas', 1)}",
+                "deployment-controller",
             )
             conditions = set_condition(
                 conditions,
-                _deploy_condition("Progressing", True, "NewReplicaSetCreated", f'Created new replica set "{rs_name}"', stamp),
+                _deploy_condition(
+                    "Progressing", True, "NewReplicaSetCreated", f'Created new replica set "{rs_name}"', stamp
+                ),
             )
         elif current["spec"].get("replicas") != spec.get("replicas", 1):
             scaled = copy_obj(current)
@@ -129,9 +137,15 @@ class DeploymentController:
                 scaled = copy_obj(old)
                 scaled["spec"]["replicas"] = 0
                 api.write(self.rs_type, scaled)
-        pods = [p for p in self.ctx.api.list(self.ctx.pod_type, namespace) if is_active(p) and any(
-            r.get("uid") in {rs["metadata"]["uid"] for rs in self.ctx.owned(self.rs_type, deploy)}
-            for r in p["metadata"].get("ownerReferences") or [])]
+        pods = [
+            p
+            for p in self.ctx.api.list(self.ctx.pod_type, namespace)
+            if is_active(p)
+            and any(
+                r.get("uid") in {rs["metadata"]["uid"] for rs in self.ctx.owned(self.rs_type, deploy)}
+                for r in p["metadata"].get("ownerReferences") or []
+            )
+        ]
         ready = sum(1 for p in pods if is_ready(p))
         wanted = spec.get("replicas", 1)
         available_ok = ready >= wanted - _max_unavailable(spec, wanted)
@@ -141,15 +155,22 @@ class DeploymentController:
                 "Available",
                 available_ok,
                 "MinimumReplicasAvailable" if available_ok else "MinimumReplicasUnavailable",
-                "Deployment has minimum availability." if available_ok else "Deployment does not have minimum availability.",
+                "Deployment has minimum availability."
+                if available_ok
+                else "Deployment does not have minimum availability.",
                 stamp,
             ),
         )
         if ready >= wanted:
             conditions = set_condition(
                 conditions,
-                _deploy_condition("Progressing", True, "NewReplicaSetAvailable",
-                                  f'ReplicaSet "{rs_name}" has successfully progressed.', stamp),
+                _deploy_condition(
+                    "Progressing",
+                    True,
+                    "NewReplicaSetAvailable",
+                    f'ReplicaSet "{rs_name}" has successfully progressed.',
+                    stamp,
+                ),
             )
         # conditions are listed Available first, as the deployment controller writes them
         conditions.sort(key=lambda c: c["type"] != "Available")
@@ -161,7 +182,11 @@ class DeploymentController:
                 "conditions": conditions,
             }
         )
-        for field, value in (("readyReplicas", ready), ("availableReplicas", ready), ("unavailableReplicas", max(0, wanted - ready))):
+        for field, value in (
+            ("readyReplicas", ready),
+            ("availableReplicas", ready),
+            ("unavailableReplicas", max(0, wanted - ready)),
+        ):
             if value:
                 status[field] = value
             else:

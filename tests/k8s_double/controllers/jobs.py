@@ -10,6 +10,7 @@ from ..store import Change, Obj
 from .base import ControllerContext, is_active, is_ready, phase, set_condition
 
 COMPONENT = "job-controller"
+_INDEX = "batch.kubernetes.io/job-completion-index"
 
 
 def _job_condition(kind: str, reason: str, message: str, stamp: str) -> Obj:
@@ -41,17 +42,21 @@ def _rule_matches(rule: Obj, pod: Obj) -> str | None:
             if on_codes.get("containerName") not in (None, container) or code == 0:
                 continue
             if (on_codes.get("operator") == "In") == (code in wanted):
-                return f"Container {container} for pod {pod['metadata']['namespace']}/{pod['metadata']['name']} failed with exit code {code}"
+                where = f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"
+                return f"Container {container} for pod {where} failed with exit code {code}"
     for pattern in rule.get("onPodConditions") or []:
         for cond in (pod.get("status") or {}).get("conditions") or []:
-            if cond.get("type") == pattern.get("type") and cond.get("status") == pattern.get("status", "True"):
-                return f"Pod {pod['metadata']['namespace']}/{pod['metadata']['name']} has condition {cond['type']}"
+            if cond.get("type") == pattern.get("type") and cond.get("status") == pattern.get(
+                "status", "True"
+            ):
+                where = f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"
+                return f"Pod {where} has condition {cond['type']}"
     return None
 
 
 class JobController:
     group = "batch"
-    kinds = ("Job",)
+    kinds: tuple[str, ...] = ("Job",)
 
     def __init__(self, ctx: ControllerContext) -> None:
         self.ctx = ctx
@@ -65,16 +70,24 @@ class JobController:
         reconcile still counts, as the job-tracking finalizer guarantees in a real cluster."""
         if change.key != ("", "pods"):
             return
-        owner = next((r for r in change.obj["metadata"].get("ownerReferences") or []
-                      if r.get("kind") == "Job" and r.get("controller")), None)
+        owner = next(
+            (
+                r
+                for r in change.obj["metadata"].get("ownerReferences") or []
+                if r.get("kind") == "Job" and r.get("controller")
+            ),
+            None,
+        )
         if owner is None:
             return
         seen = self._finished.setdefault(owner["uid"], {})
         if phase(change.obj) in ("Succeeded", "Failed"):
             seen[change.obj["metadata"]["uid"]] = change.obj
         elif change.type == "DELETED" and change.obj["metadata"]["uid"] not in seen:
-            seen[change.obj["metadata"]["uid"]] = {**change.obj, "status": {**(change.obj.get("status") or {}),
-                                                                             "phase": "Failed"}}
+            seen[change.obj["metadata"]["uid"]] = {
+                **change.obj,
+                "status": {**(change.obj.get("status") or {}), "phase": "Failed"},
+            }
 
     def reconcile(self, rtype: ResourceType, namespace: str, name: str) -> None:
         api = self.ctx.api
@@ -102,7 +115,10 @@ class JobController:
                 if action == "FailJob" and fail_reason is None:
                     fail_reason = ("PodFailurePolicy", why)
         active = [p for p in pods if is_active(p)]
-        finished = any(c.get("type") in ("Complete", "Failed") and c.get("status") == "True" for c in status.get("conditions") or [])
+        finished = any(
+            c.get("type") in ("Complete", "Failed") and c.get("status") == "True"
+            for c in status.get("conditions") or []
+        )
         stamp = now()
         succeeded, failed = len(counted["succeeded"]), len(counted["failed"])
         completions = spec.get("completions")
@@ -119,8 +135,15 @@ class JobController:
             elif (completions is not None and succeeded >= completions) or (
                 completions is None and succeeded > 0 and not active
             ):
-                self._finish(job, status, "Complete", "SuccessCriteriaMet", "CompletionsReached",
-                             "Reached expected number of succeeded pods", stamp)
+                self._finish(
+                    job,
+                    status,
+                    "Complete",
+                    "SuccessCriteriaMet",
+                    "CompletionsReached",
+                    "Reached expected number of succeeded pods",
+                    stamp,
+                )
                 status["completionTime"] = stamp
                 finished = True
             else:
@@ -154,14 +177,21 @@ class JobController:
                 return action, f"{why} matching {action} rule at index {index}"
         return "Count", ""
 
-    def _finish(self, job: Obj, status: Obj, final: str, target: str, reason: str, message: str, stamp: str) -> None:
+    def _finish(
+        self, job: Obj, status: Obj, final: str, target: str, reason: str, message: str, stamp: str
+    ) -> None:
         conditions = list(status.get("conditions") or [])
         conditions = set_condition(conditions, _job_condition(target, reason, message, stamp))
         conditions = set_condition(conditions, _job_condition(final, reason, message, stamp))
         status["conditions"] = conditions
         event_reason = "Completed" if final == "Complete" else reason
-        self.ctx.events.record(job, "Normal" if final == "Complete" else "Warning", event_reason,
-                               "Job completed" if final == "Complete" else message, COMPONENT)
+        self.ctx.events.record(
+            job,
+            "Normal" if final == "Complete" else "Warning",
+            event_reason,
+            "Job completed" if final == "Complete" else message,
+            COMPONENT,
+        )
 
     def _missing_indexes(
         self, job: Obj, pods: list[Obj], active: list[Obj], wanted: int, counted: dict[str, set[str]]
@@ -189,8 +219,12 @@ class JobController:
             pod["spec"]["hostname"] = f"{name}-{index}"
             for container in pod["spec"]["containers"]:
                 env = container.setdefault("env", [])
-                env.append({"name": "JOB_COMPLETION_INDEX", "valueFrom": {"fieldRef": {
-                    "fieldPath": "metadata.annotations['batch.kubernetes.io/job-completion-index']"}}})
+                env.append(
+                    {
+                        "name": "JOB_COMPLETION_INDEX",
+                        "valueFrom": {"fieldRef": {"fieldPath": f"metadata.annotations['{_INDEX}']"}},
+                    }
+                )
             pod["metadata"]["generateName"] = f"{name}-{index}-"
         else:
             pod["metadata"]["generateName"] = f"{name}-"

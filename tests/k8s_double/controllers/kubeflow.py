@@ -66,7 +66,9 @@ class KubeflowController:
         status: dict[str, Any] = json.loads(json.dumps(job.get("status") or {}))
         conditions = list(status.get("conditions") or [])
         if not any(c["type"] == "Created" for c in conditions):
-            conditions.append(_condition("Created", f"{fw.kind}Created", f"{fw.kind} {name} is created.", stamp))
+            conditions.append(
+                _condition("Created", f"{fw.kind}Created", f"{fw.kind} {name} is created.", stamp)
+            )
         finished = any(c["type"] in ("Succeeded", "Failed") and c["status"] == "True" for c in conditions)
         pods = self.ctx.owned(self.ctx.pod_type, job)
         by_name = {p["metadata"]["name"]: p for p in pods}
@@ -77,7 +79,11 @@ class KubeflowController:
         replica_statuses: dict[str, Any] = {}
         counts: dict[str, dict[str, int]] = {}
         for rtype_name in specs:
-            members = [p for p in pods if p["metadata"]["labels"].get("training.kubeflow.org/replica-type") == rtype_name.lower()]
+            members = [
+                p
+                for p in pods
+                if p["metadata"]["labels"].get("training.kubeflow.org/replica-type") == rtype_name.lower()
+            ]
             count = {
                 "active": sum(1 for p in members if phase(p) in ("Pending", "Running")),
                 "succeeded": sum(1 for p in members if phase(p) == "Succeeded"),
@@ -92,7 +98,10 @@ class KubeflowController:
             conditions = self._conditions(job, fw, specs, counts, conditions, stamp, status)
         status["conditions"] = conditions
         status["lastReconcileTime"] = status.get("lastReconcileTime", stamp)
-        if any(c["type"] in ("Succeeded", "Failed") and c["status"] == "True" for c in conditions) and not finished:
+        if (
+            any(c["type"] in ("Succeeded", "Failed") and c["status"] == "True" for c in conditions)
+            and not finished
+        ):
             status["completionTime"] = stamp
             self._clean_pods(job, pods)
         self.ctx.update_status(rtype, job, status)
@@ -104,7 +113,9 @@ class KubeflowController:
             "training.kubeflow.org/replica-type": replica_type.lower(),
         }
 
-    def _create_missing(self, job: Obj, fw: Framework, specs: dict[str, Obj], existing: dict[str, Obj]) -> None:
+    def _create_missing(
+        self, job: Obj, fw: Framework, specs: dict[str, Obj], existing: dict[str, Obj]
+    ) -> None:
         name = job["metadata"]["name"]
         world = sum(int(s.get("replicas", 1)) for s in specs.values())
         rank_offset = 0
@@ -114,8 +125,13 @@ class KubeflowController:
                 pod_name = f"{name}-{replica_type.lower()}-{index}"
                 if pod_name in existing:
                     continue
-                labels = {**self._labels(fw, name, replica_type), "training.kubeflow.org/replica-index": str(index)}
-                if replica_type in _LEADERS or (replica_type == "Worker" and "Master" not in specs and index == 0 and fw.kind != "TFJob"):
+                labels = {
+                    **self._labels(fw, name, replica_type),
+                    "training.kubeflow.org/replica-index": str(index),
+                }
+                if replica_type in _LEADERS or (
+                    replica_type == "Worker" and "Master" not in specs and index == 0 and fw.kind != "TFJob"
+                ):
                     labels["training.kubeflow.org/job-role"] = "master"
                 pod = self.ctx.pod_from_template(spec.get("template") or {}, labels=labels)
                 pod["metadata"]["name"] = pod_name
@@ -132,7 +148,11 @@ class KubeflowController:
         for container in pod["spec"]["containers"]:
             if container["name"] != fw.container:
                 continue
-            env = [e for e in container.get("env") or [] if e["name"] not in ("MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK")]
+            env = [
+                e
+                for e in container.get("env") or []
+                if e["name"] not in ("MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK")
+            ]
             env += [
                 {"name": "MASTER_PORT", "value": str(fw.port)},
                 {"name": "MASTER_ADDR", "value": f"{name}-master-0"},
@@ -168,15 +188,21 @@ class KubeflowController:
         name, namespace = job["metadata"]["name"], job["metadata"]["namespace"]
         for replica_type, count in counts.items():
             if count["failed"]:
-                message = f"{fw.kind} {namespace}/{name} has failed because {count['failed']} {replica_type} replica(s) failed."
-                self.ctx.events.record(job, "Normal", f"{fw.kind}Failed", message, f"{fw.kind.lower()}-controller")
+                message = (
+                    f"{fw.kind} {namespace}/{name} has failed because {count['failed']} {replica_type} "
+                    "replica(s) failed."
+                )
+                self.ctx.events.record(
+                    job, "Normal", f"{fw.kind}Failed", message, f"{fw.kind.lower()}-controller"
+                )
                 return self._final(conditions, _condition("Failed", f"{fw.kind}Failed", message, stamp))
         leader = next((t for t in _LEADERS if t in specs), None)
         if leader is not None:
             done = counts[leader]["succeeded"] >= int(specs[leader].get("replicas", 1))
         elif fw.kind == "TFJob":
             done = any(
-                p for p in self.ctx.owned(self.ctx.pod_type, job)
+                p
+                for p in self.ctx.owned(self.ctx.pod_type, job)
                 if p["metadata"]["labels"].get("training.kubeflow.org/replica-type") == "worker"
                 and p["metadata"]["labels"].get("training.kubeflow.org/replica-index") == "0"
                 and phase(p) == "Succeeded"
@@ -185,20 +211,24 @@ class KubeflowController:
             done = all(counts[t]["succeeded"] >= int(s.get("replicas", 1)) for t, s in specs.items())
         if done:
             message = f"{fw.kind} {namespace}/{name} successfully completed."
-            self.ctx.events.record(job, "Normal", f"{fw.kind}Succeeded", message, f"{fw.kind.lower()}-controller")
+            self.ctx.events.record(
+                job, "Normal", f"{fw.kind}Succeeded", message, f"{fw.kind.lower()}-controller"
+            )
             return self._final(conditions, _condition("Succeeded", f"{fw.kind}Succeeded", message, stamp))
-        running = any(
-            p for p in self.ctx.owned(self.ctx.pod_type, job) if phase(p) == "Running"
-        )
+        running = any(p for p in self.ctx.owned(self.ctx.pod_type, job) if phase(p) == "Running")
         if running:
             return set_condition(
-                conditions, _condition("Running", f"{fw.kind}Running", f"{fw.kind} {namespace}/{name} is running.", stamp)
+                conditions,
+                _condition(
+                    "Running", f"{fw.kind}Running", f"{fw.kind} {namespace}/{name} is running.", stamp
+                ),
             )
         return conditions
 
     def _final(self, conditions: list[Obj], final: Obj) -> list[Obj]:
         updated = [
-            {**c, "status": "False"} if c["type"] == "Running" and c["status"] == "True" else c for c in conditions
+            {**c, "status": "False"} if c["type"] == "Running" and c["status"] == "True" else c
+            for c in conditions
         ]
         return set_condition(updated, final)
 

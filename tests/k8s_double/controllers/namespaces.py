@@ -10,7 +10,7 @@ ROOT_CA = "-----BEGIN CERTIFICATE-----\nMIIBdouble\n-----END CERTIFICATE-----\n"
 
 class NamespaceController:
     group = ""
-    kinds = ("Namespace",)
+    kinds: tuple[str, ...] = ("Namespace",)
 
     def __init__(self, ctx: ControllerContext) -> None:
         self.ctx = ctx
@@ -31,7 +31,9 @@ class NamespaceController:
                 {
                     "metadata": {
                         "name": "kube-root-ca.crt",
-                        "annotations": {"kubernetes.io/description": "Contains a CA bundle for the API server."},
+                        "annotations": {
+                            "kubernetes.io/description": "Contains a CA bundle for the API server."
+                        },
                     },
                     "data": {"ca.crt": ROOT_CA},
                 },
