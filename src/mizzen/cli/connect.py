@@ -1,10 +1,15 @@
-"""How a command reaches the API: the server in `MIZZEN_HOST` / `mizzen config set host`, or, with no
-server configured, the same API served inside this process (embedded mode) over the local store."""
+"""How a command reaches the API: the server in `MIZZEN_HOST` / `mizzen config set host`; else a
+`mizzen server` running on this machine with the same MIZZEN_HOME (it leaves its address in
+``$MIZZEN_HOME/server.json``); else the same API served inside this process (embedded mode) over the
+local store."""
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,11 +30,46 @@ def api(settings: Settings | None = None, *, run_executor: bool = False) -> Iter
     from mizzen.client import MizzenClient
 
     settings = settings or load_settings()
-    if settings.host:
-        with MizzenClient(settings.host, token=settings.token) as client:
+    host = server_url(settings)
+    if host:
+        with MizzenClient(host, token=settings.token) as client:
             yield client
         return
     from mizzen.server.embedded import EmbeddedServer
 
     with EmbeddedServer(settings, run_executor=run_executor) as server, MizzenClient(server.url) as client:
         yield client
+
+
+SERVER_FILE = "server.json"
+
+
+def server_url(settings: Settings) -> str | None:
+    """The server commands talk to, or None for embedded mode (an API inside this process)."""
+    return settings.host or local_server(settings.home)
+
+
+def announce_server(home: Path, url: str) -> Path:
+    """Written by `mizzen server`: commands on this machine use it instead of their own API."""
+    path = home / SERVER_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"url": url, "pid": os.getpid()}))
+    return path
+
+
+def local_server(home: Path) -> str | None:
+    """The URL of a live `mizzen server` of this MIZZEN_HOME, if one runs."""
+    path = home / SERVER_FILE
+    try:
+        info = json.loads(path.read_text())
+        pid, url = int(info["pid"]), str(info["url"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        path.unlink(missing_ok=True)  # a server that died without cleaning up
+        return None
+    except PermissionError:
+        pass
+    return url

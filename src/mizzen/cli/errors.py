@@ -12,7 +12,8 @@ from mizzen.errors import MizzenError
 
 def run_app(app: typer.Typer) -> int:
     try:
-        app(standalone_mode=False)
+        # Without standalone mode, click returns the code of a `typer.Exit(code)` instead of raising.
+        result = app(standalone_mode=False)
     except MizzenError as exc:
         print_error(str(exc))
         return exc.exit_code
@@ -42,7 +43,7 @@ def run_app(app: typer.Typer) -> int:
             raise
         print_error(f"internal error: {type(exc).__name__}: {exc}\n(set MIZZEN_DEBUG=1 for the traceback)")
         return 1
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 def print_error(message: str) -> None:

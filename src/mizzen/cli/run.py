@@ -49,7 +49,7 @@ def run_command(
 
     Exits 0 only when the run succeeded.
     """
-    from mizzen.cli.connect import load_settings
+    from mizzen.cli.connect import load_settings, server_url
     from mizzen.cli.run_submit import Submission, compile_submission
 
     settings = load_settings()
@@ -64,7 +64,7 @@ def run_command(
         upload=Path.cwd() if upload else None,
     )
     compiled = compile_submission(submission, settings)
-    if not watch and not settings.host:
+    if not watch and not server_url(settings):
         from mizzen.errors import MizzenError
 
         raise MizzenError(
@@ -82,12 +82,12 @@ def _params(values: list[str]) -> dict[str, str]:
 
 
 def _submit_and_watch(settings: Settings, submission: Submission, compiled: Compiled, watch: bool) -> int:
-    from mizzen.cli.connect import api
+    from mizzen.cli.connect import api, server_url
     from mizzen.cli.output import console, err_console
     from mizzen.cli.run_submit import create_run, upload_code
     from mizzen.cli.run_watch import print_summary
 
-    embedded = not settings.host
+    embedded = not server_url(settings)
     with api(settings, run_executor=True) as client:
         run = create_run(client, submission, compiled)
         where = "this machine" if embedded else client.host

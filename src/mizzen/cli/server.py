@@ -15,18 +15,20 @@ def server_command(
 ) -> None:
     """Serve the Mizzen API (and run jobs on this machine, unless MIZZEN_EXECUTOR=kubernetes).
 
-    Point the CLI and the tracking client at it with MIZZEN_HOST=http://HOST:PORT or
-    `mizzen config set host http://HOST:PORT`; then `mizzen run --detach` returns at once.
+    Commands on this machine with the same MIZZEN_HOME use it by themselves (faster: no API to
+    start each time). From elsewhere, point the CLI and the tracking client at it with
+    MIZZEN_HOST=http://HOST:PORT or `mizzen config set host http://HOST:PORT`.
     """
     import signal
 
-    from mizzen.cli.connect import load_settings
+    from mizzen.cli.connect import announce_server, load_settings
     from mizzen.cli.output import console
     from mizzen.server.embedded import EmbeddedServer
 
     settings = load_settings()
     server = EmbeddedServer(settings, host=host, port=port, run_executor=True, log_level=log_level)
     url = server.start()
+    announced = announce_server(settings.home, url)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     executor = (
         f"local executor, {settings.max_concurrency} runs at once"
@@ -42,3 +44,5 @@ def server_command(
     except KeyboardInterrupt:
         console.print("stopping...")
         server.close()
+    finally:
+        announced.unlink(missing_ok=True)

@@ -97,7 +97,7 @@ class StoreRunSource:
                 if (run.meta or {}).get(OWNER_KEY) == owner
             ]
 
-    def fail_orphans(self, executor: str) -> list[str]:
+    def fail_orphans(self, executor: str, reap: Callable[[str], object] | None = None) -> list[str]:
         """Runs left unfinished by a process of this machine that no longer exists (a `mizzen run`
         killed with its runs): they can never finish, so they fail with the reason said plainly."""
         orphans: list[tuple[str, str]] = []
@@ -107,6 +107,8 @@ class StoreRunSource:
                 if owner and owner_is_gone(owner):
                     orphans.append((run.uuid, owner))
         for uuid, owner in orphans:
+            if reap is not None:
+                reap(uuid)  # processes it left behind
             pid = owner.split(":")[1]
             self.report_status(
                 uuid,

@@ -90,8 +90,9 @@ class EmbeddedServer:
         source = StoreRunSource(services.database, services.logs.append, publish)
         connections = load_connections(self.settings.home / CONNECTIONS_FILE)
         scheduler = RunScheduler(source, run_compiler(self.settings, connections), api_host=self.url)
-        scheduler.attach(LocalExecutor.from_settings(self.settings, scheduler))
-        orphans = source.fail_orphans(LOCAL_EXECUTOR)
+        executor = LocalExecutor.from_settings(self.settings, scheduler)
+        scheduler.attach(executor)
+        orphans = source.fail_orphans(LOCAL_EXECUTOR, reap=executor.reap)
         if orphans:
             log.warning("marked %d runs failed: the process that ran them is gone", len(orphans))
 

@@ -163,6 +163,12 @@ class LocalExecutor:
             if entry.ttl_timer is not None:
                 entry.ttl_timer.cancel()
 
+    def reap(self, uuid: str) -> int:
+        """Kill what is left of a run that a previous, dead `mizzen` process was running."""
+        from mizzen.executors.local.processes import kill_leftovers
+
+        return kill_leftovers(uuid)
+
     # -- inside -----------------------------------------------------------------------------------
 
     def _layout(self, uuid: str) -> RunLayout:

@@ -159,3 +159,29 @@ def _wait_gone(processes: list[ManagedProcess], seconds: float) -> list[ManagedP
         if not processes or time.monotonic() >= deadline:
             return processes
         time.sleep(0.05)
+
+
+def kill_leftovers(run_uuid: str) -> int:
+    """SIGKILL the process groups of a run whose supervisor died (the `mizzen` process was killed):
+    they are found by the MIZZEN_RUN_UUID every run process carries in its environment, so a reused
+    pid can never be mistaken for one. Returns how many processes were found."""
+    if not _PROC.is_dir():
+        return 0
+    marker = f"MIZZEN_RUN_UUID={run_uuid}".encode()
+    groups: set[int] = set()
+    found = 0
+    for entry in _PROC.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if marker in environ.split(b"\0"):
+            found += 1
+            with contextlib.suppress(OSError):
+                groups.add(os.getpgid(int(entry.name)))
+    for group in groups:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(group, signal.SIGKILL)
+    return found

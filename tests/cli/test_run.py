@@ -1,0 +1,319 @@
+"""`mizzen run` end to end on the embedded default: real CLI processes, real jobs, a real store."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+MIZZEN = str(Path(sys.executable).with_name("mizzen"))
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in list(os.environ):
+        if name.startswith("MIZZEN_") and name != "MIZZEN_TEST_PG_ADMIN":
+            monkeypatch.delenv(name)
+    home = tmp_path / "home"
+    monkeypatch.setenv("MIZZEN_HOME", str(home))
+    return home
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def mizzen(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [MIZZEN, *args], check=False, cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def ops_get(uuid: str) -> dict:
+    result = mizzen("ops", "get", uuid, "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def last_run() -> dict:
+    result = mizzen("ops", "ls", "--json")
+    assert result.returncode == 0, result.stderr
+    runs = json.loads(result.stdout)
+    assert runs, "no run was recorded"
+    return ops_get(runs[0]["uuid"])
+
+
+def test_a_job_runs_with_the_local_folder_as_code_and_is_tracked(home: Path, tmp_path: Path) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    write(
+        code,
+        "train.py",
+        """
+        import sys
+        from mizzen import tracking
+        run = tracking.init()
+        for step in range(1, 4):
+            run.log_metrics(step=step, loss=1.0 / step)
+        run.log_outputs(loss=1.0 / 3)
+        print("trained with", sys.argv[1:])
+        run.end()
+        """,
+    )
+    write(code, ".mizzenignore", "secret.txt\n")
+    write(code, "secret.txt", "not for the run\n")
+    write(
+        code,
+        "polyaxonfile.yaml",
+        """
+        version: 1.1
+        kind: component
+        name: tiny
+        inputs: [{name: lr, type: float, value: 0.1, isOptional: true}]
+        outputs: [{name: loss, type: float}]
+        run:
+          kind: job
+          container: {image: python:3.11, command: "python train.py --lr={{ lr }}"}
+        """,
+    )
+    result = mizzen("run", "-f", "polyaxonfile.yaml", "-u", "-P", "lr=0.5", cwd=code)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "trained with ['--lr=0.5']" in result.stdout
+    assert "succeeded" in result.stdout
+
+    run = last_run()
+    assert run["status"] == "succeeded" and run["name"] == "tiny"
+    assert run["inputs"]["lr"] == 0.5 and run["outputs"]["loss"] == pytest.approx(1 / 3)
+    metrics = {m["name"]: m for m in run["metrics"]}
+    assert metrics["loss"]["count"] == 3 and metrics["loss"]["min"] == pytest.approx(1 / 3)
+    logs = mizzen("ops", "logs", run["uuid"])
+    assert "trained with ['--lr=0.5']" in logs.stdout
+    artifacts = mizzen("ops", "artifacts", run["uuid"], "--json").stdout
+    assert "uploads/train.py" in artifacts and "secret.txt" not in artifacts
+
+
+def test_a_failing_job_exits_1_with_its_exit_code_as_the_reason(home: Path, tmp_path: Path) -> None:
+    spec = write(
+        tmp_path,
+        "fail.yaml",
+        """
+        version: 1.1
+        kind: component
+        run: {kind: job, container: {image: x, command: ["python", "-c", "import sys; sys.exit(3)"]}}
+        """,
+    )
+    result = mizzen("run", "-f", str(spec))
+    assert result.returncode == 1
+    run = last_run()
+    assert run["status"] == "failed"
+    assert run["conditions"][-1]["reason"] == "exit code 3"
+
+
+def test_a_timeout_fails_the_job_within_seconds_and_kills_it(home: Path, tmp_path: Path) -> None:
+    spec = write(
+        tmp_path,
+        "slow.yaml",
+        """
+        version: 1.1
+        kind: component
+        termination: {timeout: 2}
+        run: {kind: job, container: {image: x, command: ["sleep", "60"]}}
+        """,
+    )
+    started = time.monotonic()
+    result = mizzen("run", "-f", str(spec), timeout=60)
+    assert result.returncode == 1
+    assert time.monotonic() - started < 30  # far below the 60 s the command would take
+    run = last_run()
+    assert run["status"] == "failed"
+    assert "timeout after 2s" in run["conditions"][-1]["reason"]
+
+
+def test_max_retries_retries_a_failing_job(home: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "attempts"
+    spec = write(
+        tmp_path,
+        "flaky.yaml",
+        f"""
+        version: 1.1
+        kind: component
+        termination: {{maxRetries: 2}}
+        run:
+          kind: job
+          container:
+            image: x
+            command: ["sh", "-c", "echo try >> {marker}; [ $(wc -l < {marker}) -ge 3 ]"]
+        """,
+    )
+    result = mizzen("run", "-f", str(spec))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert marker.read_text().count("try") == 3
+    statuses = [c["type"] for c in last_run()["conditions"]]
+    assert statuses.count("retrying") == 2 and statuses[-1] == "succeeded"
+
+
+def test_a_git_init_checks_out_exactly_the_requested_revision(home: Path, tmp_path: Path) -> None:
+    repo = tmp_path / "models"
+    repo.mkdir()
+
+    def git(*args: str) -> str:
+        env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t"}
+        env["GIT_COMMITTER_EMAIL"] = "t@t"
+        return subprocess.run(
+            ["git", *args], cwd=repo, check=True, capture_output=True, text=True, env=env
+        ).stdout.strip()
+
+    git("init", "-q", "-b", "main")
+    (repo / "version.txt").write_text("one\n")
+    git("add", ".")
+    git("commit", "-q", "-m", "one")
+    wanted = git("rev-parse", "HEAD")
+    (repo / "version.txt").write_text("two\n")
+    git("commit", "-q", "-am", "two")  # the branch moved on: the run must not see this commit
+    spec = write(
+        tmp_path,
+        "git.yaml",
+        f"""
+        version: 1.1
+        kind: component
+        run:
+          kind: job
+          init: [{{git: {{url: "file://{repo}", revision: "{wanted}"}}}}]
+          container:
+            image: x
+            workingDir: "{{{{ globals.artifacts_path }}}}/models"
+            command: ["sh", "-c", "git rev-parse HEAD; cat version.txt"]
+        """,
+    )
+    result = mizzen("run", "-f", str(spec))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert wanted in result.stdout and "one" in result.stdout and "two" not in result.stdout
+
+
+def test_ops_stop_from_another_process_stops_the_job_and_all_its_children(home: Path, tmp_path: Path) -> None:
+    pids = tmp_path / "pids"
+    spec = write(
+        tmp_path,
+        "forever.yaml",
+        f"""
+        version: 1.1
+        kind: component
+        run:
+          kind: job
+          container:
+            image: x
+            command:
+            - sh
+            - -c
+            # $$$$: Kubernetes-style expansion turns $$ into $, so the shell sees $$ (its pid)
+            - "sleep 300 & echo $! >> {pids}; sleep 300 & echo $! >> {pids}; echo $$$$ >> {pids}; wait"
+        """,
+    )
+    watcher = subprocess.Popen(
+        [MIZZEN, "run", "-f", str(spec)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (pids.exists() and len(pids.read_text().split()) == 3):
+            assert time.monotonic() < deadline, "the job never started"
+            time.sleep(0.1)
+        uuid = json.loads(mizzen("ops", "ls", "--json").stdout)[0]["uuid"]
+        stop = mizzen("ops", "stop", uuid, "--yes")
+        assert stop.returncode == 0, stop.stderr
+        watcher.communicate(timeout=60)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    assert watcher.returncode == 1  # the run did not succeed
+    assert ops_get(uuid)["status"] == "stopped"
+    for pid in map(int, pids.read_text().split()):
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_an_invalid_polyaxonfile_exits_1_with_a_located_message(home: Path, tmp_path: Path) -> None:
+    spec = write(
+        tmp_path,
+        "typo.yaml",
+        """
+        version: 1.1
+        kind: component
+        run:
+          kind: job
+          contaner: {image: x}
+        """,
+    )
+    result = mizzen("run", "-f", str(spec))
+    assert result.returncode == 1
+    assert "typo.yaml:6:3" in result.stderr and "contaner" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_detach_without_a_server_says_how_to_get_one(home: Path, tmp_path: Path) -> None:
+    spec = write(
+        tmp_path, "ok.yaml", "version: 1.1\nkind: component\nrun: {kind: job, container: {command: [\"true\"]}}\n"
+    )
+    result = mizzen("run", "-f", str(spec), "--detach")
+    assert result.returncode == 1
+    assert "mizzen server" in result.stderr
+
+
+def test_a_killed_mizzen_run_leaves_no_run_pretending_to_be_alive_and_no_process(
+    home: Path, tmp_path: Path
+) -> None:
+    pid_file = tmp_path / "pid"
+    spec = write(
+        tmp_path,
+        "long.yaml",
+        f"""
+        version: 1.1
+        kind: component
+        name: long
+        run: {{kind: job, container: {{image: x, command: ["sh", "-c", "echo $$$$ > {pid_file}; sleep 300"]}}}}
+        """,
+    )
+    watcher = subprocess.Popen(
+        [MIZZEN, "run", "-f", str(spec)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while not (pid_file.exists() and pid_file.read_text().strip()):
+        assert time.monotonic() < deadline, "the job never started"
+        time.sleep(0.1)
+    job_pid = int(pid_file.read_text())
+    watcher.send_signal(signal.SIGKILL)
+    watcher.wait(timeout=30)
+    os.kill(job_pid, 0)  # the job outlived the process that supervised it...
+
+    quick = write(
+        tmp_path,
+        "quick.yaml",
+        "version: 1.1\nkind: component\nname: quick\nrun: {kind: job, container: {command: [\"true\"]}}\n",
+    )
+    assert mizzen("run", "-f", str(quick)).returncode == 0
+    # ...until the next command that runs jobs found it: the run failed, its processes are gone.
+    runs = {r["name"]: r for r in json.loads(mizzen("ops", "ls", "--json").stdout)}
+    run = ops_get(runs["long"]["uuid"])
+    assert run["status"] == "failed" and run["conditions"][-1]["reason"] == "orphaned"
+    deadline = time.monotonic() + 10
+    while _alive(job_pid):
+        assert time.monotonic() < deadline, "the orphaned job is still running"
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (dead, not yet reaped by init) counts as gone.
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X"))
