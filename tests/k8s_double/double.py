@@ -23,7 +23,7 @@ from .controllers.namespaces import NamespaceController
 from .controllers.ray import RayController
 from .crds import default_crd_files
 from .events import EventRecorder
-from .faults import Faults
+from .faults import FaultRule, Faults
 from .gc import DeleteOptions, Deleter
 from .http_app import HttpApp
 from .logs import LogStore
@@ -242,6 +242,16 @@ class K8sDouble:
         """Pending, Running, Succeeded, Failed (exit_code=, reason=, message=) or Unknown."""
         return copy_obj(self.kubelet.set_phase(namespace, name, phase, **kwargs))
 
+    def set_pods_phase(
+        self, namespace: str, kind: str, name: str, phase: str, **kwargs: Any
+    ) -> builtins.list[Obj]:
+        """Move every (not yet finished) pod the named object controls to `phase`."""
+        moved = []
+        for pod in self.pods_of(namespace, kind, name):
+            if (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
+                moved.append(self.set_pod_phase(namespace, pod["metadata"]["name"], phase, **kwargs))
+        return moved
+
     def append_log(self, namespace: str, pod: str, container: str | None, text: str) -> None:
         obj = self.kubelet.pod(namespace, pod)
         self.logs.append(obj, container or obj["spec"]["containers"][0]["name"], text)
@@ -315,8 +325,31 @@ class K8sDouble:
     def send_bookmarks(self) -> int:
         return self.watches.send_bookmarks()
 
-    def inject_fault(self, status: int, **kwargs: Any) -> Any:
-        return self.faults.inject(status, **kwargs)
+    def inject_fault(
+        self,
+        status: int,
+        *,
+        count: int = 1,
+        method: str | None = None,
+        path: str | None = None,
+        watch: bool | None = None,
+        retry_after: int | None = None,
+        message: str | None = None,
+    ) -> FaultRule:
+        """Answer the next `count` requests matching method / path regex / watch-or-not with `status`
+        (429 carries Retry-After, 1 s unless given). The returned rule counts its `hits`."""
+        return self.faults.inject(
+            status,
+            count=count,
+            method=method,
+            path=path,
+            watch=watch,
+            retry_after=retry_after,
+            message=message,
+        )
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
 
     # -- internals --------------------------------------------------------------------------
     def _sync_crds(self, change: Change) -> None:

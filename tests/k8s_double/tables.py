@@ -64,7 +64,32 @@ def _deployment_cells(deploy: Obj) -> list[Any]:
     ]
 
 
+def _event_cells(event: Obj) -> list[Any]:
+    involved = event.get("involvedObject") or {}
+    return [
+        event.get("type", ""),
+        event.get("reason", ""),
+        f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}",
+        event.get("message", ""),
+    ]
+
+
+def _node_cells(node: Obj) -> list[Any]:
+    ready: dict[str, Any] = next(
+        (c for c in (node.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"), {}
+    )
+    shown = "Ready" if ready.get("status") == "True" else "NotReady"
+    if (node.get("spec") or {}).get("unschedulable"):
+        shown += ",SchedulingDisabled"
+    return [shown, (node.get("status") or {}).get("nodeInfo", {}).get("kubeletVersion", "")]
+
+
 _EXTRA = {
+    ("v1", "Node"): ([("Status", "string"), ("Version", "string")], _node_cells),
+    ("v1", "Event"): (
+        [("Type", "string"), ("Reason", "string"), ("Object", "string"), ("Message", "string")],
+        _event_cells,
+    ),
     ("v1", "Pod"): ([("Ready", "string"), ("Status", "string"), ("Restarts", "integer")], _pod_cells),
     ("batch/v1", "Job"): ([("Status", "string"), ("Completions", "string")], _job_cells),
     ("apps/v1", "Deployment"): (

@@ -133,8 +133,8 @@ def test_deployment_reports_availability(k8s_double: K8sDouble, kubectl: Kubectl
     assert rs_name.startswith("web-") and all(p.startswith(rs_name + "-") for p in pods)
     deploy = kubectl.json("get", "deployment", "web")
     assert ("Available", "False", "MinimumReplicasUnavailable") in _conditions(deploy)
-    for pod in pods:
-        k8s_double.set_pod_phase("default", pod, "Running")
+    moved = k8s_double.set_pods_phase("default", "Deployment", "web", "Running")
+    assert sorted(p["metadata"]["name"] for p in moved) == sorted(pods)
     deploy = kubectl.json("get", "deployment", "web")
     assert deploy["status"]["availableReplicas"] == 2 and deploy["status"]["readyReplicas"] == 2
     assert _conditions(deploy) == [

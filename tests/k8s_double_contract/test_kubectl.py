@@ -183,3 +183,27 @@ def test_get_watch_prints_changes(kubectl: Kubectl, k8s_double: K8sDouble) -> No
     assert watcher.stdout.readline() == "2\n"
     watcher.terminate()
     watcher.wait(timeout=30)
+
+
+def test_server_side_apply_creates_and_updates(
+    kubectl: Kubectl, tmp_path: Path, k8s_double: K8sDouble
+) -> None:
+    manifest = tmp_path / "web.yaml"
+    manifest.write_text(DEPLOYMENT)
+    assert kubectl.run("apply", "--server-side", "-f", str(manifest)).stdout.strip() == (
+        "deployment.apps/web serverside-applied"
+    )
+    manifest.write_text(DEPLOYMENT.replace('value: "2"', 'value: "3"'))
+    kubectl.run("apply", "--server-side", "-f", str(manifest))
+    deployed = k8s_double.get("apps/v1", "Deployment", "web", "default")
+    assert deployed["spec"]["template"]["spec"]["containers"][0]["env"][1] == {"name": "B", "value": "3"}
+
+
+def test_server_dry_run_stores_nothing(kubectl: Kubectl, tmp_path: Path, k8s_double: K8sDouble) -> None:
+    manifest = tmp_path / "job.yaml"
+    manifest.write_text(JOB)
+    result = kubectl.run("apply", "--dry-run=server", "-f", str(manifest))
+    assert result.stdout.strip() == "job.batch/train created (server dry run)"
+    assert k8s_double.get("batch/v1", "Job", "train", "default") is None
+    events = kubectl.run("get", "events", "--no-headers").stdout
+    assert events == ""
