@@ -96,3 +96,35 @@ def test_logs_of_an_unknown_run_are_404(api: httpx.Client) -> None:
     assert api.post(f"/runs/{missing}/logs", json=_lines("x")).status_code == 404
     assert api.get(f"/runs/{missing}/logs").status_code == 404
     assert api.get(f"/runs/{missing}/logs/stream").status_code == 404
+
+
+def test_a_finished_runs_chunks_are_merged_and_read_the_same(
+    api_app: Any, api: httpx.Client, create_run: Make, move_run: Make, settings: Any
+) -> None:
+    from pathlib import Path
+
+    uuid = create_run(api)["uuid"]
+    move_run(api, uuid, "running")
+    for batch in range(6):
+        api.post(f"/runs/{uuid}/logs", json=_lines(*(f"{batch}-{i}" for i in range(3))))
+    folder = Path(settings.resolved_artifacts_store) / uuid / "logs"
+    assert len(list(folder.iterdir())) == 6
+    before = api.get(f"/runs/{uuid}/logs").json()["lines"]
+
+    api_app.state.services.logs.compact(uuid)  # what finishing the run starts in the background
+    assert [p.name for p in folder.iterdir()] == ["000000000000-000000000018.ndjson"]
+    assert api.get(f"/runs/{uuid}/logs").json()["lines"] == before
+    assert [line["line"] for line in api.get(f"/runs/{uuid}/logs", params={"offset": 7}).json()["lines"]][
+        :2
+    ] == [
+        "2-1",
+        "2-2",
+    ]
+
+    api.post(f"/runs/{uuid}/logs", json=_lines("late"))
+    move_run(api, uuid, "succeeded")  # compacts again, in the background
+    deadline = time.monotonic() + 20
+    while len(list(folder.iterdir())) > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [p.name for p in folder.iterdir()] == ["000000000000-000000000019.ndjson"]
+    assert [line["line"] for line in api.get(f"/runs/{uuid}/logs").json()["lines"]][-2:] == ["5-2", "late"]

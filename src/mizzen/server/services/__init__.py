@@ -40,11 +40,14 @@ class Services:
         runs = RunService(database, store, events, default_executor=settings.executor)
         logs = LogService(database, store)
 
-        def forget_finished_logs(event: RunEvent) -> None:
-            if event.kind == "deleted" or (event.status in DONE_STATUSES):
+        def on_run_event(event: RunEvent) -> None:
+            if event.kind == "deleted":
                 logs.forget(event.run_uuid)
+            elif event.kind == "status_changed" and event.status in DONE_STATUSES:
+                logs.forget(event.run_uuid)
+                logs.compact_in_background(event.run_uuid)
 
-        events.subscribe(forget_finished_logs)
+        events.subscribe(on_run_event)
         return cls(
             settings=settings,
             database=database,

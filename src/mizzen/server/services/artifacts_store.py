@@ -137,6 +137,10 @@ class ArtifactsStore:
             files.append(StoredFile(relative, int(info.get("size") or 0), _modified(info)))
         return sorted(files, key=lambda f: f.path)
 
+    def delete_file(self, run_uuid: str, relative: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm_file(self.full_path(run_uuid, relative))
+
     # -- whole runs -------------------------------------------------------------------------------
 
     def delete_run(self, run_uuid: str) -> None:

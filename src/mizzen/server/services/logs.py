@@ -3,17 +3,20 @@
 Each append takes the next offsets from the database (one atomic UPDATE, so replicas never hand
 out the same offsets) and writes one chunk ``<run uuid>/logs/<first>-<end>.ndjson`` (object stores
 cannot append). Offsets count lines from 0; reads select chunks by their names alone.
-Clients should batch lines (the local executor and the agent post every second or so).
+Clients should batch lines (the local executor and the agent post every second or so); once a run
+is done its chunks are merged into a few large ones in the background.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
 
+from mizzen.errors import NotFound
 from mizzen.schemas.api import LogChunk, LogLine
 from mizzen.schemas.statuses import DONE_STATUSES
 from mizzen.server.services.artifacts_store import ArtifactsStore
@@ -22,9 +25,12 @@ from mizzen.store import Database
 from mizzen.store.clock import utcnow
 from mizzen.store.repos import runs as runs_repo
 
+log = logging.getLogger(__name__)
+
 LOGS_FOLDER = "logs"
 STREAM_POLL_SECONDS = 1.0
 STREAM_BATCH = 1_000
+COMPACT_LINES = 50_000  # lines per chunk once a run is done
 # Lines may be posted a moment after the final status (offsets handed out, chunk not yet written).
 LATE_LINES_GRACE_SECONDS = 5.0
 
@@ -88,10 +94,16 @@ class LogService:
 
     def _read_stored(self, run_uuid: str, offset: int, limit: int) -> tuple[list[LogLine], int, bool]:
         """Lines from ``offset``, the offset after them, and whether more lines are stored."""
-        chunks = sorted(
-            (c for f in self.store.list_files(run_uuid, LOGS_FOLDER) if (c := _parse_chunk(f.path))),
-            key=lambda c: c.first,
-        )
+        for _attempt in range(3):
+            try:
+                return self._read_chunks(run_uuid, self._chunks(run_uuid), offset, limit)
+            except NotFound:  # compacted while we read: the merged chunk holds the lines, list again
+                continue
+        return self._read_chunks(run_uuid, self._chunks(run_uuid), offset, limit)
+
+    def _read_chunks(
+        self, run_uuid: str, chunks: list[_Chunk], offset: int, limit: int
+    ) -> tuple[list[LogLine], int, bool]:
         lines: list[LogLine] = []
         position = offset
         for chunk in chunks:
@@ -108,6 +120,43 @@ class LogService:
             position += len(wanted)
         return lines, position, any(c.end > position for c in chunks)
 
+    def _chunks(self, run_uuid: str) -> list[_Chunk]:
+        """The run's chunks by first offset; a compacted chunk sorts before the ones it replaces."""
+        found = (c for f in self.store.list_files(run_uuid, LOGS_FOLDER) if (c := _parse_chunk(f.path)))
+        return sorted(found, key=lambda c: (c.first, -c.end))
+
+    def compact(self, run_uuid: str) -> int:
+        """Merge consecutive small chunks (a finished run's) into chunks of up to COMPACT_LINES lines,
+        so that reading a long run's logs later takes a few reads; returns how many chunks were merged.
+        The merged chunk is written before the small ones are removed: readers never miss a line."""
+        with self._run_lock(run_uuid):
+            groups: list[list[_Chunk]] = []
+            for chunk in self._chunks(run_uuid):
+                group = groups[-1] if groups else None
+                if group and group[-1].end == chunk.first and chunk.end - group[0].first <= COMPACT_LINES:
+                    group.append(chunk)
+                else:
+                    groups.append([chunk])
+            merged = 0
+            for group in (g for g in groups if len(g) > 1):
+                payload = b"".join(self.store.read_bytes(run_uuid, c.name) for c in group)
+                self.store.write_bytes(run_uuid, chunk_name(group[0].first, group[-1].end), payload)
+                for chunk in group:
+                    self.store.delete_file(run_uuid, chunk.name)
+                merged += len(group)
+            return merged
+
+    def compact_in_background(self, run_uuid: str) -> threading.Thread:
+        def work() -> None:
+            try:
+                self.compact(run_uuid)
+            except Exception:
+                log.exception("could not compact the logs of run %s", run_uuid)
+
+        thread = threading.Thread(target=work, name=f"mizzen-logs-compact-{run_uuid[:8]}", daemon=True)
+        thread.start()
+        return thread
+
     def forget(self, run_uuid: str) -> None:
         self.tail.forget(run_uuid)
         with self._locks_guard:
@@ -121,7 +170,14 @@ class LogService:
                 offset += len(recent)
                 yield "".join(line.model_dump_json() + "\n" for line in recent).encode()
                 continue
-            chunk = await run_in_threadpool(self.read, run_uuid, offset, STREAM_BATCH)
+            try:
+                chunk = await run_in_threadpool(self.read, run_uuid, offset, STREAM_BATCH)
+            except NotFound:  # the run was deleted
+                return
+            except Exception:  # the store hiccuped: keep the stream, try again shortly
+                log.exception("reading the logs of run %s failed; retrying", run_uuid)
+                await self.tail.wait(run_uuid, STREAM_POLL_SECONDS)
+                continue
             if chunk.lines:
                 offset = chunk.next_offset
                 yield "".join(line.model_dump_json() + "\n" for line in chunk.lines).encode()
