@@ -91,11 +91,13 @@ class K8sDouble:
         self._server.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = True) -> None:
+        """End open watches and log streams and shut the server down (wait=False: do not wait for
+        its thread to finish; the port is released a moment later)."""
         self.watches.stop_all()
         self.logs.stop_all()
         if self._server is not None:
-            self._server.stop()
+            self._server.stop(wait)
             self._server = None
 
     def __enter__(self) -> K8sDouble:

@@ -22,7 +22,7 @@ def k8s_double() -> Iterator[K8sDouble]:
     try:
         yield double
     finally:
-        double.stop()
+        double.stop(wait=False)
     assert not double.controllers.errors, f"k8s double controllers failed: {double.controllers.errors!r}"
     assert not double.check_all_objects(), double.check_all_objects()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from typing import Any
 
 import uvicorn
@@ -66,20 +67,16 @@ class ServerThread:
 
     def start(self, timeout: float = 10.0) -> None:
         self._thread.start()
-        started = threading.Event()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"k8s double did not start: {self._failure!r}")
+            self._thread.join(0.005)  # uvicorn offers no event for "started"
 
-        def wait() -> None:
-            while not self._server.started and self._thread.is_alive():
-                self._thread.join(0.01)
-            started.set()
-
-        waiter = threading.Thread(target=wait, daemon=True)
-        waiter.start()
-        started.wait(timeout)
-        if not self._server.started:
-            raise RuntimeError(f"k8s double did not start: {self._failure!r}")
-
-    def stop(self) -> None:
+    def stop(self, wait: bool = True) -> None:
+        """Ask uvicorn to shut down (it closes the listening socket); `wait` joins its thread, which
+        takes up to uvicorn's 0.1 s tick."""
         self._server.should_exit = True
-        self._thread.join(10)
-        self._sock.close()
+        if wait:
+            self._thread.join(10)
+            self._sock.close()

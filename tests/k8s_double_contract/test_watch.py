@@ -12,6 +12,7 @@ from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
 from k8s_double import K8sDouble
+from k8s_double.kubectl import Kubectl
 
 
 def _cm(name: str, value: str = "1", labels: dict[str, str] | None = None) -> dict[str, Any]:
@@ -257,3 +258,41 @@ def test_custom_object_watch(k8s_api: client.ApiClient, k8s_double: K8sDouble) -
     )
     w.stop()
     assert [(t, n) for t, n, _ in events] == [("ADDED", "rc"), ("MODIFIED", "rc")]
+
+
+def test_idle_watches_get_periodic_bookmarks(k8s_api: client.ApiClient, k8s_double: K8sDouble) -> None:
+    core = client.CoreV1Api(k8s_api)
+    k8s_double.watches.bookmark_interval = 0.05  # a real API server sends one about every minute
+    rv = core.list_namespaced_pod("default").metadata.resource_version
+    w = watch.Watch()
+    for event in w.stream(
+        core.list_namespaced_pod,
+        "default",
+        resource_version=rv,
+        allow_watch_bookmarks=True,
+        timeout_seconds=30,
+    ):
+        assert event["type"] == "BOOKMARK"
+        assert event["raw_object"]["metadata"]["resourceVersion"] == rv
+        w.stop()
+
+
+def test_kubectl_watch_prints_table_rows(kubectl: Kubectl, k8s_double: K8sDouble) -> None:
+    k8s_double.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "main", "image": "busybox"}]},
+        }
+    )
+    watcher = kubectl.popen("get", "pods", "--watch")
+    assert watcher.stdout is not None
+    assert watcher.stdout.readline().split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert watcher.stdout.readline().split()[:3] == ["p", "0/1", "Pending"]
+    k8s_double.wait_for_watches(1)
+    k8s_double.set_pod_phase("default", "p", "Running")
+    assert watcher.stdout.readline().split()[:3] == ["p", "0/1", "Pending"]  # scheduled, not started yet
+    assert watcher.stdout.readline().split()[:3] == ["p", "1/1", "Running"]
+    watcher.terminate()
+    watcher.wait(timeout=30)
