@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
+
+import pytest
+from tests.executors.support import S3Server, free_port
 
 from mizzen.settings import Settings
 
@@ -50,3 +59,42 @@ class RestartableApi:
             self._server.should_exit = True
             self._thread.join(10)
             self._server = None
+
+
+@pytest.fixture(scope="session")
+def moto_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """A real S3-compatible server (moto's server mode) for the session; ``make_bucket()`` per test.
+    Import it into a test module (``from tests.agent.support import moto_s3``) to use it."""
+    moto = shutil.which("moto_server", path=os.path.dirname(sys.executable)) or shutil.which("moto_server")
+    assert moto, "moto_server (moto[server]) is a dev dependency and must be installed"
+    port = free_port()
+    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
+    process = subprocess.Popen([moto, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log)
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            assert process.poll() is None, "moto_server exited"
+            assert time.monotonic() < deadline, "moto_server did not start within 30s"
+            time.sleep(0.1)
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": "us-east-1",
+    }
+    options = {
+        "key": "testing",
+        "secret": "testing",
+        "endpoint_url": endpoint,
+        "client_kwargs": {"region_name": "us-east-1"},
+    }
+    try:
+        yield S3Server(endpoint, options, env)
+    finally:
+        process.terminate()
+        process.wait(10)
+        log.close()

@@ -35,7 +35,18 @@ def _root(
 
 def _register() -> None:
     # Each module adds its commands to `app`; none of them imports anything heavy at import time.
-    from mizzen.cli import check  # noqa: F401  (registers nothing yet)
+    from mizzen.cli import (  # noqa: F401
+        check,
+        config,
+        init,
+        ops,
+        ops_act,
+        ops_files,
+        project,
+        run,
+        server,
+        sidecar,
+    )
 
 
 def main() -> None:
