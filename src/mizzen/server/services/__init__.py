@@ -7,6 +7,7 @@ embedded mode and tests can reach them as ``app.state.services``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from mizzen.schemas.statuses import DONE_STATUSES
 from mizzen.server.services.artifacts import ArtifactService
@@ -18,6 +19,10 @@ from mizzen.server.services.projects import ProjectService
 from mizzen.server.services.runs import RunService
 from mizzen.settings import Settings
 from mizzen.store import Database, open_database
+from mizzen.store.clock import utcnow
+from mizzen.store.repos import idempotency
+
+IDEMPOTENCY_KEEP = timedelta(days=1)
 
 
 @dataclass
@@ -35,6 +40,8 @@ class Services:
     @classmethod
     def build(cls, settings: Settings, database: Database | None = None) -> Services:
         database = database or open_database(settings.resolved_database_url)
+        with database.write() as session:  # answers to retried requests are kept for a day
+            idempotency.forget_older_than(session, utcnow() - IDEMPOTENCY_KEEP)
         store = ArtifactsStore(settings.resolved_artifacts_store)
         events = RunEventBus()
         runs = RunService(database, store, events, default_executor=settings.executor)
