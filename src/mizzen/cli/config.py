@@ -43,10 +43,9 @@ def show(
     Example: mizzen config show
     """
     from mizzen.cli.output import console, print_json
-    from mizzen.settings import read_config_file
 
     settings = _load()
-    saved = read_config_file(settings.config_file)
+    saved = _saved(settings)
     values = {key: {"value": _shown(settings, key), "source": _source(key, saved)} for key in _keys(settings)}
     if as_json:
         print_json({"config_file": str(settings.config_file), "values": values})
@@ -59,7 +58,7 @@ def show(
         table.add_column(column, overflow="fold")
     for key, entry in values.items():
         value = entry["value"]
-        table.add_row(Text(key), Text("-" if value is None else str(value)), Text(str(entry["source"])))
+        table.add_row(Text(key), Text("-" if value in (None, "") else str(value)), Text(str(entry["source"])))
     console.print(table)
     console.print(
         f"[dim]config file: {settings.config_file}; settable keys: {', '.join(_settable())}[/dim]",
@@ -88,14 +87,13 @@ def set_value(
             f"an empty value is not a setting: to remove '{key}', run `mizzen config unset {key}`"
         )
     if key == "host":
-        from mizzen.client import normalize_host
-
-        value = normalize_host(value)
+        value = _server_url(value)
     settings = _load(ignore_file=True)
     try:
-        checked: Any = getattr(Settings(**{key: value}), key)
+        overrides: dict[str, Any] = {key: value}
+        checked: Any = getattr(Settings(**overrides), key)
     except ValidationError as error:
-        raise MizzenError(_problem(error, f"'{value}' is not a valid {key}")) from None
+        raise MizzenError(f"invalid {key} '{value}': {_first_problem(error)[1]}") from None
     write_config_value(settings, key, checked)
     console.print(f"Saved {key} = {checked} in {settings.config_file}", markup=False, soft_wrap=True)
     if env_var(key) in os.environ:
@@ -113,17 +111,38 @@ def unset_value(key: str = typer.Argument(..., help="The key to remove from the 
     Example: mizzen config unset host
     """
     from mizzen.cli.output import console
-    from mizzen.settings import read_config_file, write_config_value
+    from mizzen.settings import write_config_value
 
     _check_key(key)
     settings = _load(ignore_file=True)
-    if key not in read_config_file(settings.config_file):
+    if key not in _saved(settings):
         console.print(
             f"{key} is not set in {settings.config_file}: nothing to do.", markup=False, soft_wrap=True
         )
         return
     write_config_value(settings, key, None)
     console.print(f"Removed {key} from {settings.config_file}", markup=False, soft_wrap=True)
+
+
+def _server_url(value: str) -> str:
+    """``host:port`` or a URL -> ``http(s)://host:port``; anything else is refused."""
+    from urllib.parse import urlsplit
+
+    from mizzen.client import normalize_host
+    from mizzen.errors import MizzenError
+
+    url = normalize_host(value)
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in url
+        parts.port  # noqa: B018  (raises ValueError for a bad port)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise MizzenError(
+            f"'{value}' is not a server URL: expected http(s)://HOST[:PORT], e.g. http://127.0.0.1:8000"
+        )
+    return url
 
 
 def _settable() -> tuple[str, ...]:
@@ -142,6 +161,7 @@ def _check_key(key: str) -> None:
 
 def _load(*, ignore_file: bool = False) -> Settings:
     """The settings; a bad value in the environment or the config file is named, not a traceback."""
+    import yaml
     from pydantic import ValidationError
 
     from mizzen.errors import MizzenError
@@ -149,22 +169,44 @@ def _load(*, ignore_file: bool = False) -> Settings:
 
     try:
         return Settings() if ignore_file else Settings.load()
+    except yaml.YAMLError as error:
+        raise MizzenError(_broken_file(error)) from None
     except ValidationError as error:
-        fields = [str(e["loc"][0]) for e in error.errors() if e["loc"]]
-        where = f"{env_var(fields[0])} or {fields[0]} in the config file" if fields else "the settings"
-        raise MizzenError(
-            _problem(error, "invalid settings")
-            + f"; fix {where}"
-            + (f" (`mizzen config unset {fields[0]}`)" if fields and fields[0] in _settable() else "")
-        ) from None
+        field, message = _first_problem(error)
+        if field is None:
+            raise MizzenError(f"invalid settings: {message}") from None
+        fix = f"MIZZEN_{field.upper()}" + (" or the config file" if field in _settable() else "")
+        unset = f" (`mizzen config unset {field}`)" if field in _settable() else ""
+        raise MizzenError(f"invalid setting {field}: {message}; fix {fix}{unset}") from None
 
 
-def _problem(error: ValidationError, fallback: str) -> str:
-    first = error.errors()[0] if error.errors() else None
-    if first is None:
-        return fallback
-    field = ".".join(str(p) for p in first["loc"])
-    return f"{field}: {first['msg']}" if field else str(first["msg"])
+def _saved(settings: Settings) -> dict[str, Any]:
+    """What the config file holds; a file that is not YAML is named, not a traceback."""
+    import yaml
+
+    from mizzen.errors import MizzenError
+    from mizzen.settings import read_config_file
+
+    try:
+        return read_config_file(settings.config_file)
+    except yaml.YAMLError as error:
+        raise MizzenError(_broken_file(error, settings.config_file)) from None
+
+
+def _broken_file(error: Exception, path: object = None) -> str:
+    where = getattr(error, "problem_mark", None)
+    line = f" (line {where.line + 1})" if where is not None else ""
+    name = path or "the config file ($MIZZEN_HOME/config.yaml)"
+    return f"{name} is not valid YAML{line}: fix it or delete it"
+
+
+def _first_problem(error: ValidationError) -> tuple[str | None, str]:
+    """(the field at fault, pydantic's message) of a validation error's first problem."""
+    problems = error.errors()
+    if not problems:
+        return None, "invalid value"
+    field = ".".join(str(p) for p in problems[0]["loc"])
+    return field or None, str(problems[0]["msg"])
 
 
 def _keys(settings: Settings) -> list[str]:

@@ -26,11 +26,11 @@ MAX_METRIC_COLUMNS = 3
 
 
 def run_argument() -> str | None:
-    return typer.Argument(None, metavar="RUN", help=RUN_HELP, show_default=False)  # type: ignore[no-any-return]
+    return typer.Argument(None, metavar="RUN", help=RUN_HELP, show_default=False)
 
 
 def json_option() -> bool:
-    return typer.Option(False, "--json", help=JSON_HELP)  # type: ignore[no-any-return]
+    return typer.Option(False, "--json", help=JSON_HELP)
 
 
 @ops_app.command("ls")

@@ -78,17 +78,17 @@ def _wait_until_done(client: MizzenClient, uuid: str, timeout: float) -> RunRead
 
 
 def params_option() -> list[str] | None:
-    return typer.Option(  # type: ignore[no-any-return]
+    return typer.Option(
         None, "-P", "--param", help="Override a param of the new run: -P name=value (repeatable)."
     )
 
 
 def name_option() -> str | None:
-    return typer.Option(None, "--name", help="Name of the new run (default: the original's).")  # type: ignore[no-any-return]
+    return typer.Option(None, "--name", help="Name of the new run (default: the original's).")
 
 
 def watch_option() -> bool | None:
-    return typer.Option(  # type: ignore[no-any-return]
+    return typer.Option(
         None,
         "--watch/--detach",
         help="Follow the run's logs until it ends (the default without a server), or return at once.",
@@ -150,6 +150,8 @@ def _clone(ref: str | None, how: str, params: list[str] | None, name: str | None
     watch = embedded if watch is None else watch
     with api(settings, run_executor=embedded and watch) as client:
         uuid = resolve_uuid(client, ref, settings)
+        # A resumed run keeps its logs: show only what the new attempt writes.
+        first_line = log_end(client, uuid) if how == "resume" and watch else 0
         clone = {"restart": client.runs.restart, "copy": client.runs.copy, "resume": client.runs.resume}
         read = clone[how](uuid, name, overrides or None)
         done = {"restart": f"Restarted run {uuid} as", "copy": f"Copied run {uuid} to", "resume": "Resumed"}
@@ -160,25 +162,36 @@ def _clone(ref: str | None, how: str, params: list[str] | None, name: str | None
         if not watch:
             if embedded:
                 console.print(
-                    "It runs when a Mizzen process with the local executor starts (`mizzen server`)."
+                    "It runs once a Mizzen process with the local executor starts: `mizzen server`, "
+                    "or the next `mizzen run`.",
+                    soft_wrap=True,
                 )
             console.print(
                 f"Follow it with: mizzen ops logs {read.uuid[:12]} --follow", markup=False, soft_wrap=True
             )
             return
-        final = watch_to_end(client, read.uuid)
+        final = watch_to_end(client, read.uuid, first_line)
     from mizzen.schemas.statuses import RunStatus
 
     if final.status != RunStatus.SUCCEEDED:
         raise typer.Exit(1)
 
 
-def watch_to_end(client: MizzenClient, uuid: str) -> RunRead:
-    """Print the run's logs as they come until it ends; then its final status."""
+def log_end(client: MizzenClient, uuid: str) -> int:
+    """The offset after the last log line stored so far."""
+    offset = 0
+    while (chunk := client.logs.get(uuid, offset=offset)).lines and chunk.next_offset > offset:
+        offset = chunk.next_offset
+    return offset
+
+
+def watch_to_end(client: MizzenClient, uuid: str, first_line: int = 0) -> RunRead:
+    """Print the run's logs (from line ``first_line``) as they come until it ends; then its final
+    status."""
     from mizzen.cli.ops_files import print_log_line
     from mizzen.cli.output import console, styled_status
 
-    for line in client.logs.follow(uuid):
+    for line in client.logs.follow(uuid, offset=first_line):
         print_log_line(line)
     final = client.runs.get(uuid)
     reason = next((c.message or c.reason for c in reversed(final.conditions or [])), None)

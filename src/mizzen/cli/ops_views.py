@@ -55,7 +55,7 @@ def runs_table(runs: Sequence[RunRead], metric_names: Sequence[str], *, show_pro
     table = _table(*columns, "duration", *metric_names)
     for run in runs:
         summaries = {m.name: m for m in run.metrics or []}
-        cells = [
+        cells: list[str | Text] = [
             Text(short(run.uuid)),
             Text(run.name or "-"),
             *([Text(run.project)] if show_project else []),
