@@ -180,3 +180,23 @@ def test_idempotent_create_returns_the_same_run(api: httpx.Client) -> None:
     assert again["uuid"] == first["uuid"]
     assert again["token"] and again["token"] != first["token"]
     assert api.get("/runs").json()["count"] == 1
+
+
+def test_run_lifecycle_on_each_database(
+    api_on_each_db: httpx.Client, create_run: Make, move_run: Make
+) -> None:
+    api = api_on_each_db
+    run = create_run(api, params={"lr": 0.1}, spec={"kind": "operation"})
+    uuid = run["uuid"]
+    assert api.patch(f"/runs/{uuid}", json={"outputs": {"acc": 0.5}}).json()["outputs"] == {"acc": 0.5}
+    move_run(api, uuid, "queued", "scheduled", "starting", "running")
+    assert api.post(f"/runs/{uuid}/stop").json()["status"] == "stopping"
+    assert move_run(api, uuid, "stopped")["duration"] is not None
+    resumed = api.post(f"/runs/{uuid}/resume").json()
+    assert (resumed["uuid"], resumed["status"]) == (uuid, "queued")
+    restarted = api.post(f"/runs/{uuid}/restart", json={"params": {"lr": 0.2}}).json()
+    assert (restarted["original_uuid"], restarted["params"]) == (uuid, {"lr": 0.2})
+    conflict = api.post(f"/runs/{uuid}/statuses", json={"status": "succeeded"})
+    assert conflict.status_code == 409
+    assert api.delete(f"/runs/{uuid}").status_code == 204
+    assert api.get("/runs").json()["count"] == 1
