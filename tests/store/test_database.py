@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import text
+
+from mizzen.settings import Settings
+from mizzen.store import open_database
+from mizzen.store.database import normalize_url
+
+
+def test_the_embedded_default_is_sqlite_in_wal_mode_under_mizzen_home(settings: Settings) -> None:
+    url = settings.resolved_database_url
+    assert url == f"sqlite:///{settings.home / 'mizzen.db'}"
+    db = open_database(url)
+    try:
+        with db.read() as session:
+            assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert session.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+            assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            assert session.execute(text("PRAGMA busy_timeout")).scalar() == 30_000
+        assert Path(settings.home / "mizzen.db").is_file()
+    finally:
+        db.dispose()
+
+
+def test_postgresql_urls_use_psycopg_3() -> None:
+    assert normalize_url("postgresql://u:p@h:5432/db") == "postgresql+psycopg://u:p@h:5432/db"
+    assert normalize_url("postgres://h/db") == "postgresql+psycopg://h/db"
+    assert normalize_url("postgresql+psycopg://h/db") == "postgresql+psycopg://h/db"
+    assert normalize_url("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
+
+
+def test_a_plain_postgresql_url_works(pg_url: str) -> None:
+    db = open_database(pg_url.replace("postgresql+psycopg://", "postgresql://"))
+    try:
+        with db.read() as session:
+            assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+    finally:
+        db.dispose()
