@@ -218,20 +218,7 @@ class Kubelet:
             for c in pod["spec"]["containers"]
         ]
         init = [
-            self.container_status(
-                pod,
-                c,
-                {
-                    "terminated": {
-                        "exitCode": 0,
-                        "reason": "Completed",
-                        "startedAt": stamp,
-                        "finishedAt": stamp,
-                    }
-                },
-                ready=True,
-            )
-            for c in pod["spec"].get("initContainers") or []
+            self._init_status(pod, c, stamp, finished=False) for c in pod["spec"].get("initContainers") or []
         ]
         conditions = merge_conditions(
             pod["status"].get("conditions") or [],
@@ -307,10 +294,23 @@ class Kubelet:
                 condition("PodScheduled", True, stamp),
             ],
         )
+        init = [
+            self._init_status(pod, c, stamp, finished=True) for c in pod["spec"].get("initContainers") or []
+        ]
         return self.write_status(
             pod,
             phase=phase,
             conditions=conditions,
             containerStatuses=statuses,
+            initContainerStatuses=init or None,
             **self._network(pod),
         )
+
+    def _init_status(self, pod: Obj, container: Obj, stamp: str, *, finished: bool) -> dict[str, Any]:
+        """Init containers have completed once the pod runs; native sidecars (restartPolicy Always)
+        run beside the main containers and are stopped after them."""
+        sidecar = container.get("restartPolicy") == "Always"
+        if sidecar and not finished:
+            return self.container_status(pod, container, {"running": {"startedAt": stamp}}, ready=True)
+        completed = {"exitCode": 0, "reason": "Completed", "startedAt": stamp, "finishedAt": stamp}
+        return self.container_status(pod, container, {"terminated": completed}, ready=not sidecar)

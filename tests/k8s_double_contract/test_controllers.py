@@ -438,3 +438,36 @@ def test_controllers_can_be_paused(k8s_double: K8sDouble) -> None:
     k8s_double.controllers.enable("Job")
     k8s_double.patch("batch/v1", "Job", "held", {"metadata": {"labels": {"nudge": "1"}}}, "default")
     assert len(k8s_double.pods_of("default", "Job", "held")) == 1
+
+
+def test_refused_pods_become_failed_create_events(k8s_double: K8sDouble) -> None:
+    job = _job("train")
+    job["spec"]["template"]["spec"]["serviceAccountName"] = "runner"
+    k8s_double.create(job)
+    assert k8s_double.pods_of("default", "Job", "train") == []
+    # each sync retries (a real controller backs off between tries), so there may be several
+    failed = [e for e in k8s_double.events_for("default", "Job", "train") if e["reason"] == "FailedCreate"]
+    event = failed[-1]
+    assert event["type"] == "Warning"
+    assert event["message"].startswith('Error creating: pods "train-')
+    assert event["message"].endswith(
+        'is forbidden: error looking up service account default/runner: serviceaccount "runner" not found'
+    )
+    # once the account exists, the next sync creates the pod
+    k8s_double.create({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "runner"}})
+    k8s_double.patch("batch/v1", "Job", "train", {"metadata": {"labels": {"retry": "1"}}}, "default")
+    assert len(k8s_double.pods_of("default", "Job", "train")) == 1
+
+
+def test_a_rayjob_whose_raycluster_crd_is_gone_does_nothing(k8s_double: K8sDouble) -> None:
+    k8s_double.remove_crd("rayclusters.ray.io")
+    created = k8s_double.create(
+        {
+            "apiVersion": "ray.io/v1",
+            "kind": "RayJob",
+            "metadata": {"name": "rj"},
+            "spec": {"entrypoint": "python train.py", "rayClusterSpec": RAY_CLUSTER_SPEC},
+        }
+    )
+    assert created["metadata"]["name"] == "rj"
+    assert k8s_double.get("ray.io/v1", "RayJob", "rj", "default").get("status") is None

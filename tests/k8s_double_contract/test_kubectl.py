@@ -207,3 +207,31 @@ def test_server_dry_run_stores_nothing(kubectl: Kubectl, tmp_path: Path, k8s_dou
     assert k8s_double.get("batch/v1", "Job", "train", "default") is None
     events = kubectl.run("get", "events", "--no-headers").stdout
     assert events == ""
+
+
+def test_status_subresource_and_crds(kubectl: Kubectl, tmp_path: Path) -> None:
+    manifest = tmp_path / "ddp.yaml"
+    manifest.write_text(PYTORCH_JOB)
+    kubectl.run("apply", "-f", str(manifest))
+    patch = '{"status": {"startTime": "2025-01-01T00:00:00Z"}, "spec": {"runPolicy": {"suspend": true}}}'
+    kubectl.run("patch", "pytorchjob", "ddp", "--subresource=status", "--type=merge", "-p", patch)
+    job = kubectl.json("get", "pytorchjob", "ddp")
+    assert job["status"]["startTime"] == "2025-01-01T00:00:00Z"
+    assert "runPolicy" not in job["spec"]
+    crds = kubectl.run("get", "crd", "-o", "name").stdout.split()
+    assert "customresourcedefinition.apiextensions.k8s.io/pytorchjobs.kubeflow.org" in crds
+
+
+def test_scenario_events_through_kubectl(kubectl: Kubectl, tmp_path: Path, k8s_double: K8sDouble) -> None:
+    manifest = tmp_path / "job.yaml"
+    manifest.write_text(JOB)
+    kubectl.run("apply", "-f", str(manifest))
+    (pod,) = k8s_double.pods_of("default", "Job", "train")
+    name = pod["metadata"]["name"]
+    k8s_double.make_unschedulable("default", name)
+    events = kubectl.json("get", "events", "--field-selector", f"involvedObject.name={name},type=Warning")
+    (event,) = events["items"]
+    assert event["reason"] == "FailedScheduling"
+    assert event["message"].startswith("0/5 nodes are available: 5 Insufficient nvidia.com/gpu.")
+    status = kubectl.json("get", "pod", name)["status"]
+    assert status["conditions"][0]["reason"] == "Unschedulable"

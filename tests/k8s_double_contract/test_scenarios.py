@@ -199,3 +199,30 @@ def test_succeeded_and_failed_phases_report_exit_codes(k8s_double: K8sDouble) ->
     assert bad["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 3
     ready = next(c for c in bad["status"]["conditions"] if c["type"] == "Ready")
     assert (ready["status"], ready["reason"]) == ("False", "PodFailed")
+
+
+def test_init_containers_and_native_sidecars(k8s_double: K8sDouble, k8s_api: client.ApiClient) -> None:
+    core = client.CoreV1Api(k8s_api)
+    core.create_namespaced_pod(
+        "default",
+        {
+            "metadata": {"name": "run"},
+            "spec": {
+                "restartPolicy": "Never",
+                "initContainers": [
+                    {"name": "git", "image": "mizzen/init:1"},
+                    {"name": "archiver", "image": "mizzen/sidecar:1", "restartPolicy": "Always"},
+                ],
+                "containers": [{"name": "main", "image": "python:3.11"}],
+            },
+        },
+    )
+    k8s_double.set_pod_phase("default", "run", "Running")
+    init = {s.name: s for s in core.read_namespaced_pod("run", "default").status.init_container_statuses}
+    assert init["git"].state.terminated.reason == "Completed"
+    assert init["archiver"].state.running is not None and init["archiver"].ready
+    k8s_double.append_log("default", "run", "git", "cloned\n")
+    assert core.read_namespaced_pod_log("run", "default", container="git") == "cloned\n"
+    k8s_double.set_pod_phase("default", "run", "Succeeded")
+    init = {s.name: s for s in core.read_namespaced_pod("run", "default").status.init_container_statuses}
+    assert init["archiver"].state.terminated.exit_code == 0

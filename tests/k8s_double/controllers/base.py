@@ -202,6 +202,10 @@ class ControllerManager:
                 del self._queue[item]
                 try:
                     self._run(item)
+                except ApiError as exc:
+                    if exc.code != 404:  # a kind the controller needs went away (its CRD was removed)
+                        log.exception("k8s double controller failed on %s", item)
+                        self.errors.append(exc)
                 except Exception as exc:  # a controller bug must not kill the API call that triggered it
                     log.exception("k8s double controller failed on %s", item)
                     self.errors.append(exc)
