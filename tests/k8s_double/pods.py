@@ -260,7 +260,19 @@ class Kubelet:
                 )
         return written
 
-    def _terminated(self, pod: Obj, phase: str, exit_code: int, reason: str, message: str | None) -> Obj:
+    def _terminated(
+        self,
+        pod: Obj,
+        phase: str,
+        exit_code: int,
+        reason: str,
+        message: str | None,
+        *,
+        pod_status: dict[str, Any] | None = None,
+        extra_conditions: tuple[dict[str, Any], ...] = (),
+    ) -> Obj:
+        """All containers terminated with `exit_code`/`reason`, in one status write; `pod_status` adds
+        pod-level fields (reason/message) and `extra_conditions` conditions such as DisruptionTarget."""
         stamp = now()
         previous = {s["name"]: s for s in (pod.get("status") or {}).get("containerStatuses") or []}
         statuses = []
@@ -292,6 +304,7 @@ class Kubelet:
                 condition("Ready", False, stamp, why),
                 condition("ContainersReady", False, stamp, why),
                 condition("PodScheduled", True, stamp),
+                *extra_conditions,
             ],
         )
         init = [
@@ -304,7 +317,31 @@ class Kubelet:
             containerStatuses=statuses,
             initContainerStatuses=init or None,
             **self._network(pod),
+            **(pod_status or {}),
         )
+
+    def terminate(
+        self,
+        namespace: str,
+        name: str,
+        exit_code: int,
+        reason: str,
+        *,
+        pod_status: dict[str, Any] | None = None,
+        extra_conditions: tuple[dict[str, Any], ...] = (),
+    ) -> Obj:
+        """Fail the pod (scheduling it first if needed) with extra pod-level status, in one write."""
+        with self.api.store.transaction():
+            pod = self.schedule(namespace, name)
+            return self._terminated(
+                pod,
+                "Failed",
+                exit_code,
+                reason,
+                None,
+                pod_status=pod_status,
+                extra_conditions=extra_conditions,
+            )
 
     def _init_status(self, pod: Obj, container: Obj, stamp: str, *, finished: bool) -> dict[str, Any]:
         """Init containers have completed once the pod runs; native sidecars (restartPolicy Always)

@@ -167,9 +167,7 @@ class Scenarios:
         with self.api.store.transaction():
             pod = self.kubelet.set_phase(namespace, name, "Running")
             target = self._container(pod, container)
-            if pod["spec"].get("restartPolicy", "Always") == "Never" or (
-                len(pod["spec"]["containers"]) == 1 and pod["spec"].get("restartPolicy") == "Never"
-            ):
+            if pod["spec"].get("restartPolicy", "Always") == "Never":
                 return self.kubelet.set_phase(namespace, name, "Failed", exit_code=137, reason="OOMKilled")
             stamp = now()
             last = {
@@ -204,17 +202,14 @@ class Scenarios:
                 f"The node was low on resource: {resource}. Threshold quantity: 100Mi, available: 40Mi. "
                 f"Container {target} was using 3Gi, request is 0, has larger consumption of {resource}. "
             )
-            stamp = now()
-            failed = self.kubelet.set_phase(namespace, name, "Failed", exit_code=137, reason="Error")
-            conditions = merge_conditions(
-                failed["status"]["conditions"],
-                [
-                    *failed["status"]["conditions"],
-                    condition("DisruptionTarget", True, stamp, "TerminationByKubelet", message),
-                ],
-            )
-            written = self.kubelet.write_status(
-                failed, reason="Evicted", message=message, conditions=conditions
+            disruption = condition("DisruptionTarget", True, now(), "TerminationByKubelet", message)
+            written = self.kubelet.terminate(
+                namespace,
+                name,
+                137,
+                "Error",
+                pod_status={"reason": "Evicted", "message": message},
+                extra_conditions=(disruption,),
             )
             self.events.record(written, "Warning", "Evicted", message, "kubelet", pod["spec"]["nodeName"])
             return written

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubernetes import client
+from kubernetes import client, watch
 
 from k8s_double import K8sDouble
 from k8s_double.kubectl import Kubectl
@@ -130,9 +130,16 @@ def test_oom_killed_restarting_pod_crash_loops(k8s_double: K8sDouble) -> None:
 def test_evicted(k8s_double: K8sDouble, k8s_api: client.ApiClient) -> None:
     core = client.CoreV1Api(k8s_api)
     name = _gpu_job(k8s_double)
+    k8s_double.set_pod_phase("default", name, "Running")
+    rv = core.list_namespaced_pod("default").metadata.resource_version
     k8s_double.evict("default", name)
     pod = core.read_namespaced_pod(name, "default")
     assert (pod.status.phase, pod.status.reason) == ("Failed", "Evicted")
+    # one status write, as the kubelet makes it: no watcher sees a Failed pod without the reason
+    w = watch.Watch()
+    for event in w.stream(core.list_namespaced_pod, "default", resource_version=rv, timeout_seconds=10):
+        assert (event["type"], event["raw_object"]["status"]["reason"]) == ("MODIFIED", "Evicted")
+        w.stop()
     assert pod.status.message.startswith("The node was low on resource: memory.")
     assert _condition(pod, "DisruptionTarget").reason == "TerminationByKubelet"
 
@@ -166,8 +173,6 @@ def test_node_lost_marks_the_node_and_removes_the_pod(
     ready = next(c for c in core.read_node(node).status.conditions if c.type == "Ready")
     assert (ready.status, ready.reason) == ("Unknown", "NodeStatusUnknown")
     assert any(t.key == "node.kubernetes.io/unreachable" for t in core.read_node(node).spec.taints)
-    from kubernetes import watch
-
     w = watch.Watch()
     seen = []
     for event in w.stream(core.list_namespaced_pod, "default", resource_version=rv, timeout_seconds=10):
