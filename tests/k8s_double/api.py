@@ -52,7 +52,7 @@ class ObjectApi:
         self.store = store
         self.registry = registry
         self.checker = checker
-        # called with (rtype, new object) before a pod/anything is admitted; raise ApiError to refuse
+        # admission plugins: called with (rtype, new object, old object or None); raise ApiError to refuse
         self.admission: list[Callable[[ResourceType, Obj, Obj | None], None]] = []
 
     # -- lookups ----------------------------------------------------------------------------
