@@ -61,12 +61,15 @@ def pg_url(pg_database_factory: Callable[[], str]) -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database for one test, on each backend in turn."""
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database for one test, on each backend in turn (a PostgreSQL one is dropped after)."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'mizzen.db'}"
+        yield f"sqlite:///{tmp_path / 'mizzen.db'}"
+        return
     factory: Callable[[], str] = request.getfixturevalue("pg_database_factory")
-    return factory()
+    url = factory()
+    yield url
+    _pg_admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
 @pytest.fixture
