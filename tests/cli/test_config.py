@@ -38,6 +38,8 @@ def test_show_names_each_value_and_its_source(
     rows = {row.split()[0]: row.split()[1:] for row in table[1:] if row.strip()}
     assert rows["project"] == ["mnist", "config", "file"]
     assert rows["host"] == ["-", "default"]
+    assert shown["api"] is None
+    assert "Commands talk to embedded: each command serves the API over the local store." in table
 
 
 def test_set_and_unset_write_the_config_file(cli: Cli, settings: Settings) -> None:
@@ -119,6 +121,8 @@ def test_set_host_points_the_cli_at_that_server(
     assert lines[0] == f"Saved host = {api_server} in {settings.config_file}"
     assert lines[1].startswith(f"The Mizzen API at {api_server} answers (version ")
     assert [r["uuid"] for r in cli("ops", "ls", "--json").json()] == [run.uuid]
+    assert cli("config", "show", "--json").json()["api"] == api_server
+    assert f"Commands talk to the server at {api_server}." in cli("config", "show").stdout
     assert cli("config", "unset", "host").exit_code == 0
     assert cli("ops", "ls", "--json").json() == []
 

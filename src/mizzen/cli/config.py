@@ -42,13 +42,15 @@ def show(
 
     Example: mizzen config show
     """
+    from mizzen.cli.connect import server_url
     from mizzen.cli.output import console, print_json
 
     settings = _load()
     saved = _saved(settings)
     values = {key: {"value": _shown(settings, key), "source": _source(key, saved)} for key in _keys(settings)}
+    server = server_url(settings)  # None: each command serves the API itself (embedded mode)
     if as_json:
-        print_json({"config_file": str(settings.config_file), "values": values})
+        print_json({"config_file": str(settings.config_file), "api": server, "values": values})
         return
     from rich.table import Table
     from rich.text import Text
@@ -60,6 +62,13 @@ def show(
         value = entry["value"]
         table.add_row(Text(key), Text("-" if value in (None, "") else str(value)), Text(str(entry["source"])))
     console.print(table)
+    if server is None:
+        mode = "embedded: each command serves the API over the local store"
+    elif settings.host:
+        mode = f"the server at {server}"
+    else:
+        mode = f"the `mizzen server` running on this machine at {server}"
+    console.print(f"Commands talk to {mode}.", markup=False, soft_wrap=True)
     console.print(
         f"[dim]config file: {settings.config_file}; settable keys: {', '.join(_settable())}[/dim]",
         soft_wrap=True,

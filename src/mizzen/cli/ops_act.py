@@ -140,13 +140,13 @@ def copy_run(
 
 def _clone(ref: str | None, how: str, params: list[str] | None, name: str | None, watch: bool | None) -> None:
     from mizzen.cli.check import parse_params
-    from mizzen.cli.connect import api, load_settings
+    from mizzen.cli.connect import api, load_settings, server_url
     from mizzen.cli.output import console
     from mizzen.cli.runs_resolve import resolve_uuid
 
     overrides = parse_params(params)
     settings = load_settings()
-    embedded = not settings.host
+    embedded = server_url(settings) is None
     watch = embedded if watch is None else watch
     with api(settings, run_executor=embedded and watch) as client:
         uuid = resolve_uuid(client, ref, settings)
