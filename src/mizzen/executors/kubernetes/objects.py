@@ -1,0 +1,110 @@
+"""Creating a run's objects idempotently, and deleting them.
+
+Names are deterministic (``mzn-<kind>-<uuid[:12]>``), so creating twice finds the first one: an
+object that exists and carries the same run uuid label is adopted, never duplicated; one that belongs
+to another run (or to nobody we know) is a clear error.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from mizzen.compiler.plan import Plan, RuntimeContext
+from mizzen.errors import ExecutorError
+from mizzen.executors.kubernetes.adapter import ApiFailure, KubeAdapter
+from mizzen.executors.kubernetes.resources import SECRET, SERVICE, ResourceKind, kind_of
+from mizzen.executors.kubernetes.runs import TrackedRun, token_secret_name
+from mizzen.render.k8s import RenderOptions
+from mizzen.render.k8s.metadata import RUN_UUID, identity_annotations, identity_labels
+
+log = logging.getLogger(__name__)
+
+
+def token_secret(plan: Plan, context: RuntimeContext, options: RenderOptions, token: str) -> dict[str, Any]:
+    """The per-run Secret that MIZZEN_TOKEN reads (``RenderOptions.token_secret`` names it)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": token_secret_name(context.uuid),
+            "namespace": options.namespace or context.namespace,
+            "labels": identity_labels(plan, context, options),
+            "annotations": identity_annotations(plan, context),
+        },
+        "type": "Opaque",
+        "stringData": {options.token_secret_key: token},
+    }
+
+
+def _owner(obj: dict[str, Any]) -> str | None:
+    return (obj.get("metadata", {}).get("labels") or {}).get(RUN_UUID)
+
+
+def create_objects(adapter: KubeAdapter, run: TrackedRun) -> dict[str, Any]:
+    """Create (or adopt) every object of ``run``; returns the top-level object as stored."""
+    stored_primary: dict[str, Any] | None = None
+    stored_others: list[tuple[ResourceKind, dict[str, Any]]] = []
+    for obj in run.objects:
+        kind = kind_of(obj)
+        stored, created = adapter.create(obj)
+        owner = _owner(stored)
+        if owner != run.label:
+            name, namespace = obj["metadata"]["name"], obj["metadata"]["namespace"]
+            raise ExecutorError(
+                f"{kind.kind} {name} already exists in namespace {namespace} and belongs to "
+                f"{'run ' + owner if owner else 'something other than Mizzen'}; delete it or use another namespace"
+            )
+        if not created:
+            log.info("adopted %s %s of run %s", kind.kind, obj["metadata"]["name"], run.uuid)
+        if kind == run.primary_kind and obj["metadata"]["name"] == run.primary_name:
+            stored_primary = stored
+        else:
+            stored_others.append((kind, stored))
+    assert stored_primary is not None
+    for kind, stored in stored_others:
+        _own(adapter, kind, stored, stored_primary)
+    return stored_primary
+
+
+def _own(adapter: KubeAdapter, kind: ResourceKind, obj: dict[str, Any], owner: dict[str, Any]) -> None:
+    """Make ``owner`` the owner of ``obj``: Kubernetes deletes it with the owner (stop, ttl)."""
+    uid = owner["metadata"]["uid"]
+    refs = obj["metadata"].get("ownerReferences") or []
+    if any(ref.get("uid") == uid for ref in refs):
+        return
+    reference = {
+        "apiVersion": owner["apiVersion"],
+        "kind": owner["kind"],
+        "name": owner["metadata"]["name"],
+        "uid": uid,
+        "blockOwnerDeletion": True,
+    }
+    meta = obj["metadata"]
+    adapter.patch(
+        kind, meta["name"], meta["namespace"], {"metadata": {"ownerReferences": [*refs, reference]}}
+    )
+
+
+def delete_objects(adapter: KubeAdapter, run: TrackedRun, *, propagation: str) -> None:
+    """Delete the run's top-level object first (its pods go with it), then what serves it."""
+    namespace = run.objects[0]["metadata"]["namespace"]
+    ordered = sorted(run.objects, key=lambda obj: kind_of(obj) != run.primary_kind)
+    for obj in ordered:
+        kind = kind_of(obj)
+        try:
+            adapter.delete(kind, obj["metadata"]["name"], namespace, propagation=propagation)
+        except ApiFailure as failure:
+            log.warning("deleting %s %s failed: %s", kind.kind, obj["metadata"]["name"], failure)
+
+
+def delete_by_label(adapter: KubeAdapter, namespace: str, label: str, kinds: list[ResourceKind]) -> int:
+    """Delete every object of ``kinds`` labelled with run ``label``; how many there were."""
+    deleted = 0
+    selector = f"{RUN_UUID}={label}"
+    for kind in [*kinds, SERVICE, SECRET]:
+        items, _ = adapter.list(kind, namespace, label_selector=selector)
+        for item in items:
+            if adapter.delete(kind, item["metadata"]["name"], namespace, propagation="Background"):
+                deleted += 1
+    return deleted

@@ -1,0 +1,89 @@
+"""A job through the Kubernetes executor: statuses from queued to the end, reasons, logs, retries."""
+
+from __future__ import annotations
+
+from k8s_double import K8sDouble
+from tests.executors.kubernetes.support import NS, job_plan, object_name, pod_names
+from tests.executors.support import Recorder, new_run
+
+from mizzen.compiler.plan import TerminationPlan
+from mizzen.executors.kubernetes import KubernetesExecutor
+from mizzen.schemas.statuses import RunStatus
+
+S = RunStatus
+
+
+def test_a_job_runs_from_queued_to_succeeded_with_its_logs(
+    kube: KubernetesExecutor, k8s_double: K8sDouble, recorder: Recorder
+) -> None:
+    run = new_run(token="secret-token")
+    kube.submit(run, job_plan())
+    job = object_name("job", run.uuid)
+    assert k8s_double.get("batch/v1", "Job", job, NS) is not None
+    (pod,) = pod_names(k8s_double, "Job", job)
+    recorder.wait_status(run.uuid, S.SCHEDULED)
+    k8s_double.set_pod_phase(NS, pod, "Pending", node="node-1")
+    recorder.wait_status(run.uuid, S.STARTING)
+    k8s_double.set_pod_phase(NS, pod, "Running")
+    recorder.wait_status(run.uuid, S.RUNNING)
+    k8s_double.append_log(NS, pod, "mizzen-main", "hello\nworld\n")
+    recorder.wait_for(lambda: "world" in recorder.lines(run.uuid, "main"))
+    k8s_double.append_log(NS, pod, "mizzen-main", "last line\n")
+    k8s_double.set_pod_phase(NS, pod, "Succeeded")
+    assert kube.wait(run.uuid, 30) == S.SUCCEEDED
+    assert recorder.statuses(run.uuid) == [S.QUEUED, S.SCHEDULED, S.STARTING, S.RUNNING, S.SUCCEEDED]
+    assert recorder.lines(run.uuid, "main") == ["hello", "world", "last line"]
+    events = recorder.lines(run.uuid, "events")
+    assert any("Scheduled" in line and pod in line for line in events), events
+    secret = k8s_double.get("v1", "Secret", f"mzn-token-{run.uuid[:12]}", NS)
+    assert secret is not None and secret["metadata"]["ownerReferences"][0]["name"] == job
+
+
+def test_a_failed_job_says_its_exit_code(kube: KubernetesExecutor, k8s_double: K8sDouble, recorder: Recorder) -> None:
+    run = new_run()
+    kube.submit(run, job_plan())
+    (pod,) = pod_names(k8s_double, "Job", object_name("job", run.uuid))
+    k8s_double.set_pod_phase(NS, pod, "Running")
+    k8s_double.set_pod_phase(NS, pod, "Failed", exit_code=3)
+    assert kube.wait(run.uuid, 30) == S.FAILED
+    assert recorder.last(run.uuid).reason == "exit code 3"
+    assert recorder.statuses(run.uuid) == [S.QUEUED, S.SCHEDULED, S.STARTING, S.RUNNING, S.FAILED]
+
+
+def test_a_job_with_retries_retries_then_succeeds(
+    kube: KubernetesExecutor, k8s_double: K8sDouble, recorder: Recorder
+) -> None:
+    run = new_run()
+    kube.submit(run, job_plan(termination=TerminationPlan(max_retries=2)))
+    job = object_name("job", run.uuid)
+    (first,) = pod_names(k8s_double, "Job", job)
+    k8s_double.set_pod_phase(NS, first, "Running")
+    recorder.wait_status(run.uuid, S.RUNNING)
+    k8s_double.set_pod_phase(NS, first, "Failed", exit_code=1)
+    retrying = recorder.wait_status(run.uuid, S.RETRYING)
+    assert retrying.reason == "exit code 1"
+    assert retrying.message and "attempt 1 of 3 failed" in retrying.message
+    second = next(name for name in pod_names(k8s_double, "Job", job, 2) if name != first)
+    k8s_double.set_pod_phase(NS, second, "Running")
+    k8s_double.set_pod_phase(NS, second, "Succeeded")
+    assert kube.wait(run.uuid, 30) == S.SUCCEEDED
+    assert recorder.statuses(run.uuid) == [
+        S.QUEUED, S.SCHEDULED, S.STARTING, S.RUNNING, S.RETRYING, S.STARTING, S.RUNNING, S.SUCCEEDED,
+    ]  # fmt: skip
+    assert len(k8s_double.list("batch/v1", "Job", NS)) == 1
+
+
+def test_a_job_out_of_retries_fails_with_the_last_reason(
+    kube: KubernetesExecutor, k8s_double: K8sDouble, recorder: Recorder
+) -> None:
+    run = new_run()
+    kube.submit(run, job_plan(termination=TerminationPlan(max_retries=1)))
+    job = object_name("job", run.uuid)
+    (first,) = pod_names(k8s_double, "Job", job)
+    k8s_double.set_pod_phase(NS, first, "Failed", exit_code=2)
+    second = next(name for name in pod_names(k8s_double, "Job", job, 2) if name != first)
+    k8s_double.set_pod_phase(NS, second, "Failed", exit_code=4)
+    assert kube.wait(run.uuid, 30) == S.FAILED
+    final = recorder.last(run.uuid)
+    assert final.reason == "exit code 4"
+    assert final.message and "BackoffLimitExceeded" not in final.reason
