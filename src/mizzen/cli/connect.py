@@ -18,9 +18,23 @@ if TYPE_CHECKING:
 
 
 def load_settings() -> Settings:
+    """Settings from the environment and ``$MIZZEN_HOME/config.yaml``; a bad value is a clear error."""
+    import yaml
+    from pydantic import ValidationError
+
+    from mizzen.errors import MizzenError
     from mizzen.settings import Settings
 
-    return Settings.load()
+    try:
+        return Settings.load()
+    except ValidationError as error:
+        problem = error.errors()[0]
+        name = ".".join(str(part) for part in problem["loc"])
+        raise MizzenError(
+            f"setting '{name}' (MIZZEN_{name.upper()} or `mizzen config set {name}`): {problem['msg']}"
+        ) from None
+    except (OSError, ValueError, yaml.YAMLError) as error:  # config.yaml unreadable or not YAML
+        raise MizzenError(f"cannot read the settings: {error}") from None
 
 
 @contextmanager

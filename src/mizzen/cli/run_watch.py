@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from mizzen.schemas.api import RunRead
 
 DONE = {"succeeded", "failed", "stopped", "skipped", "upstream_failed"}
-POLL_SECONDS = 0.3
+POLL_SECONDS = 0.25
 
 
 class LogPrinter(threading.Thread):
@@ -72,7 +72,8 @@ def watch(client: MizzenClient, run: RunRead) -> RunRead:
                 status_line.update(f"{label}: {styled_status(current.status)} · {elapsed}")
                 if current.status in DONE:
                     break
-                time.sleep(POLL_SECONDS)
+                # The log stream ends when the run does: that wakes this loop at once.
+                printer.finished.wait(POLL_SECONDS)
     finally:
         # Logs arrive until the stream ends; don't wait long for a server that went away.
         printer.finished.wait(timeout=5)

@@ -39,11 +39,13 @@ class StoreRunSource:
             for run in scheduling.created_runs(session, executor, limit=limit * 4):
                 if len(claimed) >= limit:
                     break
-                if (run.meta or {}).get(UPLOAD_KEY) == UPLOAD_PENDING:
-                    continue
+                meta = run.meta or {}
+                if meta.get(UPLOAD_KEY) == UPLOAD_PENDING or meta.get(OWNER_KEY):
+                    continue  # code still uploading, or queued by a scheduler that runs it
                 token = runs_repo.rotate_token(run)
                 runs_repo.update_run(session, run, meta={OWNER_KEY: owner})
-                set_status(session, run, RunStatus.COMPILED)
+                if run.status == RunStatus.CREATED:
+                    set_status(session, run, RunStatus.COMPILED)
                 claimed.append(
                     ClaimedRun(
                         uuid=run.uuid,

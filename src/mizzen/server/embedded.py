@@ -97,7 +97,7 @@ class EmbeddedServer:
             log.warning("marked %d runs failed: the process that ran them is gone", len(orphans))
 
         def wake(event: RunEvent) -> None:
-            if event.kind in ("created", "stop_requested"):
+            if event.kind in ("created", "stop_requested") or event.status == RunStatus.QUEUED:
                 scheduler.wake()
 
         services.events.subscribe(wake)

@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from mizzen.errors import InvalidTransition
+from mizzen.scheduler.source import OWNER_KEY
 from mizzen.schemas.api import (
     CloneRequest,
     RunCreate,
@@ -234,6 +235,8 @@ class RunService:
             if body.params:
                 changes.update(params=body.params, clear_plan=True)  # new params need a new plan
             repo.update_run(session, run, **changes)
+            # Whoever ran it before lets go: the next scheduler to look claims it again.
+            run.meta = {k: v for k, v in (run.meta or {}).items() if k != OWNER_KEY}
             statuses.set_status(session, run, RunStatus.QUEUED, "Resumed", "resumed by the user", resume=True)
             read = self._read(session, run, token=repo.rotate_token(run))
         self._publish("status_changed", read, previous)

@@ -10,13 +10,16 @@ from sqlalchemy.orm import Session
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.store.orm import RunRow
 
+CLAIMABLE = (RunStatus.CREATED.value, RunStatus.QUEUED.value)
+
 
 def created_runs(session: Session, executor: str, *, limit: int) -> Sequence[RunRow]:
-    """The oldest runs still in ``created`` for ``executor``, locked for the caller's transaction
-    (PostgreSQL skips rows another scheduler holds; SQLite write sessions hold the whole database)."""
+    """The oldest runs waiting for ``executor`` (created, or queued again by a resume; the caller
+    skips queued runs that already have an owner), locked for the caller's transaction (PostgreSQL
+    skips rows another scheduler holds; SQLite write sessions hold the whole database)."""
     query = (
         select(RunRow)
-        .where(RunRow.executor == executor, RunRow.status == RunStatus.CREATED.value)
+        .where(RunRow.executor == executor, RunRow.status.in_(CLAIMABLE))
         .order_by(RunRow.created_at, RunRow.id)
         .limit(limit)
         .with_for_update(skip_locked=True, of=RunRow)
