@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.agent.support import RestartableApi
+import yaml
+from tests.agent.cluster import Installation, agent_environment
+from tests.agent.support import RestartableApi, moto_s3  # noqa: F401  (moto_s3: a fixture)
+from tests.executors.support import S3Server
 
+from k8s_double import K8sDouble
+from k8s_double.fixtures import k8s_double, k8s_kubeconfig  # noqa: F401  (fixtures)
 from mizzen.client import MizzenClient
 from mizzen.settings import Settings
 
@@ -41,3 +47,59 @@ def restartable_api(k8s_settings: Settings) -> Iterator[RestartableApi]:
         yield api
     finally:
         api.stop()
+
+
+@pytest.fixture
+def installation(
+    k8s_double: K8sDouble,  # noqa: F811
+    k8s_kubeconfig: Path,  # noqa: F811
+    moto_s3: S3Server,  # noqa: F811
+    k8s_settings: Settings,
+    tmp_path: Path,
+) -> Iterator[Installation]:
+    """The API (runs go to agents), the agent's and the user's homes with an S3 connection ``data``,
+    and the cluster's credentials Secrets. Start the agent with ``installation.start_agent()``."""
+    data_bucket, store_bucket = moto_s3.make_bucket(), moto_s3.make_bucket()
+    catalog = {
+        "connections": [
+            {
+                "name": "data",
+                "kind": "s3",
+                "schema": {"bucket": f"s3://{data_bucket}"},
+                "secret": {"name": "aws-credentials"},
+            }
+        ]
+    }
+    homes = {}
+    for who in ("agent", "user"):
+        home = tmp_path / f"{who}-home"
+        home.mkdir()
+        (home / "connections.yaml").write_text(yaml.safe_dump(catalog))
+        homes[who] = home
+    for secret in ("aws-credentials", "mizzen-store-credentials"):
+        k8s_double.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": secret, "namespace": "default"},
+                "stringData": {k: v for k, v in moto_s3.env.items()},
+            }
+        )
+    api = RestartableApi(k8s_settings).start()
+    setup = Installation(k8s_double, k8s_kubeconfig, api, tmp_path)
+    setup.agent_env = agent_environment(
+        homes["agent"],
+        {
+            "MIZZEN_ARTIFACTS_STORE": f"s3://{store_bucket}",
+            "MIZZEN_AGENT_ARTIFACTS_SECRET": "mizzen-store-credentials",
+            "MIZZEN_INIT_IMAGE": "mizzen/mizzen:e2e",
+        },
+    )
+    setup.user_env = agent_environment(homes["user"], {"MIZZEN_HOST": api.url, "COLUMNS": "200"})
+    try:
+        yield setup
+    finally:
+        setup.stop_agents()
+        api.stop()
+        for index, agent in enumerate(setup.agents):  # shown when the test failed
+            print(f"--- agent {index} ---\n{agent.output()}")

@@ -36,6 +36,7 @@ def _root(
 def _register() -> None:
     # Each module adds its commands to `app`; none of them imports anything heavy at import time.
     from mizzen.cli import (  # noqa: F401
+        agent,
         check,
         config,
         init,
