@@ -94,9 +94,7 @@ class RefResolver:
         if not url.startswith(("http://", "https://")):
             raise RefError(f"urlRef {url!r}: only http:// and https:// URLs can be fetched")
         import socket
-        import urllib.error
         import urllib.parse
-        import urllib.request
 
         hint = "set MIZZEN_URL_MIRRORS=URL_PREFIX=FOLDER to read it from a local copy"
         parts = urllib.parse.urlsplit(url)
@@ -104,6 +102,9 @@ class RefResolver:
             socket.getaddrinfo(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
         except (OSError, UnicodeError, ValueError) as exc:
             raise RefError(f"urlRef {url!r}: cannot be reached ({exc}); {hint}") from None
+        import urllib.error  # only now: urllib.request (http, email, ssl) is slow to import
+        import urllib.request
+
         request = urllib.request.Request(url, headers={"User-Agent": "mizzen", "Accept": "*/*"})
         try:
             with urllib.request.urlopen(request, timeout=self.url_timeout) as response:

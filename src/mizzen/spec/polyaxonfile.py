@@ -8,10 +8,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PlainValidator
+from pydantic import Field
 from pydantic_core import PydanticCustomError
 
 from mizzen.spec.base import (
+    Plain,
     Quantity,
     SpecModel,
     Str,
@@ -75,7 +76,7 @@ def _name(value: Any) -> str:
     raise type_error("a name made of letters, digits, '-' and '_'", value)
 
 
-Name = Annotated[str, PlainValidator(_name)]
+Name = Annotated[str, Plain(_name)]
 
 
 class DagSpec(SpecModel):
@@ -170,7 +171,7 @@ def _check_version(value: Any) -> Any:
     return value
 
 
-Version = Annotated[int | float | str, PlainValidator(_check_version)]
+Version = Annotated[int | float | str, Plain(_check_version)]
 
 
 class _PolyaxonfileBase(SpecModel):
@@ -247,7 +248,7 @@ OPERATION_ONLY_KEYS = frozenset(
 
 DagOperation = OperationSpec
 
-DagSpec.model_rebuild()
-RunPatchSpec.model_rebuild()
+# OperationSpec, defined last, is complete; ComponentSpec, used by the loader, is finished here.
+# DagSpec and RunPatchSpec are only used inside them (pydantic completes them on first direct use).
 ComponentSpec.model_rebuild()
-OperationSpec.model_rebuild()
+

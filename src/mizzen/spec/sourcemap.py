@@ -66,7 +66,15 @@ class SourceMap:
 
     def __init__(self, file: str | None = None, marks: dict[FieldPath, Mark] | None = None) -> None:
         self.file = file
-        self.marks: dict[FieldPath, Mark] = marks if marks is not None else {}
+        self._marks: dict[FieldPath, Mark] = marks if marks is not None else {}
+        self._camel_case_pending = False
+
+    @property
+    def marks(self) -> dict[FieldPath, Mark]:
+        if self._camel_case_pending:
+            self._camel_case_pending = False
+            self._add_camel_case_paths()
+        return self._marks
 
     def __len__(self) -> int:
         return len(self.marks)
@@ -111,13 +119,19 @@ class SourceMap:
         return SourceMap(self.file, moved)
 
     def with_camel_case_paths(self) -> SourceMap:
-        """A copy where a field written in snake_case can also be found by its camelCase path."""
-        marks = dict(self.marks)
-        for path, mark in self.marks.items():
+        """A copy where a field written in snake_case can also be found by its camelCase path.
+
+        The camelCase paths are added when the marks are first read: most loaded files never are.
+        """
+        copy = SourceMap(self.file, dict(self.marks))
+        copy._camel_case_pending = True
+        return copy
+
+    def _add_camel_case_paths(self) -> None:
+        for path, mark in list(self._marks.items()):
             camel = tuple(to_camel(p) if isinstance(p, str) and "_" in p.strip("_") else p for p in path)
             if camel != path:
-                marks.setdefault(camel, mark)
-        return SourceMap(self.file, marks)
+                self._marks.setdefault(camel, mark)
 
     def copy(self) -> SourceMap:
         return SourceMap(self.file, dict(self.marks))
