@@ -119,7 +119,7 @@ def test_a_claim_retried_with_its_key_gets_the_same_runs(agent_api: MizzenClient
     again = agent_api.agents.claim("a1", idempotency_key="k-1")
     assert [r.uuid for r in again] == [r.uuid for r in first] == uuids
     assert again[0].token != first[0].token  # only hashes are stored: a replay issues new tokens
-    agent_api.statuses.set(uuids[0], "queued")
+    agent_api.statuses.set(uuids[0], "running")  # started: surely not lost with an answer
     assert [r.uuid for r in agent_api.agents.claim("a1", idempotency_key="k-1")] == [uuids[1]]
     assert agent_api.agents.claim("a2", idempotency_key="k-1") == []  # keys are per agent
 
@@ -194,3 +194,18 @@ def test_agent_routes_need_the_server_token_not_a_run_token(secured_api: str) ->
     assert raised.value.status_code == 401
     with MizzenClient(secured_api, token="server-secret") as admin:
         assert admin.runs.get(run.uuid).status == RunStatus.CREATED
+
+
+def test_a_resumed_run_is_claimed_again_and_stays_queued(agent_api: MizzenClient) -> None:
+    uuid = _run(agent_api)
+    agent_api.agents.claim("a1")
+    agent_api.statuses.set(uuid, "queued")  # the agent submitted it: owned and queued, not claimable
+    assert agent_api.agents.claim("a2") == []
+    agent_api.statuses.set(uuid, "running")
+    agent_api.statuses.set(uuid, "failed")
+    agent_api.runs.resume(uuid)
+    [again] = agent_api.agents.claim("a2")
+    assert (again.uuid, again.status) == (uuid, RunStatus.QUEUED)
+    stored = agent_api.runs.get(uuid)
+    assert stored.status == RunStatus.QUEUED and stored.meta["owner"] == "a2"
+    assert agent_api.agents.claim("a1") == []

@@ -109,32 +109,39 @@ class AgentService:
     # -- runs -------------------------------------------------------------------------------------
 
     def claim(self, name: str, body: AgentClaim, idempotency_key: str | None = None) -> list[AgentRun]:
-        """Up to ``limit`` created runs of ``executor`` (and ``queue`` when given), now ``compiled``
-        and owned by ``name``, each with a fresh token. A replayed key answers the same runs again."""
+        """Up to ``limit`` runs waiting for ``executor`` (and ``queue`` when given): created ones, now
+        ``compiled``, and resumed ones (``queued``, no owner), now owned by ``name``, each with a fresh
+        token. A replayed key answers the same runs again."""
         _check_name(name)
         check_length(body.queue, 128, "queue")
         key = f"agents:{name}:claim:{idempotency_key}" if idempotency_key else None
         claimed: list[AgentRun] = []
+        changed: list[tuple[str, RunStatus]] = []
         with self.db.write() as session:
             if key is not None and (answer := idempotency.recall(session, key)) is not None:
                 return self._replay(session, name, list(answer.get("uuids", [])))
             for run in scheduling.created_runs(session, body.executor, limit=max(body.limit, CLAIM_SCAN)):
                 if len(claimed) >= body.limit:
                     break
-                if (run.meta or {}).get(UPLOAD_KEY) == UPLOAD_PENDING:
-                    continue
+                meta = run.meta or {}
+                if meta.get(UPLOAD_KEY) == UPLOAD_PENDING or meta.get(OWNER_KEY):
+                    continue  # code still uploading, or queued by a scheduler that runs it
                 if body.queue is not None and run.queue != body.queue:
                     continue
                 token = runs_repo.rotate_token(run)
                 runs_repo.update_run(session, run, meta={OWNER_KEY: name})
-                set_status(session, run, RunStatus.COMPILED, "ClaimedByAgent", f"claimed by agent {name}")
+                previous = RunStatus(run.status)
+                if previous == RunStatus.CREATED:  # a resumed run stays queued
+                    set_status(session, run, RunStatus.COMPILED, "ClaimedByAgent", f"claimed by agent {name}")
                 claimed.append(_agent_run(run, token))
+                changed.append((run.uuid, previous))
             if key is not None:
                 idempotency.remember(session, key, {"uuids": [read.uuid for read in claimed]})
-        for read in claimed:
-            self.events.publish(
-                RunEvent("status_changed", read.uuid, read.project, RunStatus.COMPILED, RunStatus.CREATED)
-            )
+        for read, (_, previous) in zip(claimed, changed, strict=True):
+            if previous == RunStatus.CREATED:
+                self.events.publish(
+                    RunEvent("status_changed", read.uuid, read.project, RunStatus.COMPILED, previous)
+                )
         return claimed
 
     def _replay(self, session: Any, name: str, uuids: list[str]) -> list[AgentRun]:
@@ -142,7 +149,11 @@ class AgentService:
         runs: list[AgentRun] = []
         for uuid in uuids:
             found = runs_repo.find_run(session, uuid, for_update=True)
-            if found is None or not _owned_by(found, name) or found.status != RunStatus.COMPILED.value:
+            unstarted = found is not None and found.status in (
+                RunStatus.COMPILED.value,
+                RunStatus.QUEUED.value,
+            )
+            if found is None or not _owned_by(found, name) or not unstarted:
                 continue
             runs.append(_agent_run(found, runs_repo.rotate_token(found)))
         return runs
