@@ -102,3 +102,14 @@ def pods_of(double: K8sDouble, kind: str, name: str, count: int = 1, timeout: fl
 
 def pod_names(double: K8sDouble, kind: str, name: str, count: int = 1) -> list[str]:
     return [pod["metadata"]["name"] for pod in pods_of(double, kind, name, count)]
+
+
+def assert_transitions_valid(statuses: list[Any]) -> None:
+    """Every reported status may follow the one before it (the store's status machine would accept it)."""
+    from mizzen.scheduler.state import can_transition
+    from mizzen.schemas.statuses import RunStatus
+
+    current = RunStatus.CREATED
+    for status in statuses:
+        assert can_transition(current, status), f"{current} -> {status} in {statuses}"
+        current = status

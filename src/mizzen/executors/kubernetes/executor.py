@@ -24,7 +24,7 @@ from mizzen.executors.base import ExecutorCapabilities, ExecutorEvents, RunRef
 from mizzen.executors.kubernetes.adapter import ApiFailure, KubeAdapter
 from mizzen.executors.kubernetes.logs import LogBuffer, RunLogs
 from mizzen.executors.kubernetes.monitor import ClusterMonitor
-from mizzen.executors.kubernetes.objects import create_objects, delete_by_label, token_secret
+from mizzen.executors.kubernetes.objects import create_objects, defer_ttl, delete_by_label, token_secret
 from mizzen.executors.kubernetes.reconciler import Reconciler, Timeouts
 from mizzen.executors.kubernetes.reporting import StatusReporter
 from mizzen.executors.kubernetes.resources import (
@@ -102,6 +102,7 @@ class KubernetesExecutor:
             on_relist=self._reconciler.on_relist,
             reconcile=self._reconciler.reconcile,
             active_runs=self._reconciler.active,
+            housekeeping=self._reconciler.housekeeping,
             tick_interval=tick_interval,
             watch_timeout=watch_timeout,
         )
@@ -322,6 +323,7 @@ class KubernetesExecutor:
         if run.token:
             objects.insert(0, token_secret(plan, context, options, run.token))
         primary = primary_of(objects, RUN_KIND_RESOURCES.get(plan.kind, PRIMARY_KINDS))
+        defer_ttl(primary, plan.termination.ttl, self._reconciler.timeouts.ttl_backstop)
         return TrackedRun(
             ref=run,
             plan=plan,
@@ -331,6 +333,7 @@ class KubernetesExecutor:
             reporter=reporter,
             logs=RunLogs(run.uuid, self.adapter, self.namespace, self._buffer, since=logs_since),
             logs_since=logs_since,
+            ttl=plan.termination.ttl,
         )
 
     def _check_operator(self, plan: Plan, objects: list[dict[str, Any]]) -> None:

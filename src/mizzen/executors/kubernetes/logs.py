@@ -160,11 +160,17 @@ class RunLogs:
                 if failure.status not in (400, 404):
                     log.warning("final log read of %s/%s failed: %s", stream.pod, stream.container, failure)
 
-    def join(self, timeout: float) -> None:
-        """Wait (bounded) for followers to reach the end of their streams."""
+    def join(self, timeout: float, running: set[tuple[str, str]] | None = None) -> None:
+        """Wait (bounded) for followers to reach the end of their streams, except those of the
+        containers still ``running`` (pod uid, container): theirs do not end."""
         deadline = time.monotonic() + timeout
+        skip = running or set()
         with self._lock:
-            threads = [s.thread for s in self._streams.values() if s.thread is not None]
+            threads = [
+                s.thread
+                for s in self._streams.values()
+                if s.thread is not None and (s.pod_uid, s.container) not in skip
+            ]
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
 

@@ -35,6 +35,7 @@ class ClusterMonitor:
         on_relist: Callable[[ResourceKind, list[Obj]], None],
         reconcile: Callable[[str], None],
         active_runs: Callable[[], list[str]],
+        housekeeping: Callable[[], None],
         tick_interval: float = 0.5,
         watch_timeout: int = 300,
         error_pause: float = 1.0,
@@ -46,6 +47,7 @@ class ClusterMonitor:
         self._on_relist = on_relist
         self._reconcile = reconcile
         self._active_runs = active_runs
+        self._housekeeping = housekeeping
         self.tick_interval = tick_interval
         self.watch_timeout = watch_timeout
         self.error_pause = error_pause
@@ -133,6 +135,10 @@ class ClusterMonitor:
                     self._reconcile(uuid)
                 except Exception:  # one run's trouble must not stop the others
                     log.exception("reconciling run %s failed", uuid)
+            try:
+                self._housekeeping()
+            except Exception:
+                log.exception("housekeeping failed")
 
     # -- from the watchers -------------------------------------------------------------------------
 

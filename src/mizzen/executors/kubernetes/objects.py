@@ -37,6 +37,18 @@ def token_secret(plan: Plan, context: RuntimeContext, options: RenderOptions, to
     }
 
 
+def defer_ttl(primary: dict[str, Any], ttl: int | None, backstop: int) -> None:
+    """Push the cluster's own ttl cleanup ``backstop`` seconds past ``ttl``: the executor deletes the
+    objects itself at ``ttl``, after reading their logs; the cluster's ttl only catches what no
+    executor was there to clean."""
+    if ttl is None:
+        return
+    spec = primary.get("spec") or {}
+    for holder in (spec, spec.get("runPolicy") or {}):
+        if "ttlSecondsAfterFinished" in holder:
+            holder["ttlSecondsAfterFinished"] = ttl + backstop
+
+
 def _owner(obj: dict[str, Any]) -> str | None:
     return (obj.get("metadata", {}).get("labels") or {}).get(RUN_UUID)
 

@@ -39,6 +39,7 @@ class Timeouts:
     image_pull: float = 300.0  # an image that cannot be pulled for this long fails the run
     stop: float = 60.0  # after the grace period, report stopped even if objects still terminate
     log_join: float = 2.0  # wait this long for log followers to reach the end of their streams
+    ttl_backstop: int = 3600  # the cluster's own ttl cleanup comes this long after the executor's
 
 
 def _event_time(event: Obj) -> float:
@@ -63,6 +64,7 @@ class Reconciler:
         self._by_short: dict[str, str] = {}  # uuid[:12] -> uuid
         self._by_label: dict[str, str] = {}  # run-uuid label -> uuid
         self._pods: dict[str, dict[str, Obj]] = {}  # run-uuid label -> pod name -> pod
+        self._cleanups: dict[str, TrackedRun] = {}  # ended runs whose objects go at their ttl
         self.monitor: ClusterMonitor  # set by the executor
 
     # -- registry ----------------------------------------------------------------------------------
@@ -271,7 +273,13 @@ class Reconciler:
         self._follow_logs(run, pods)
         run.logs.drain({pod["metadata"]["uid"] for pod in pods})
         if join:
-            run.logs.join(self.timeouts.log_join)
+            running = {
+                (pod["metadata"]["uid"], str(entry.get("name")))
+                for pod in pods
+                for entry in pod_state.container_statuses(pod, init=True) + pod_state.container_statuses(pod)
+                if "running" in (entry.get("state") or {})
+            }
+            run.logs.join(self.timeouts.log_join, running)
         self.buffer.flush(run.uuid)
 
     def _complete(self, run: TrackedRun, verdict: run_status.Verdict, pods: list[Obj] | None = None) -> None:
@@ -317,4 +325,19 @@ class Reconciler:
     def _finish(self, run: TrackedRun) -> None:
         self.buffer.flush(run.uuid)
         run.logs.close()
+        if run.ttl is not None and run.deleted_at is None:
+            run.cleanup_at = time.monotonic() + run.ttl
+            with self.lock:
+                self._cleanups[run.uuid] = run
         run.done.set()
+
+    def housekeeping(self) -> None:
+        """Delete the objects of ended runs whose ttl passed (their logs were read when they ended)."""
+        now = time.monotonic()
+        with self.lock:
+            due = [run for run in self._cleanups.values() if run.cleanup_at is not None and run.cleanup_at <= now]
+            for run in due:
+                del self._cleanups[run.uuid]
+        for run in due:
+            delete_objects(self.adapter, run, propagation="Background")
+            run.deleted_at = now

@@ -16,7 +16,6 @@ from mizzen.executors.kubernetes.resources import ResourceKind
 from mizzen.render.k8s import main_container_name
 from mizzen.render.k8s.metadata import ROLE, RUN_UUID
 from mizzen.render.k8s.names import dns_label, short_uuid
-from mizzen.schemas.statuses import RunStatus
 
 # Every object of a run, and every pod and event about them, is named mzn-<kind>-<uuid[:12]>...
 _RUN_NAME = re.compile(r"^mzn-[a-z0-9]+-([0-9a-f]{12})")
@@ -75,7 +74,8 @@ class TrackedRun:
     stop_requested: bool = False
     stop_grace: float = 10.0
     deleted_at: float | None = None  # monotonic time its objects were deleted (stop, failure)
-    ending: tuple[RunStatus, str | None, str | None] | None = None  # decided, waiting for deletion
+    ttl: int | None = None  # seconds after the end to delete the objects (termination.ttl)
+    cleanup_at: float | None = None  # monotonic time the executor deletes the objects (ttl)
 
     @property
     def uuid(self) -> str:
