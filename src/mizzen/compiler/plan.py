@@ -10,7 +10,8 @@ Paths inside a Plan are the paths the workload sees. The compiler gets them from
 local executor, ``/mizzen/...`` mounts for Kubernetes.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: pydantic builds models faster from evaluated
+# annotations than from strings (this module is imported by every ``mizzen check``).
 
 from enum import StrEnum
 from typing import Any, Literal

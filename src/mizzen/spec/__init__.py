@@ -1,6 +1,10 @@
 """mizzen.spec: polyaxonfile models (pydantic v2, strict) and the loader.
 
 The public surface the compiler and the SDK use; see ``loader`` for how errors are located.
+
+Import time matters (``mizzen check`` builds every model at start-up): the model modules are
+written without ``from __future__ import annotations``, so that pydantic gets their annotations
+evaluated instead of parsing each annotation string again (about a tenth of the build).
 """
 
 import gc

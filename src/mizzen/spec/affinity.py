@@ -1,7 +1,5 @@
 """Kubernetes ``affinity`` as users write it under ``environment`` (Mizzen's own models)."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from mizzen.spec.base import Int, SpecModel, Str, StrMap

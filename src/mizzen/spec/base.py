@@ -8,8 +8,6 @@ Many Polyaxon fields accept a Jinja template in place of a typed value (``replic
 the ``Tpl*`` types accept the typed value or a string holding ``{{`` / ``{%``.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Callable, Mapping
 from datetime import timedelta

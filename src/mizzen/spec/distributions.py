@@ -5,8 +5,6 @@ form (``RangeValue(start, stop, step)``...). Which distributions a matrix kind a
 ``mizzen.spec.matrix``.
 """
 
-from __future__ import annotations
-
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 

@@ -1,7 +1,5 @@
 """``environment``: the pod-level settings of a run (or of one replica)."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import Field, model_validator

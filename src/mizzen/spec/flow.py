@@ -1,7 +1,5 @@
 """Flow sections: ``hooks``, ``joins``, ``events``, ``build``, ``template``, ``trigger``."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import Field

@@ -1,7 +1,5 @@
 """``init``: what to fetch or write before the main container starts."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from pydantic import Field

@@ -1,7 +1,5 @@
 """``inputs`` / ``outputs``: the typed interface of a component."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from mizzen.spec.base import Bool, SpecModel, Str, TplBool, TplInt, TplNumber

@@ -7,8 +7,6 @@ their snake_case keys normalised to camelCase: the Kubernetes renderer validates
 against the official schemas.
 """
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import Field, model_validator

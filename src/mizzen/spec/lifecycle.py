@@ -1,7 +1,5 @@
 """How a run ends and what runs beside it: ``termination``, ``plugins``, ``cache``."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import Field, model_validator

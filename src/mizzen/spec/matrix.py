@@ -5,8 +5,6 @@ matrix kind accepts is checked here: a continuous distribution in a grid is an e
 parameter.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator

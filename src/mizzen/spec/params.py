@@ -1,7 +1,5 @@
 """``params``: values given to a component's inputs by an operation (long and short form)."""
 
-from __future__ import annotations
-
 import difflib
 from typing import Any
 

@@ -3,8 +3,6 @@
 They are defined together because a DAG holds operations and components, which hold runs.
 """
 
-from __future__ import annotations
-
 import re
 from typing import Annotated, Any, Literal
 
@@ -83,8 +81,8 @@ class DagSpec(SpecModel):
     """A pipeline of operations (``run.kind: dag``)."""
 
     kind: Literal["dag"]
-    operations: list[OperationSpec] | None = None
-    components: list[ComponentSpec] | None = None
+    operations: list["OperationSpec"] | None = None
+    components: list["ComponentSpec"] | None = None
     environment: EnvironmentSpec | None = None
     connections: list[Str] | None = None
     volumes: list[VolumeSpec] | None = None
@@ -143,8 +141,8 @@ class RunPatchSpec(PodFields):
     workers: dict[Str, RayReplicaSpec] | None = None
     enable_in_tree_autoscaling: TplBool | None = None
     autoscaler_options: RayAutoscalerOptions | None = None
-    operations: list[OperationSpec] | None = None
-    components: list[ComponentSpec] | None = None
+    operations: list["OperationSpec"] | None = None
+    components: list["ComponentSpec"] | None = None
     concurrency: TplPosInt | None = None
     early_stopping: list[EarlyStoppingSpec] | None = None
 
@@ -251,4 +249,3 @@ DagOperation = OperationSpec
 # OperationSpec, defined last, is complete; ComponentSpec, used by the loader, is finished here.
 # DagSpec and RunPatchSpec are only used inside them (pydantic completes them on first direct use).
 ComponentSpec.model_rebuild()
-

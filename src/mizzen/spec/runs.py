@@ -1,7 +1,5 @@
 """Run kinds (``run.kind``) other than ``dag``, and their replica specs."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from mizzen.spec.base import Bool, SpecModel, Str, StrMap, TplBool, TplInt

@@ -1,7 +1,5 @@
 """``schedule``: run an operation on a cron, on an interval, or once at a date."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Annotated, Literal
 
