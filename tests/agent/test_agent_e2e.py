@@ -112,3 +112,99 @@ def _bucket(setup: Installation) -> str:
 
     catalog = yaml.safe_load((setup.root / "agent-home" / "connections.yaml").read_text())
     return str(catalog["connections"][0]["schema"]["bucket"]).removeprefix("s3://")
+
+
+def service_file() -> dict[str, Any]:
+    return {
+        "version": 1.1,
+        "kind": "component",
+        "name": "board",
+        "run": {
+            "kind": "service",
+            "ports": [6006],
+            "container": {"image": IMAGE, "command": ["python", "-m", "http.server", "6006"]},
+        },
+    }
+
+
+def _detached(setup: Installation, path: Any, *args: str) -> str:
+    done = setup.mizzen("run", "-f", str(path), "--detach", *args)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_a_service_runs_until_stopped_and_its_objects_go(installation: Installation) -> None:
+    setup = installation
+    setup.start_agent()
+    uuid = _detached(setup, setup.write_polyaxonfile("service.yaml", service_file()), "-p", "e2e")
+    name = run_object_name("service", uuid)
+    deployment = setup.object("apps/v1", "Deployment", name)
+    service = setup.object("v1", "Service", name)
+    assert [p["port"] for p in service["spec"]["ports"]] == [6006]
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"] == 6006
+    (pod,) = setup.pods("Deployment", name)
+    setup.double.set_pod_phase(NS, pod, "Running", node="node-2")
+    setup.wait_status(uuid, S.RUNNING)
+    setup.double.append_log(NS, pod, MAIN, "Serving HTTP on 0.0.0.0 port 6006\n")
+    eventually(lambda: "Serving HTTP on 0.0.0.0 port 6006" in _logs(setup, uuid), "the service's log")
+
+    stop = setup.mizzen("ops", "stop", uuid, "--yes", "--timeout", "60")
+    assert stop.returncode == 0, stop.stderr
+    setup.wait_status(uuid, S.STOPPED)
+    eventually(lambda: setup.double.get("apps/v1", "Deployment", name, NS) is None, "the deployment deleted")
+    eventually(lambda: setup.double.get("v1", "Service", name, NS) is None, "the service deleted")
+    eventually(lambda: not setup.double.pods_of(NS, "Deployment", name), "its pods deleted")
+    assert S.STOPPING in setup.statuses(uuid)
+    assert "Serving HTTP on 0.0.0.0 port 6006" in _logs(setup, uuid)  # still readable
+
+
+def pytorch_file(workers: int = 2) -> dict[str, Any]:
+    container = {
+        "image": "pytorch/pytorch:2.3.0-cuda12.1-cudnn8-runtime",
+        "command": ["torchrun", "train.py"],
+    }
+    return {
+        "version": 1.1,
+        "kind": "component",
+        "name": "ddp",
+        "run": {
+            "kind": "pytorchjob",
+            "master": {"replicas": 1, "container": container},
+            "worker": {"replicas": workers, "container": container},
+        },
+    }
+
+
+def test_a_pytorchjob_with_two_workers_succeeds_with_every_replicas_logs(installation: Installation) -> None:
+    setup = installation
+    setup.start_agent()
+    uuid = _detached(setup, setup.write_polyaxonfile("ddp.yaml", pytorch_file()), "-p", "e2e")
+    name = run_object_name("pytorchjob", uuid)
+    job = setup.object("kubeflow.org/v1", "PyTorchJob", name)
+    specs = job["spec"]["pytorchReplicaSpecs"]
+    assert (specs["Master"]["replicas"], specs["Worker"]["replicas"]) == (1, 2)
+    pods = setup.pods("PyTorchJob", name, 3)
+    assert pods == [f"{name}-master-0", f"{name}-worker-0", f"{name}-worker-1"]
+    for pod in pods:
+        setup.double.set_pod_phase(NS, pod, "Running", node="node-3")
+    setup.wait_status(uuid, S.RUNNING)
+    for index, pod in enumerate(pods):
+        setup.double.append_log(NS, pod, "pytorch", f"rank {index} ready\n")
+    eventually(lambda: _ranks_ready(setup, uuid) == 3, "every replica's logs")
+    for pod in pods:
+        setup.double.set_pod_phase(NS, pod, "Succeeded")
+    setup.wait_status(uuid, S.SUCCEEDED)
+    done = setup.mizzen("ops", "logs", uuid, "--json")
+    replicas = {line["replica"] for line in json.loads(done.stdout) if line["line"].startswith("rank")}
+    assert replicas == {"master-0", "worker-0", "worker-1"}
+    setup.double.delete("kubeflow.org/v1", "PyTorchJob", name, NS, policy="Foreground")
+    eventually(lambda: not setup.double.pods_of(NS, "PyTorchJob", name), "the pods deleted")
+    assert sorted(line for line in _logs(setup, uuid) if line.startswith("rank")) == [
+        "rank 0 ready",
+        "rank 1 ready",
+        "rank 2 ready",
+    ]
+
+
+def _ranks_ready(setup: Installation, uuid: str) -> int:
+    return sum(line.startswith("rank") for line in _logs(setup, uuid))
