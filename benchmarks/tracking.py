@@ -202,7 +202,7 @@ def report(ours: dict[str, float], theirs: dict[str, float], args: argparse.Name
 
 
 def format_value(key: str, value: float) -> str:
-    if key.endswith("_s"):
+    if key.endswith("_s") and not key.endswith("per_s"):
         return (
             f"{value * 1e6:.1f} µs"
             if value < 1e-3

@@ -121,3 +121,47 @@ def test_downsample_indices() -> None:
     kept = downsample_indices(values, 10)
     assert kept[0] == 0 and kept[-1] == 99 and 50 in kept and len(kept) <= 10
     assert downsample_indices(list(range(100)), 2) == [0, 99]
+
+
+def test_columnar_series_and_points_ingest_together_in_order(
+    api_on_each_db: httpx.Client, create_run: Make
+) -> None:
+    api = api_on_each_db
+    uuid = create_run(api)["uuid"]
+    body = {
+        "points": _points("loss", [0.9]),
+        "series": [
+            {"name": "loss", "values": [0.8, 0.7], "timestamps": [1001.0, 1002.0], "steps": [1, 2]},
+            {"name": "lr", "values": [0.1, 0.05], "timestamps": [1001.0, 1002.0]},
+        ],
+    }
+    assert api.post(f"/runs/{uuid}/metrics", json=body).json() == {"accepted": 5}
+    loss = MetricHistory.model_validate(api.get(f"/runs/{uuid}/metrics/loss").json())
+    assert loss.steps == [0, 1, 2] and loss.values == pytest.approx([0.9, 0.8, 0.7])
+    lr = MetricHistory.model_validate(api.get(f"/runs/{uuid}/metrics/lr").json())
+    assert lr.steps == [None, None] and lr.values == pytest.approx([0.1, 0.05])
+    summaries = {s["name"]: s for s in api.get(f"/runs/{uuid}/metrics").json()}
+    assert summaries["loss"]["last"] == pytest.approx(0.7) and summaries["loss"]["count"] == 3
+
+
+def test_a_bad_series_is_refused_naming_its_field_and_stores_nothing(
+    api: httpx.Client, create_run: Make
+) -> None:
+    uuid = create_run(api)["uuid"]
+    uneven = {"series": [{"name": "loss", "values": [1.0, 2.0], "timestamps": [1.0]}]}
+    answer = api.post(f"/runs/{uuid}/metrics", json=uneven)
+    assert answer.status_code == 422
+    assert answer.json()["field"].startswith("series[0]")
+    assert "2 values but 1 timestamps" in answer.json()["message"]
+
+    import json
+
+    infinite = {"series": [{"name": "loss", "values": [1.0, float("inf")], "timestamps": [1.0, 2.0]}]}
+    answer = api.post(
+        f"/runs/{uuid}/metrics",
+        content=json.dumps(infinite).encode(),  # "Infinity": not JSON, but Python writes it
+        headers={"Content-Type": "application/json"},
+    )
+    assert answer.status_code == 422
+    assert answer.json()["field"] == "series[0][1].value"
+    assert api.get(f"/runs/{uuid}/metrics/loss").json()["values"] == []

@@ -19,7 +19,7 @@ Routes (all JSON unless said; prefix ``/api/v1``; errors are ``ErrorBody`` with 
     GET    /runs/{uuid}/statuses                         -> list[StatusCondition]
     POST   /runs/{uuid}/stop                             -> RunRead
     POST   /runs/{uuid}/restart|resume|copy  CloneRequest -> RunRead (the new run; resume reuses it)
-    POST   /runs/{uuid}/metrics          MetricsBatch    -> {"accepted": n}
+    POST   /runs/{uuid}/metrics          MetricsBatch    -> {"accepted": n}  (points and/or columnar series)
     GET    /runs/{uuid}/metrics                          -> list[MetricSummary]
     GET    /runs/{uuid}/metrics/{name}?max_points=       -> MetricHistory (downsampled if max_points)
     POST   /runs/{uuid}/logs             LogBatch        -> {"accepted": n}
@@ -58,7 +58,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mizzen.schemas.statuses import RunStatus
 
@@ -206,8 +206,27 @@ class MetricPoint(_Dto):
     timestamp: float  # seconds since the epoch
 
 
+class MetricSeries(_Dto):
+    """Points of one metric as columns: the compact, fast way to send many points (the tracking
+    client's way); ``steps`` and ``timestamps`` run parallel to ``values``."""
+
+    name: str
+    values: list[float]
+    timestamps: list[float]
+    steps: list[int | None] | None = None  # None: no steps
+
+    @model_validator(mode="after")
+    def _same_lengths(self) -> MetricSeries:
+        if len(self.timestamps) != len(self.values):
+            raise ValueError(f"{len(self.values)} values but {len(self.timestamps)} timestamps")
+        if self.steps is not None and len(self.steps) != len(self.values):
+            raise ValueError(f"{len(self.values)} values but {len(self.steps)} steps")
+        return self
+
+
 class MetricsBatch(_Dto):
-    points: list[MetricPoint]
+    points: list[MetricPoint] = Field(default_factory=list)
+    series: list[MetricSeries] = Field(default_factory=list)
 
 
 class MetricHistory(_Dto):

@@ -95,12 +95,11 @@ class Delivery:
         return kept
 
     def _post_points(self, entries: Sequence[dict[str, Any]]) -> int:
-        points = [{"name": e["n"], "value": e["v"], "step": e["st"], "timestamp": e["ts"]} for e in entries]
         # The same batch sent again (its answer was lost) is stored once by the server.
         key = f"{self.source}:{entries[0]['s']}-{entries[-1]['s']}:{len(entries)}"
         try:
-            self.client.metrics.log(self.run_uuid, points, idempotency_key=key)
-            return len(points)
+            self.client.metrics.log_series(self.run_uuid, _as_series(entries), idempotency_key=key)
+            return len(entries)
         except Exception as exc:
             if is_transient(exc):
                 raise
@@ -109,7 +108,7 @@ class Delivery:
             if len(entries) == 1:
                 warn_once(
                     f"metric-rejected:{entries[0]['n']}",
-                    f"the API rejected a point of '{points[0]['name']}': {exc}",
+                    f"the API rejected a point of '{entries[0]['n']}': {exc}",
                 )
                 return 0
             middle = len(entries) // 2
@@ -219,3 +218,16 @@ class Delivery:
 def _lineage_key(record: dict[str, Any]) -> str:
     fields = ("name", "kind", "path", "summary", "is_input")
     return json.dumps({k: record.get(k) for k in fields}, sort_keys=True, default=str)
+
+
+def _as_series(entries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Journal entries as one column set per metric name, in the order they were logged."""
+    by_name: dict[str, dict[str, list[Any]]] = {}
+    for entry in entries:
+        series = by_name.get(entry["n"])
+        if series is None:
+            series = by_name[entry["n"]] = {"values": [], "timestamps": [], "steps": []}
+        series["values"].append(entry["v"])
+        series["timestamps"].append(entry["ts"])
+        series["steps"].append(entry["st"])
+    return [{"name": name, **columns} for name, columns in by_name.items()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from mizzen.errors import InvalidInput
@@ -25,6 +26,9 @@ def _points(batch: MetricsBatch) -> list[Point]:
     culprit runs only when one fails.
     """
     points = [Point(p.name, p.step, p.timestamp, p.value) for p in batch.points]
+    for series in batch.series:
+        column = series.steps if series.steps is not None else itertools.repeat(None)
+        points += map(Point, itertools.repeat(series.name), column, series.timestamps, series.values)
     names = {p.name for p in points}
     steps = [p.step for p in points if p.step is not None]
     valid = (
@@ -34,25 +38,33 @@ def _points(batch: MetricsBatch) -> list[Point]:
         and (not steps or (min(steps) >= -INT64 and max(steps) < INT64))
     )
     if not valid:
-        _raise_for_first_bad_point(points)
+        _raise_for_first_bad_point(points, _fields(batch))
     return points
 
 
-def _raise_for_first_bad_point(points: list[Point]) -> None:
-    for index, (name, step, timestamp, value) in enumerate(points):
+def _fields(batch: MetricsBatch) -> list[str]:
+    """The request field of each point, in the order ``_points`` lists them."""
+    fields = [f"points[{index}]" for index in range(len(batch.points))]
+    for number, series in enumerate(batch.series):
+        fields += (f"series[{number}][{index}]" for index in range(len(series.values)))
+    return fields
+
+
+def _raise_for_first_bad_point(points: list[Point], fields: list[str]) -> None:
+    for field, (name, step, timestamp, value) in zip(fields, points, strict=True):
         if not name or len(name) > MAX_NAME or "\x00" in name:
             raise InvalidInput(
-                f"a metric name has 1 to {MAX_NAME} characters, no NUL", f"points[{index}].name"
+                f"a metric name has 1 to {MAX_NAME} characters, no NUL", f"{field}.name"
             )
         if not math.isfinite(value):
             raise InvalidInput(
                 f"metric values must be finite numbers (got {value}); drop NaN/infinity before sending",
-                f"points[{index}].value",
+                f"{field}.value",
             )
         if not math.isfinite(timestamp):
-            raise InvalidInput("timestamps must be finite numbers", f"points[{index}].timestamp")
+            raise InvalidInput("timestamps must be finite numbers", f"{field}.timestamp")
         if step is not None and not -INT64 <= step < INT64:
-            raise InvalidInput("steps must fit in 64 bits", f"points[{index}].step")
+            raise InvalidInput("steps must fit in 64 bits", f"{field}.step")
 
 
 class MetricService:
