@@ -41,7 +41,10 @@ def main() -> None:
     run = RunRef(**json.loads(run_json))
     plan = Plan.model_validate_json(plan_json)
     executor = KubernetesExecutor(
-        PrintingEvents(), adapter=KubeAdapter.from_kubeconfig(kubeconfig), tick_interval=0.05, log_flush_interval=0.05
+        PrintingEvents(),
+        adapter=KubeAdapter.from_kubeconfig(kubeconfig),
+        tick_interval=0.05,
+        log_flush_interval=0.05,
     )
     executor.submit(run, plan)
     threading.Event().wait()  # until killed

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from k8s_double import K8sDouble
+from tests.executors.kubernetes.kubelet import ProcessKubelet
 from tests.executors.kubernetes.support import NS, CheckingAdapter
 from tests.executors.support import Recorder
 
+from k8s_double import K8sDouble
 from mizzen.executors.kubernetes import KubernetesExecutor, RetryPolicy, Timeouts
 
 MakeKube = Callable[..., KubernetesExecutor]
@@ -48,3 +49,13 @@ def make_kube(k8s_double: K8sDouble, k8s_kubeconfig: Path, recorder: Recorder) -
 @pytest.fixture
 def kube(make_kube: MakeKube) -> KubernetesExecutor:
     return make_kube()
+
+
+@pytest.fixture
+def kube_on_processes(make_kube: MakeKube, k8s_double: K8sDouble) -> Iterator[KubernetesExecutor]:
+    """An executor on the double whose pods really run (as local processes): the shared contract."""
+    kubelet = ProcessKubelet(k8s_double).start()
+    try:
+        yield make_kube(default_image="busybox:1.36")
+    finally:
+        kubelet.stop()

@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import k8s_schema
-from k8s_double import K8sDouble
 from tests.executors.support import container, make_plan
 
+import k8s_schema
+from k8s_double import K8sDouble
 from mizzen.compiler.plan import (
     ContainerPlan,
     DistributedPlan,
@@ -91,10 +91,12 @@ def object_name(kind: str, uuid: str) -> str:
     return run_object_name(kind, uuid)
 
 
-def pods_of(double: K8sDouble, kind: str, name: str, count: int = 1, timeout: float = 20.0) -> list[dict[str, Any]]:
+def pods_of(
+    double: K8sDouble, kind: str, name: str, count: int = 1, timeout: float = 20.0
+) -> list[dict[str, Any]]:
     """The pods the controller made for an object, once there are ``count`` of them."""
     return eventually(
-        lambda: (pods if len(pods := double.pods_of(NS, kind, name)) >= count else None),
+        lambda: pods if len(pods := double.pods_of(NS, kind, name)) >= count else None,
         timeout,
         f"{count} pods of {kind} {name}",
     )
@@ -113,3 +115,31 @@ def assert_transitions_valid(statuses: list[Any]) -> None:
     for status in statuses:
         assert can_transition(current, status), f"{current} -> {status} in {statuses}"
         current = status
+
+
+def ray_plan(workers: int = 1) -> Plan:
+    def role(name: str, count: int) -> ReplicaPlan:
+        main = ContainerPlan(name="main", image="rayproject/ray:2.9.0", command=["ray", "start"])
+        return ReplicaPlan(role=name, replicas=count, pod=PodPlan(main=main))
+
+    return Plan(kind=RunKind.RAYCLUSTER, name="ray", replicas=[role("head", 1), role("worker", workers)])
+
+
+def dask_plan(with_job: bool = True) -> Plan:
+    def role(name: str) -> ReplicaPlan:
+        main = ContainerPlan(name="main", image="ghcr.io/dask/dask:2024.1.0", command=["dask", name])
+        return ReplicaPlan(role=name, pod=PodPlan(main=main))
+
+    roles = ["scheduler", "worker"] + (["job"] if with_job else [])
+    return Plan(kind=RunKind.DASKCLUSTER, name="dask", replicas=[role(name) for name in roles])
+
+
+def run_pods(double: K8sDouble, uuid: str, count: int) -> list[str]:
+    """Names of the run's pods (named ``mzn-<kind>-<uuid[:12]>...``), once there are ``count``."""
+
+    def found() -> list[str] | None:
+        names = [p["metadata"]["name"] for p in double.list("v1", "Pod", NS)]
+        mine = [name for name in names if name.split("-")[2:3] == [uuid[:12]]]
+        return mine if len(mine) >= count else None
+
+    return eventually(found, what=f"{count} pods of run {uuid}")

@@ -13,11 +13,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from k8s_double import K8sDouble
 from tests.executors.kubernetes.fixtures import MakeKube
 from tests.executors.kubernetes.support import NS, eventually, job_plan, object_name, pod_names
 from tests.executors.support import Recorder, new_run
 
+from k8s_double import K8sDouble
 from mizzen.compiler.plan import Plan
 from mizzen.executors.base import RunRef
 from mizzen.executors.kubernetes import OwnedRun
@@ -28,7 +28,11 @@ AGENT = Path(__file__).with_name("agent_process.py")
 
 
 def _posts(double: K8sDouble, plural: str) -> int:
-    return sum(1 for method, path in double.requests if method == "POST" and path.split("?")[0].endswith(f"/{plural}"))
+    return sum(
+        1
+        for method, path in double.requests
+        if method == "POST" and path.split("?")[0].endswith(f"/{plural}")
+    )
 
 
 class AgentProcess:

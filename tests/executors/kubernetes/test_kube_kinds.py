@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from k8s_double import K8sDouble
 from tests.executors.kubernetes.support import (
     NS,
     assert_transitions_valid,
@@ -14,6 +13,7 @@ from tests.executors.kubernetes.support import (
 )
 from tests.executors.support import Recorder, new_run
 
+from k8s_double import K8sDouble
 from mizzen.executors.kubernetes import KubernetesExecutor
 from mizzen.schemas.statuses import RunStatus
 

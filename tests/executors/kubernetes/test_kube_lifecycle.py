@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from k8s_double import K8sDouble
+import pytest
+from tests.executors.kubernetes.fixtures import MakeKube
 from tests.executors.kubernetes.support import NS, job_plan, object_name, pod_names
 from tests.executors.support import Recorder, new_run
 
+from k8s_double import K8sDouble
 from mizzen.compiler.plan import TerminationPlan
+from mizzen.errors import ExecutorError
 from mizzen.executors.kubernetes import KubernetesExecutor
 from mizzen.schemas.statuses import RunStatus
 
@@ -39,7 +42,9 @@ def test_a_job_runs_from_queued_to_succeeded_with_its_logs(
     assert secret is not None and secret["metadata"]["ownerReferences"][0]["name"] == job
 
 
-def test_a_failed_job_says_its_exit_code(kube: KubernetesExecutor, k8s_double: K8sDouble, recorder: Recorder) -> None:
+def test_a_failed_job_says_its_exit_code(
+    kube: KubernetesExecutor, k8s_double: K8sDouble, recorder: Recorder
+) -> None:
     run = new_run()
     kube.submit(run, job_plan())
     (pod,) = pod_names(k8s_double, "Job", object_name("job", run.uuid))
@@ -87,3 +92,47 @@ def test_a_job_out_of_retries_fails_with_the_last_reason(
     final = recorder.last(run.uuid)
     assert final.reason == "exit code 4"
     assert final.message and "BackoffLimitExceeded" not in final.reason
+
+
+def test_closing_leaves_runs_running_unless_told_to_stop_them(
+    make_kube: MakeKube, k8s_double: K8sDouble, recorder: Recorder
+) -> None:
+    kept, stopped = new_run(), new_run()
+    for run, stop_on_close in ((kept, False), (stopped, True)):
+        executor = make_kube(stop_on_close=stop_on_close)
+        executor.submit(run, job_plan())
+        (pod,) = pod_names(k8s_double, "Job", object_name("job", run.uuid))
+        k8s_double.set_pod_phase(NS, pod, "Running")
+        recorder.wait_status(run.uuid, S.RUNNING)
+        executor.close(grace_seconds=1)
+    assert k8s_double.get("batch/v1", "Job", object_name("job", kept.uuid), NS) is not None
+    assert recorder.statuses(kept.uuid)[-1] == S.RUNNING  # a new executor adopts it
+    assert recorder.statuses(stopped.uuid)[-1] == S.STOPPED
+    assert k8s_double.get("batch/v1", "Job", object_name("job", stopped.uuid), NS) is None
+
+
+def test_clean_removes_what_is_left_of_a_finished_run(
+    kube: KubernetesExecutor, k8s_double: K8sDouble, recorder: Recorder
+) -> None:
+    run = new_run(token="t")
+    kube.submit(run, job_plan())
+    job = object_name("job", run.uuid)
+    (pod,) = pod_names(k8s_double, "Job", job)
+    with pytest.raises(ExecutorError, match="still active"):
+        kube.clean(run.uuid)
+    k8s_double.set_pod_phase(NS, pod, "Succeeded")
+    assert kube.wait(run.uuid, 30) == S.SUCCEEDED
+    assert k8s_double.get("batch/v1", "Job", job, NS) is not None  # no ttl: kept for inspection
+    kube.clean(run.uuid)
+    assert k8s_double.get("batch/v1", "Job", job, NS) is None
+    assert k8s_double.list("v1", "Secret", NS, label_selector=f"mizzen.dev/run-uuid={run.uuid}") == []
+
+
+def test_the_runtime_context_is_polyaxon_s_layout_in_the_pod(kube: KubernetesExecutor) -> None:
+    run = new_run(api_host="http://127.0.0.1:8000")
+    context = kube.runtime_context(run)
+    assert (context.context_path, context.artifacts_path) == ("/mizzen/context", "/mizzen/context/artifacts")
+    assert context.run_artifacts_path == f"/mizzen/context/artifacts/{run.uuid}"
+    assert context.run_outputs_path == f"/mizzen/context/artifacts/{run.uuid}/outputs"
+    assert context.namespace == NS
+    assert context.api_host == "http://mizzen-api.mizzen.svc:8000"  # as pods reach it, not as the agent does

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from k8s_double import K8sDouble
 from tests.executors.kubernetes.support import NS, eventually, job_plan, object_name, pod_names, pytorch_plan
 from tests.executors.support import Recorder, new_run
 
+from k8s_double import K8sDouble
 from mizzen.compiler.plan import DistributedPlan, TerminationPlan
 from mizzen.executors.kubernetes import KubernetesExecutor
 from mizzen.schemas.statuses import RunStatus
@@ -26,7 +26,9 @@ def test_stop_reads_every_line_even_those_written_while_terminating(
     k8s_double.hold_pod_termination()
     kube.stop(run.uuid, grace_seconds=5)
     recorder.wait_status(run.uuid, S.STOPPING)
-    eventually(lambda: (k8s_double.get("v1", "Pod", pod, NS) or {}).get("metadata", {}).get("deletionTimestamp"))
+    eventually(
+        lambda: (k8s_double.get("v1", "Pod", pod, NS) or {}).get("metadata", {}).get("deletionTimestamp")
+    )
     assert kube.wait(run.uuid, 0.2) is None  # not stopped while its pod still terminates
     k8s_double.append_log(NS, pod, "mizzen-main", "caught SIGTERM, saving a checkpoint\n")
     k8s_double.finish_pod_termination(NS, pod)

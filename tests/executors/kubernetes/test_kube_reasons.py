@@ -4,7 +4,6 @@ human reason, through the executor's watch of the API double."""
 from __future__ import annotations
 
 from kubernetes import client
-from k8s_double import K8sDouble
 from tests.executors.kubernetes.fixtures import MakeKube
 from tests.executors.kubernetes.support import (
     NS,
@@ -17,6 +16,7 @@ from tests.executors.kubernetes.support import (
 )
 from tests.executors.support import Recorder, new_run
 
+from k8s_double import K8sDouble
 from mizzen.compiler.plan import TerminationPlan
 from mizzen.executors.kubernetes import KubernetesExecutor, Timeouts
 from mizzen.schemas.statuses import RunStatus
@@ -64,8 +64,13 @@ def test_image_pull_backoff_warns_then_fails_after_the_pull_timeout(
     uuid, pod = _started(impatient, k8s_double)
     k8s_double.image_pull_backoff(NS, pod)
     assert impatient.wait(uuid, 30) == S.FAILED
-    assert recorder.last(uuid).reason == 'image pull failed: ImagePullBackOff: Back-off pulling image "python:3.12-slim"'
-    eventually(lambda: k8s_double.get("batch/v1", "Job", object_name("job", uuid), NS) is None, what="job deleted")
+    assert (
+        recorder.last(uuid).reason
+        == 'image pull failed: ImagePullBackOff: Back-off pulling image "python:3.12-slim"'
+    )
+    eventually(
+        lambda: k8s_double.get("batch/v1", "Job", object_name("job", uuid), NS) is None, what="job deleted"
+    )
     assert_transitions_valid(recorder.statuses(uuid))
 
 
@@ -132,10 +137,20 @@ def test_deadline_exceeded(kube: KubernetesExecutor, k8s_double: K8sDouble, reco
     recorder.wait_status(uuid, S.RUNNING)
     job = object_name("job", uuid)
     # The double's Job controller does not keep time: play its part, as the real one reports it.
-    condition = {"status": "True", "reason": "DeadlineExceeded", "message": "Job was active longer than specified deadline"}
+    condition = {
+        "status": "True",
+        "reason": "DeadlineExceeded",
+        "message": "Job was active longer than specified deadline",
+    }
     with k8s_double.api_client() as api:
         client.BatchV1Api(api).patch_namespaced_job_status(
-            job, NS, {"status": {"conditions": [{"type": "FailureTarget", **condition}, {"type": "Failed", **condition}]}}
+            job,
+            NS,
+            {
+                "status": {
+                    "conditions": [{"type": "FailureTarget", **condition}, {"type": "Failed", **condition}]
+                }
+            },
         )
     assert kube.wait(uuid, 30) == S.FAILED
     final = recorder.last(uuid)

@@ -53,7 +53,7 @@ class RetryPolicy:
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.max_retry_after)
         backoff = min(self.maximum, self.base * 2 ** (attempt - 1))
-        return backoff * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not crypto
+        return backoff * (0.5 + random.random() / 2)
 
 
 @dataclass(frozen=True)
@@ -438,4 +438,6 @@ def _api_client(configuration: Any) -> Any:
 
     # Watches and log follows each hold a connection: leave room for them.
     configuration.connection_pool_maxsize = max(configuration.connection_pool_maxsize or 0, 64)
+    # Retries are ours (every verb, Retry-After honoured, counted): urllib3 must not retry underneath.
+    configuration.retries = False
     return client.ApiClient(configuration)

@@ -35,6 +35,7 @@ from mizzen.executors.kubernetes.resources import (
     missing_operator_message,
 )
 from mizzen.executors.kubernetes.runs import OwnedRun, TrackedRun, primary_of, run_label, token_secret_name
+from mizzen.executors.kubernetes.watch import ResourceWatcher
 from mizzen.render.k8s import RenderOptions, render_plan
 from mizzen.render.k8s.metadata import RUN_UUID
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
@@ -70,6 +71,7 @@ class KubernetesExecutor:
         stop_on_close: bool = False,
         tick_interval: float = 0.5,
         watch_timeout: int = 300,
+        watch_error_pause: float = 1.0,
         log_flush_interval: float = 0.2,
     ) -> None:
         if adapter is None:
@@ -105,6 +107,7 @@ class KubernetesExecutor:
             housekeeping=self._reconciler.housekeeping,
             tick_interval=tick_interval,
             watch_timeout=watch_timeout,
+            error_pause=watch_error_pause,
         )
         self._reconciler.monitor = self._monitor
 
@@ -117,6 +120,11 @@ class KubernetesExecutor:
                 return
             self.check_operators()
             self._monitor.start()
+
+    @property
+    def watchers(self) -> dict[str, ResourceWatcher]:
+        """The running watchers by resource plural (their resourceVersion, lists, bookmarks)."""
+        return dict(self._monitor.watchers)
 
     def check_operators(self) -> dict[RunKind, str]:
         """List the CRDs; returns, per run kind that cannot run here, which operator to install."""
@@ -296,12 +304,10 @@ class KubernetesExecutor:
         try:
             stored = create_objects(self.adapter, tracked)
         except MizzenError as error:
-            reason = (
-                "rejected by the API server"
-                if isinstance(error, ApiFailure) and error.status == 422
-                else None
+            rejected = isinstance(error, ApiFailure) and error.status == 422
+            reporter.report(
+                S.FAILED, "rejected by the API server" if rejected else "not submitted", str(error)
             )
-            reporter.report(S.FAILED, reason or "not submitted", str(error))
             tracked.done.set()
             return
         tracked.created_version = str(stored["metadata"].get("resourceVersion", ""))

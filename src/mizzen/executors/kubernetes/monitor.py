@@ -65,7 +65,7 @@ class ClusterMonitor:
         if self.started:
             return
         self.started = True
-        self.watch(POD)
+        self.watch(POD, label_selector=None)  # Dask's operator drops our labels from its pods
         self.watch(EVENT, label_selector=None, keep_cache=False)
         self._thread.start()
 

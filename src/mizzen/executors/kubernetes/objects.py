@@ -65,7 +65,8 @@ def create_objects(adapter: KubeAdapter, run: TrackedRun) -> dict[str, Any]:
             name, namespace = obj["metadata"]["name"], obj["metadata"]["namespace"]
             raise ExecutorError(
                 f"{kind.kind} {name} already exists in namespace {namespace} and belongs to "
-                f"{'run ' + owner if owner else 'something other than Mizzen'}; delete it or use another namespace"
+                f"{'run ' + owner if owner else 'something other than Mizzen'}; "
+                "delete it or use another namespace"
             )
         if not created:
             log.info("adopted %s %s of run %s", kind.kind, obj["metadata"]["name"], run.uuid)

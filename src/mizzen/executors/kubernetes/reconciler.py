@@ -63,7 +63,7 @@ class Reconciler:
         self.runs: dict[str, TrackedRun] = {}
         self._by_short: dict[str, str] = {}  # uuid[:12] -> uuid
         self._by_label: dict[str, str] = {}  # run-uuid label -> uuid
-        self._pods: dict[str, dict[str, Obj]] = {}  # run-uuid label -> pod name -> pod
+        self._pods: dict[str, dict[str, Obj]] = {}  # uuid[:12] -> pod name -> pod
         self._cleanups: dict[str, TrackedRun] = {}  # ended runs whose objects go at their ttl
         self.monitor: ClusterMonitor  # set by the executor
 
@@ -74,7 +74,7 @@ class Reconciler:
             self.runs[run.uuid] = run
             self._by_short[run.label[:12]] = run.uuid
             self._by_label[run.label] = run.uuid
-            for pod in self._pods.get(run.label, {}).values():
+            for pod in self._pods.get(run.label[:12], {}).values():
                 self._note_pod(run, pod)
 
     def forget(self, uuid: str) -> None:
@@ -90,7 +90,7 @@ class Reconciler:
 
     def pods_of(self, run: TrackedRun) -> list[Obj]:
         with self.lock:
-            return list(self._pods.get(run.label, {}).values())
+            return list(self._pods.get(run.label[:12], {}).values())
 
     # -- from the watchers -------------------------------------------------------------------------
 
@@ -108,23 +108,31 @@ class Reconciler:
                 self._record(kind, "ADDED", item)
 
     def _record(self, kind: ResourceKind, event_type: str, obj: Obj) -> str | None:
-        label = pod_run_label(obj)
-        if label is None:
-            return None
         name = obj["metadata"]["name"]
-        uuid = self._by_label.get(label)
-        run = self.runs.get(uuid) if uuid else None
+        label = pod_run_label(obj)
         if kind == POD:
-            pods = self._pods.setdefault(label, {})
+            # Pods carry the run's labels, except those of operators that drop template labels
+            # (Dask's): their names still start with the run's object name.
+            short = label[:12] if label else short_uuid_of(name)
+            if short is None:
+                return None
+            uuid = self._by_short.get(short)
+            run = self.runs.get(uuid) if uuid else None
+            pods = self._pods.setdefault(short, {})
             if event_type == "DELETED":
                 pods.pop(name, None)
                 if not pods:
-                    del self._pods[label]
+                    del self._pods[short]
             else:
                 pods[name] = obj
             if run is not None:
                 self._note_pod(run, obj)
-        elif run is not None and kind == run.primary_kind and name == run.primary_name:
+            return uuid if run is not None else None
+        if label is None:
+            return None
+        uuid = self._by_label.get(label)
+        run = self.runs.get(uuid) if uuid else None
+        if run is not None and kind == run.primary_kind and name == run.primary_name:
             run.last_primary = obj
             run.primary_gone = event_type == "DELETED"
         return uuid if run is not None else None
@@ -237,10 +245,16 @@ class Reconciler:
         except ApiFailure as failure:
             log.warning("listing the pods of run %s failed: %s", run.uuid, failure)
             return self.pods_of(run)
+        fresh = {pod["metadata"]["name"] for pod in items}
+        unlabelled = [
+            pod
+            for pod in self.pods_of(run)
+            if pod["metadata"]["name"] not in fresh and not pod_run_label(pod)
+        ]
         with self.lock:
             for pod in items:
                 self._note_pod(run, pod)
-        return items
+        return items + unlabelled
 
     def _report_retries(self, run: TrackedRun, job: Obj, failures: list[tuple[str, Any]]) -> None:
         new = [uid for uid, _ in failures if uid not in run.reported_failures]
@@ -335,7 +349,9 @@ class Reconciler:
         """Delete the objects of ended runs whose ttl passed (their logs were read when they ended)."""
         now = time.monotonic()
         with self.lock:
-            due = [run for run in self._cleanups.values() if run.cleanup_at is not None and run.cleanup_at <= now]
+            due = [
+                run for run in self._cleanups.values() if run.cleanup_at is not None and run.cleanup_at <= now
+            ]
             for run in due:
                 del self._cleanups[run.uuid]
         for run in due:

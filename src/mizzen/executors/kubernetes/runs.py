@@ -16,6 +16,7 @@ from mizzen.executors.kubernetes.resources import ResourceKind
 from mizzen.render.k8s import main_container_name
 from mizzen.render.k8s.metadata import ROLE, RUN_UUID
 from mizzen.render.k8s.names import dns_label, short_uuid
+from mizzen.schemas.statuses import RunStatus
 
 # Every object of a run, and every pod and event about them, is named mzn-<kind>-<uuid[:12]>...
 _RUN_NAME = re.compile(r"^mzn-[a-z0-9]+-([0-9a-f]{12})")

@@ -86,7 +86,7 @@ class ResourceWatcher:
             return list(self._cache.values())
 
     def caught_up_with(self, resource_version: str | None) -> bool:
-        """The cache reflects every change up to ``resource_version`` (it has listed since, or watched past)."""
+        """The cache reflects every change up to ``resource_version`` (listed since, or watched past)."""
         if not self.synced.is_set():
             return False
         seen, wanted = version_number(self.resource_version), version_number(resource_version)
