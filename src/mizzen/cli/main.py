@@ -44,6 +44,7 @@ def _register() -> None:
         ops_act,
         ops_files,
         project,
+        render,
         run,
         server,
         sidecar,

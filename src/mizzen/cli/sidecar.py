@@ -13,7 +13,6 @@ from pathlib import Path
 import typer
 
 from mizzen.cli.main import app
-from mizzen.errors import MizzenError
 
 STORE_ENV = "MIZZEN_ARTIFACTS_STORE"
 
@@ -39,21 +38,25 @@ def sidecar_command(
     from mizzen.cli.sidecar_sync import Sidecar, SidecarOptions
 
     env = dict(os.environ)
-    store_url = store or env.get(STORE_ENV)
-    if not store_url:
-        raise MizzenError(f"mizzen sidecar: no artifacts store: pass --store URL or set {STORE_ENV}")
+    store_url = store or env.get(STORE_ENV) or ""
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(asctime)s sidecar: %(message)s")
+    if not store_url and not no_outputs:
+        # Crashing would restart a native sidecar forever: keep flushing the journal instead.
+        logging.getLogger("mizzen.sidecar").warning(
+            "no artifacts store (--store URL or %s): the run's files are not archived", STORE_ENV
+        )
+        no_outputs = True
     options = SidecarOptions(
         run_uuid=run_uuid,
         artifacts_path=artifacts_path,
         poll_interval=poll_interval,
         main_container=main_container,
-        store_url=store_url,
+        store_url=store_url or None,
         logs=not no_logs,
         outputs=not no_outputs,
         wait_main=wait_main,
     )
-    sidecar = Sidecar(options, open_store(store_url, env), env)
+    sidecar = Sidecar(options, open_store(store_url, env) if store_url else None, env)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: sidecar.stopped.set())
     logging.getLogger("mizzen.sidecar").info(

@@ -32,7 +32,7 @@ class SidecarOptions:
     artifacts_path: Path
     poll_interval: float
     main_container: str
-    store_url: str
+    store_url: str | None
     logs: bool = True
     outputs: bool = True
     wait_main: bool = False
@@ -107,12 +107,12 @@ class JournalFlusher:
 
 
 class Sidecar:
-    def __init__(self, options: SidecarOptions, store: ArtifactsStore, env: Mapping[str, str]) -> None:
+    def __init__(self, options: SidecarOptions, store: ArtifactsStore | None, env: Mapping[str, str]) -> None:
         self.options = options
         self.store = store
         self.env = env
         self.stopped = threading.Event()
-        self.archiver = OutputsArchiver(options.artifacts_path, store, options.run_uuid)
+        self.archiver = OutputsArchiver(options.artifacts_path, store, options.run_uuid) if store else None
         self.journal = JournalFlusher(options.artifacts_path, env)
         self._pod: PodApi | None = None
         self._pod_error: str | None = None
@@ -127,7 +127,7 @@ class Sidecar:
 
     def run(self) -> int:
         """Rounds until stopped (SIGTERM) or, with ``wait_main``, until the main container ends."""
-        if self.archiver.same_place:
+        if self.archiver is not None and self.archiver.same_place:
             log.info("the run's folder is the store itself: nothing to copy")
         next_round = 0.0
         waited = 0.0
@@ -155,7 +155,7 @@ class Sidecar:
 
     def round(self) -> None:
         try:
-            if self.options.outputs:
+            if self.options.outputs and self.archiver is not None:
                 copied = self.archiver.sync()
                 if copied:
                     log.info("archived %d files", copied)
@@ -171,6 +171,8 @@ class Sidecar:
         return 0
 
     def keep_main_log(self) -> None:
+        if self.store is None or self.archiver is None:
+            return
         pod = self.pod()
         if pod is None:
             log.info("main container log not kept by the sidecar: %s", self._pod_error)
