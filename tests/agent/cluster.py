@@ -70,6 +70,8 @@ class Installation:
     agent_env: dict[str, str] = field(default_factory=dict)
     user_env: dict[str, str] = field(default_factory=dict)
     agents: list[AgentProcess] = field(default_factory=list)
+    s3: Any = None  # tests.executors.support.S3Server
+    data_bucket: str = ""  # the bucket of the connection `data`
 
     @property
     def url(self) -> str:

@@ -87,6 +87,7 @@ def installation(
         )
     api = RestartableApi(k8s_settings).start()
     setup = Installation(k8s_double, k8s_kubeconfig, api, tmp_path)
+    setup.s3, setup.data_bucket = moto_s3, data_bucket
     setup.agent_env = agent_environment(
         homes["agent"],
         {

@@ -4,9 +4,12 @@ phases → the right final status in the store, with logs readable after the pod
 from __future__ import annotations
 
 import json
+import subprocess
+from pathlib import Path
 from typing import Any
 
 from tests.agent.cluster import NS, Installation, eventually
+from tests.agent.kubelet import run_mizzen_init_containers
 
 from mizzen.render.k8s import run_object_name
 from mizzen.schemas.statuses import RunStatus
@@ -16,7 +19,7 @@ IMAGE = "python:3.11-slim"
 MAIN = "mizzen-main"
 
 
-def job_file(revision: str = "main") -> dict[str, Any]:
+def job_file(url: str = "https://github.com/example/trainer", revision: str = "main") -> dict[str, Any]:
     return {
         "version": 1.1,
         "kind": "component",
@@ -25,7 +28,7 @@ def job_file(revision: str = "main") -> dict[str, Any]:
         "run": {
             "kind": "job",
             "init": [
-                {"git": {"url": "https://github.com/example/trainer", "revision": revision}},
+                {"git": {"url": url, "revision": revision}},
                 # `path` too: the compiler reads {connection, one more key} as a git init (reported)
                 {"connection": "data", "paths": ["datasets/digits"], "path": "data"},
             ],
@@ -45,10 +48,28 @@ def _logs(setup: Installation, uuid: str) -> list[str]:
     return [line["line"] for line in json.loads(done.stdout)]
 
 
+def _git_repo(root: Path) -> Path:
+    repo = root / "origin" / "trainer"
+    repo.mkdir(parents=True)
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["config", "user.email", "t@example.com"],
+        ["config", "user.name", "t"],
+    ):
+        subprocess.run(["git", "-C", str(repo), *args], check=True)
+    (repo / "train.py").write_text("print('training')\n")
+    subprocess.run(["git", "-C", str(repo), "add", "."], check=True)
+    subprocess.run(["git", "-C", str(repo), "commit", "-q", "-m", "first"], check=True)
+    return repo
+
+
 def test_a_job_with_git_and_s3_from_mizzen_run_to_succeeded(installation: Installation) -> None:
     setup = installation
+    repo = _git_repo(setup.root)
+    with setup.s3.filesystem().open(f"{setup.data_bucket}/datasets/digits/train.csv", "wb") as handle:
+        handle.write(b"pixel,label\n")
     setup.start_agent()
-    path = setup.write_polyaxonfile("job.yaml", job_file())
+    path = setup.write_polyaxonfile("job.yaml", job_file(url=f"file://{repo}"))
     cli = setup.mizzen_background("run", "-f", str(path), "-P", "lr=0.1", "-p", "e2e")
     run = eventually(lambda: _latest(setup, "e2e"), "the run created by mizzen run")
     job_name = run_object_name("job", run.uuid)
@@ -56,10 +77,10 @@ def test_a_job_with_git_and_s3_from_mizzen_run_to_succeeded(installation: Instal
 
     init = _init_containers(job)
     git = next(c for c in init.values() if c["command"] == ["mizzen", "init", "git"])
-    assert git["args"][:4] == ["--url", "https://github.com/example/trainer", "--revision", "main"]
+    assert git["args"][:4] == ["--url", f"file://{repo}", "--revision", "main"]
     data = next(c for c in init.values() if "--connection" in c.get("args", []))
     assert data["command"] == ["mizzen", "init", "paths"]
-    assert data["args"][:2] == ["--store", f"s3://{_bucket(setup)}"]
+    assert data["args"][:2] == ["--store", f"s3://{setup.data_bucket}"]
     assert {"secretRef": {"name": "aws-credentials"}} in data.get("envFrom", [])
     main = job["spec"]["template"]["spec"]["containers"][0]
     assert main["command"] == ["python", "train.py", "--lr=0.1"]
@@ -67,6 +88,14 @@ def test_a_job_with_git_and_s3_from_mizzen_run_to_succeeded(installation: Instal
     (pod,) = setup.pods("Job", job_name)
     setup.double.set_pod_phase(NS, pod, "Pending", node="node-1")
     setup.wait_status(run.uuid, S.STARTING)
+    # The pod's `mizzen init` containers, run for real: the code and the data are where the run looks.
+    pod_root = setup.root / "pod"
+    run_mizzen_init_containers(setup.double, pod, pod_root)
+    context = pod_root / "mizzen" / "context"
+    assert (context / "artifacts" / "trainer" / "train.py").read_text() == "print('training')\n"
+    assert (
+        context / "artifacts" / "data" / "datasets" / "digits" / "train.csv"
+    ).read_text() == "pixel,label\n"
     setup.double.set_pod_phase(NS, pod, "Running")
     setup.wait_status(run.uuid, S.RUNNING)
     setup.double.append_log(NS, pod, MAIN, "epoch 1 loss=0.5\nepoch 2 loss=0.2\n")
@@ -105,13 +134,6 @@ def _latest(setup: Installation, project: str) -> Any:
     with setup.client() as client:
         page = client.runs.list(project=project, limit=1)
     return page.items[0] if page.items else None
-
-
-def _bucket(setup: Installation) -> str:
-    import yaml
-
-    catalog = yaml.safe_load((setup.root / "agent-home" / "connections.yaml").read_text())
-    return str(catalog["connections"][0]["schema"]["bucket"]).removeprefix("s3://")
 
 
 def service_file() -> dict[str, Any]:
