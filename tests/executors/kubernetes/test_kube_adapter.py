@@ -186,3 +186,18 @@ def test_log_lines_are_parsed_with_their_timestamps() -> None:
     assert text == "hello world"
     assert abs(stamp - 1767323045.123456) < 1e-6
     assert parse_line("no timestamp")[1] == "no timestamp"
+
+
+def test_in_cluster_outside_a_pod_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    with pytest.raises(ExecutorError, match="not running inside a Kubernetes pod"):
+        KubeAdapter.in_cluster()
+
+
+def test_importing_the_executor_does_not_import_the_kubernetes_client() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, mizzen.executors.kubernetes; print('kubernetes' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from tests.executors.kubernetes.fixtures import MakeKube
 from tests.executors.kubernetes.support import NS, job_plan, object_name, pod_names
 from tests.executors.support import Recorder, new_run
 
 from k8s_double import K8sDouble
-from mizzen.compiler.plan import TerminationPlan
+from mizzen.compiler.plan import RunKind, TerminationPlan
 from mizzen.errors import ExecutorError
 from mizzen.executors.kubernetes import KubernetesExecutor
 from mizzen.schemas.statuses import RunStatus
@@ -136,3 +138,34 @@ def test_the_runtime_context_is_polyaxon_s_layout_in_the_pod(kube: KubernetesExe
     assert context.run_outputs_path == f"/mizzen/context/artifacts/{run.uuid}/outputs"
     assert context.namespace == NS
     assert context.api_host == "http://mizzen-api.mizzen.svc:8000"  # as pods reach it, not as the agent does
+
+
+def test_an_executor_made_from_a_kubeconfig_path(k8s_kubeconfig: Path, recorder: Recorder) -> None:
+    executor = KubernetesExecutor(recorder, kubeconfig=str(k8s_kubeconfig), namespace=NS)
+    try:
+        assert executor.check_operators() == {}
+        assert {RunKind.JOB, RunKind.PYTORCHJOB, RunKind.RAYCLUSTER} <= executor.capabilities.kinds
+    finally:
+        executor.close()
+
+
+def test_a_resumed_run_replaces_the_finished_objects_of_its_earlier_execution(
+    kube: KubernetesExecutor, k8s_double: K8sDouble, recorder: Recorder
+) -> None:
+    run = new_run()
+    kube.submit(run, job_plan())
+    job = object_name("job", run.uuid)
+    (first,) = pod_names(k8s_double, "Job", job)
+    k8s_double.set_pod_phase(NS, first, "Failed", exit_code=1)
+    assert kube.wait(run.uuid, 30) == S.FAILED
+    old_uid = k8s_double.get("batch/v1", "Job", job, NS)["metadata"]["uid"]  # type: ignore[index]
+    kube.submit(run, job_plan())  # resumed: same uuid, same names
+    assert k8s_double.get("batch/v1", "Job", job, NS)["metadata"]["uid"] != old_uid  # type: ignore[index]
+    (second,) = pod_names(k8s_double, "Job", job)
+    assert second != first
+    k8s_double.set_pod_phase(NS, second, "Succeeded")
+    assert kube.wait(run.uuid, 30) == S.SUCCEEDED
+    events = recorder.lines(run.uuid, "events")
+    assert sum(f"Created pod: {first}" in line for line in events) == 1  # the old events, said once
+    assert sum(f"Created pod: {second}" in line for line in events) == 1
+    assert recorder.statuses(run.uuid).count(S.FAILED) == 1 and recorder.statuses(run.uuid)[-1] == S.SUCCEEDED

@@ -156,3 +156,27 @@ def test_deadline_exceeded(kube: KubernetesExecutor, k8s_double: K8sDouble, reco
     final = recorder.last(uuid)
     assert final.reason == "deadline exceeded: timeout after 2s"
     assert final.message == "Job was active longer than specified deadline"
+
+
+def test_an_invalid_image_name_fails_at_once(
+    kube: KubernetesExecutor, k8s_double: K8sDouble, recorder: Recorder
+) -> None:
+    uuid, pod = _started(kube, k8s_double)
+    k8s_double.schedule_pod(NS, pod)
+    stored = k8s_double.get("v1", "Pod", pod, NS)
+    assert stored is not None
+    waiting = {"reason": "InvalidImageName", "message": 'Failed to apply default image tag "Bad//Name"'}
+    statuses = [
+        {"name": c["name"], "image": c["image"], "imageID": "", "ready": False, "restartCount": 0,
+         "started": False, "state": {"waiting": waiting}}
+        for c in stored["spec"]["containers"]
+    ]  # fmt: skip
+    with k8s_double.api_client() as api:  # what the kubelet reports, through the status subresource
+        client.CoreV1Api(api).patch_namespaced_pod_status(
+            pod, NS, {"status": {"containerStatuses": statuses}}
+        )
+    assert kube.wait(uuid, 30) == S.FAILED  # the default pull timeout is 300s: no waiting for this one
+    final = recorder.last(uuid)
+    assert (
+        final.reason == 'image pull failed: InvalidImageName: Failed to apply default image tag "Bad//Name"'
+    )

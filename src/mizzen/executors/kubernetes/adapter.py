@@ -7,39 +7,23 @@ bounded exponential backoff; a 409 on create is an answer, not an error (the cal
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import random
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from mizzen.errors import ExecutorError
+from mizzen.executors.kubernetes.failures import ApiFailure, WatchExpired
 from mizzen.executors.kubernetes.resources import CRD, ResourceKind, kind_of
+from mizzen.executors.kubernetes.streams import OpenStreams, read_lines
 
 log = logging.getLogger(__name__)
 
 RETRIED_STATUSES = frozenset({429, 500, 503, 504})
 T = TypeVar("T")
-
-
-class ApiFailure(ExecutorError):
-    """The API server answered with an error (``status`` 0: it could not be reached)."""
-
-    def __init__(self, status: int, reason: str, message: str, retry_after: float | None = None) -> None:
-        super().__init__(f"Kubernetes API: {status} {reason}: {message}" if status else message)
-        self.status = status
-        self.reason = reason
-        self.detail = message
-        self.retry_after = retry_after
-
-
-class WatchExpired(ApiFailure):
-    """410 Gone: the resourceVersion to resume from is too old; relist."""
 
 
 @dataclass(frozen=True)
@@ -98,18 +82,6 @@ def _is_client_error(error: Exception) -> bool:
     return isinstance(error, ApiException | HTTPError | OSError)
 
 
-def _read_lines(response: Any) -> Iterator[str]:
-    """Lines of a streamed body (blank lines kept; a last line without newline still counts)."""
-    pending = b""
-    for chunk in response.stream(amt=None, decode_content=False):
-        pending += chunk if isinstance(chunk, bytes) else str(chunk).encode()
-        *complete, pending = pending.split(b"\n")
-        for raw in complete:
-            yield raw.decode("utf-8", errors="replace").removesuffix("\r")
-    if pending:
-        yield pending.decode("utf-8", errors="replace")
-
-
 class KubeAdapter:
     """Small, dict-in dict-out Kubernetes API calls with retries."""
 
@@ -129,8 +101,7 @@ class KubeAdapter:
         self._sleep = sleep
         self._core = client.CoreV1Api(api_client)
         self._custom = client.CustomObjectsApi(api_client)
-        self._open: set[Any] = set()  # streaming responses, closed by close()
-        self._lock = threading.Lock()
+        self._streams = OpenStreams()  # watches and log follows, cut by close()
         self.retries_done = 0  # how many calls were retried (tests and metrics read it)
 
     # -- construction ------------------------------------------------------------------------------
@@ -159,12 +130,13 @@ class KubeAdapter:
             raise ExecutorError(f"not running inside a Kubernetes pod (--in-cluster): {error}") from error
         return cls(_api_client(configuration), **options)
 
+    @property
+    def closed(self) -> bool:
+        return self._streams.closed
+
     def close(self) -> None:
         """Close every open stream (watches and log follows end) and the connection pool."""
-        with self._lock:
-            streams, self._open = list(self._open), set()
-        for response in streams:
-            _cut(response)
+        self._streams.close_all()
         self.api_client.close()
 
     # -- objects -----------------------------------------------------------------------------------
@@ -280,9 +252,9 @@ class KubeAdapter:
                 kind, "list", namespace, _request_timeout=(10.0, timeout_seconds + 30.0), **query
             )
         )
-        with self._tracked(response):
+        with self._streams.track(response):
             try:
-                for line in _read_lines(response):
+                for line in read_lines(response):
                     if not line.strip():
                         continue
                     event = json.loads(line)
@@ -316,9 +288,9 @@ class KubeAdapter:
                 _request_timeout=None if follow else self.request_timeout,
             )
         )
-        with self._tracked(response):
+        with self._streams.track(response):
             try:
-                yield from _read_lines(response)
+                yield from read_lines(response)
             except Exception as error:  # a cut connection shows up as many exception types
                 raise ApiFailure(
                     0, "LogDropped", f"the log stream of {name}/{container} was cut: {error}"
@@ -372,7 +344,7 @@ class KubeAdapter:
                     raise
                 failure = _failure_from(error)
                 retryable = failure.status in RETRIED_STATUSES or failure.status == 0
-                if not retryable or attempt >= self.retry.attempts:
+                if not retryable or attempt >= self.retry.attempts or self.closed:
                     raise failure from error
                 delay = self.retry.delay(attempt, failure.retry_after if failure.status == 429 else None)
                 log.info(
@@ -386,26 +358,6 @@ class KubeAdapter:
                 self._sleep(delay)
                 attempt += 1
 
-    def _tracked(self, response: Any) -> _Tracked:
-        return _Tracked(self, response)
-
-
-class _Tracked:
-    """Remembers an open stream so that close() can cut it; releases it when the reader is done."""
-
-    def __init__(self, adapter: KubeAdapter, response: Any) -> None:
-        self.adapter = adapter
-        self.response = response
-
-    def __enter__(self) -> None:
-        with self.adapter._lock:
-            self.adapter._open.add(self.response)
-
-    def __exit__(self, *exc: object) -> None:
-        with self.adapter._lock:
-            self.adapter._open.discard(self.response)
-        _close_quietly(self.response)
-
 
 def _positional(verb: str, kwargs: dict[str, Any]) -> list[Any]:
     """Pop the positional arguments of a client method (name, body) out of ``kwargs``."""
@@ -415,22 +367,6 @@ def _positional(verb: str, kwargs: dict[str, Any]) -> list[Any]:
     if verb in ("create", "patch"):
         args.append(kwargs.pop("body"))
     return args
-
-
-def _cut(response: Any) -> None:
-    """End a stream another thread is reading: shut its socket down (closing the response from here
-    would wait for the reader's lock); the reader sees the end and closes it."""
-    sock = getattr(getattr(response, "connection", None), "sock", None)
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-
-
-def _close_quietly(response: Any) -> None:
-    """Close the connection under a stream (a half-read one must not go back to the pool)."""
-    for step in (response.close, response.release_conn):
-        with contextlib.suppress(Exception):  # the stream may already be broken
-            step()
 
 
 def _api_client(configuration: Any) -> Any:

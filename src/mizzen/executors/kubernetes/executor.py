@@ -15,22 +15,31 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
 from mizzen.compiler.plan import Plan, RunKind, RuntimeContext
 from mizzen.errors import ExecutorError, MizzenError
 from mizzen.executors.base import ExecutorCapabilities, ExecutorEvents, RunRef
+from mizzen.executors.kubernetes import status as run_status
 from mizzen.executors.kubernetes.adapter import ApiFailure, KubeAdapter
 from mizzen.executors.kubernetes.logs import LogBuffer, RunLogs
 from mizzen.executors.kubernetes.monitor import ClusterMonitor
-from mizzen.executors.kubernetes.objects import create_objects, defer_ttl, delete_by_label, token_secret
+from mizzen.executors.kubernetes.objects import (
+    create_objects,
+    defer_ttl,
+    delete_by_label,
+    remove_leftovers,
+    token_secret,
+)
 from mizzen.executors.kubernetes.reconciler import Reconciler, Timeouts
 from mizzen.executors.kubernetes.reporting import StatusReporter
 from mizzen.executors.kubernetes.resources import (
     POD,
     PRIMARY_KINDS,
     RUN_KIND_RESOURCES,
+    OperatorMissing,
     kind_of,
     missing_operator_message,
 )
@@ -47,6 +56,7 @@ CONTEXT_PATH = "/mizzen/context"
 ARTIFACTS_PATH = f"{CONTEXT_PATH}/artifacts"
 # Statuses a run can hold before its objects were certainly created: adopt() submits those again.
 NOT_YET_SUBMITTED = frozenset({S.CREATED, S.ON_SCHEDULE, S.COMPILED, S.QUEUED})
+EVENT_CLOCK_SLACK = 5.0  # seconds the cluster's clock may lag behind this one
 
 
 class KubernetesExecutor:
@@ -277,6 +287,7 @@ class KubernetesExecutor:
                 reporter.report(S.FAILED, f"lost: {kind.kind} {tracked.primary_name}", message)
                 tracked.done.set()
                 continue
+            tracked.primary_uid = str(found["metadata"]["uid"])
             tracked.created_version = str(found["metadata"].get("resourceVersion", ""))
             tracked.last_primary = found
             self._monitor.watch(kind)
@@ -295,13 +306,16 @@ class KubernetesExecutor:
             tracked = self._track(run, plan, reporter)
             self._check_operator(plan, tracked.objects)
         except MizzenError as error:
-            reason = "operator missing" if "install it" in str(error) else "cannot run on Kubernetes"
+            reason = "operator missing" if isinstance(error, OperatorMissing) else "cannot run on Kubernetes"
             self._untracked[run.uuid] = reporter
             reporter.report(S.FAILED, reason, str(error))
             return
         self._monitor.watch(tracked.primary_kind)
         self._reconciler.track(tracked)
         try:
+            if remove_leftovers(self.adapter, tracked, self._finished):
+                # The earlier execution's events are still in the cluster: they are not news.
+                tracked.logs_since = time.time() - EVENT_CLOCK_SLACK
             stored = create_objects(self.adapter, tracked)
         except MizzenError as error:
             rejected = isinstance(error, ApiFailure) and error.status == 422
@@ -310,6 +324,7 @@ class KubernetesExecutor:
             )
             tracked.done.set()
             return
+        tracked.primary_uid = str(stored["metadata"]["uid"])
         tracked.created_version = str(stored["metadata"].get("resourceVersion", ""))
         reporter.report(
             S.SCHEDULED, None, f"{tracked.primary_kind.kind} {tracked.primary_name} in {self.namespace}"
@@ -349,7 +364,11 @@ class KubernetesExecutor:
                 continue
             self.check_operators()  # installed since the last look?
             if self._crds is not None and kind.crd_name not in self._crds:
-                raise ExecutorError(missing_operator_message(plan.kind.value, kind))
+                raise OperatorMissing(missing_operator_message(plan.kind.value, kind))
+
+    def _finished(self, run: TrackedRun, primary: dict[str, Any]) -> bool:
+        snapshot = run_status.Snapshot(primary, [], run.display_name)
+        return run_status.verdict(run.primary_kind.kind, snapshot).final
 
     def _with_default_image(self, plan: Plan) -> Plan:
         if self.default_image is None or all(r.pod.main is None or r.pod.main.image for r in plan.replicas):

@@ -8,6 +8,8 @@ to another run (or to nobody we know) is a clear error.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 from mizzen.compiler.plan import Plan, RuntimeContext
@@ -109,6 +111,33 @@ def delete_objects(adapter: KubeAdapter, run: TrackedRun, *, propagation: str) -
             adapter.delete(kind, obj["metadata"]["name"], namespace, propagation=propagation)
         except ApiFailure as failure:
             log.warning("deleting %s %s failed: %s", kind.kind, obj["metadata"]["name"], failure)
+
+
+def remove_leftovers(
+    adapter: KubeAdapter,
+    run: TrackedRun,
+    finished: Callable[[TrackedRun, dict[str, Any]], bool],
+    *,
+    timeout: float = 60.0,
+    poll: float = 0.1,
+) -> bool:
+    """Delete the finished objects of an earlier execution of the same run (a resumed run keeps its
+    uuid, hence its object names) and wait until they are gone; an unfinished one is adopted later."""
+    namespace = run.objects[0]["metadata"]["namespace"]
+    existing = adapter.get(run.primary_kind, run.primary_name, namespace)
+    if existing is None or _owner(existing) != run.label or not finished(run, existing):
+        return False
+    log.info("run %s: deleting the objects of its earlier execution", run.uuid)
+    delete_objects(adapter, run, propagation="Foreground")
+    deadline = time.monotonic() + timeout
+    while adapter.get(run.primary_kind, run.primary_name, namespace) is not None:
+        if time.monotonic() > deadline:
+            raise ExecutorError(
+                f"the {run.primary_kind.kind} {run.primary_name} of an earlier execution of this run "
+                f"is still being deleted after {timeout:g}s"
+            )
+        time.sleep(poll)
+    return True
 
 
 def delete_by_label(adapter: KubeAdapter, namespace: str, label: str, kinds: list[ResourceKind]) -> int:

@@ -132,7 +132,8 @@ class Reconciler:
             return None
         uuid = self._by_label.get(label)
         run = self.runs.get(uuid) if uuid else None
-        if run is not None and kind == run.primary_kind and name == run.primary_name:
+        mine = run is not None and obj["metadata"].get("uid") == run.primary_uid
+        if run is not None and mine and kind == run.primary_kind and name == run.primary_name:
             run.last_primary = obj
             run.primary_gone = event_type == "DELETED"
         return uuid if run is not None else None
@@ -227,6 +228,8 @@ class Reconciler:
             return _NOT_YET  # still being created
         watcher = self.monitor.watch(run.primary_kind)
         current = watcher.get(run.primary_name)
+        if current is not None and current["metadata"].get("uid") != run.primary_uid:
+            current = None  # an older execution's object, on its way out
         if current is not None and not run.primary_gone:
             return current
         last = run.last_primary

@@ -109,6 +109,10 @@ def operator_of(kind: ResourceKind) -> Operator | None:
     return next((operator for operator in OPERATORS if kind in operator.kinds), None)
 
 
+class OperatorMissing(ExecutorError):
+    """A run needs a custom resource whose operator is not installed in the cluster."""
+
+
 def missing_operator_message(run_kind: str, kind: ResourceKind) -> str:
     operator = operator_of(kind)
     where = (

@@ -65,6 +65,7 @@ class TrackedRun:
     logs_since: float | None = None
     done: threading.Event = field(default_factory=threading.Event)
     created_version: str | None = None  # the primary's resourceVersion when created or adopted
+    primary_uid: str | None = None  # the primary this executor created or adopted (not an older one)
     last_primary: dict[str, Any] | None = None  # the primary as last seen (event order), None: not yet
     primary_gone: bool = False  # the watch saw it deleted
     failed_pods: dict[str, tuple[str | None, PodFailure]] = field(default_factory=dict)  # uid -> why
