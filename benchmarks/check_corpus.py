@@ -7,9 +7,11 @@ package registry) and runs in-process there the way `polyaxon check -f FILE -P .
 resolve references (hubRef/urlRef served offline from the corpus's mirrors), check params, then
 compile the operation. Mizzen runs `compile_files` (what `mizzen check` does) on the same rows with
 the same params. Each side runs in a fresh process per repetition; the best of the repetitions is
-kept. Printed: the time of the checking loop, the whole process (interpreter start + imports +
-loop), their ratios (target: Mizzen at least 5x faster), and `mizzen --help` vs `polyaxon --help`.
-This file runs under both interpreters: `--side reference` never imports Mizzen.
+kept. Printed first: the ratio of the whole process (interpreter start + imports + checking loop),
+the figure the target is about (Mizzen at least 5x faster); then the table of the checking loop,
+the whole process and its imports, and `mizzen --help` vs `polyaxon --help`.
+This file runs under both interpreters: `--side reference` never imports Mizzen, and a side imports
+only what it needs (the driver's modules are imported by the driver).
 """
 
 from __future__ import annotations
@@ -19,8 +21,6 @@ import csv
 import json
 import os
 import re
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -121,6 +121,8 @@ def run_mizzen(corpus: Path) -> dict[str, float | int]:
 
 
 def ensure_reference_venv() -> Path:
+    import subprocess
+
     python = VENV / "bin" / "python"
     marker = VENV / ".installed"
     if not marker.exists():
@@ -133,7 +135,19 @@ def ensure_reference_venv() -> Path:
     return python
 
 
+def compile_mizzen_bytecode() -> None:
+    """Write Mizzen's bytecode, as installing a package does (the reference's venv has its own).
+
+    A source checkout run with PYTHONDONTWRITEBYTECODE set would compile every module at each start.
+    """
+    import compileall
+
+    compileall.compile_dir(REPO / "src" / "mizzen", quiet=1)
+
+
 def timed_side(python: Path, side: str, corpus: Path) -> dict[str, float | int]:
+    import subprocess
+
     started = time.perf_counter()
     done = subprocess.run(
         [str(python), str(Path(__file__)), "--side", side, "--corpus", str(corpus)],
@@ -145,6 +159,9 @@ def timed_side(python: Path, side: str, corpus: Path) -> dict[str, float | int]:
 
 
 def help_time(command: list[str], repeat: int) -> float:
+    import statistics
+    import subprocess
+
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
@@ -167,6 +184,7 @@ def main() -> None:
         return
 
     reference_python = ensure_reference_venv()
+    compile_mizzen_bytecode()
     count = len(rows(args.corpus))
     reference_runs, mizzen_runs = [], []
     for _ in range(args.repeat):  # interleaved, so both sides see the same machine load
@@ -175,6 +193,12 @@ def main() -> None:
     best_ref = {k: min(r[k] for r in reference_runs) for k in ("loop", "process", "import")}
     best_miz = {k: min(r[k] for r in mizzen_runs) for k in ("loop", "process", "import")}
     print(f"corpus: {count} files ({args.corpus}), best of {args.repeat} runs each")
+    whole = best_ref["process"] / best_miz["process"]
+    loop = best_ref["loop"] / best_miz["loop"]
+    print(
+        f"Mizzen is {whole:.1f}x faster than polyaxon 2.18.0 over the whole process "
+        f"(interpreter start + imports + checking loop; target 5x); the checking loop alone: {loop:.1f}x"
+    )
     print(f"{'':28}{'polyaxon 2.18.0':>18}{'mizzen':>12}{'ratio':>9}")
     for label, key in (
         ("checking loop", "loop"),

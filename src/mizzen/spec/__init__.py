@@ -9,44 +9,51 @@ evaluated instead of parsing each annotation string again (about a tenth of the 
 
 import gc
 
-from mizzen.spec.base import SpecModel
-from mizzen.spec.environment import EnvironmentSpec
-from mizzen.spec.flow import BuildSpec, EventTriggerSpec, HookSpec, JoinSpec, TemplateSpec
-from mizzen.spec.init import InitSpec
-from mizzen.spec.io import IOSpec, ValidationSpec
-from mizzen.spec.k8s import ContainerSpec, ResourceRequirements, VolumeSpec
-from mizzen.spec.lifecycle import CacheSpec, PluginsSpec, TerminationSpec
-from mizzen.spec.loader import Loaded, apply_presets, load_dict, load_file, load_files, load_text
-from mizzen.spec.matrix import EarlyStoppingSpec, HpParam, MatrixSpec
-from mizzen.spec.params import ParamSpec
-from mizzen.spec.polyaxonfile import (
-    ComponentSpec,
-    DagOperation,
-    DagSpec,
-    OperationSpec,
-    RunPatchSpec,
-    RunSpec,
-)
-from mizzen.spec.runs import (
-    CleanerSpec,
-    DaskClusterSpec,
-    JobSpec,
-    MPIJobSpec,
-    NotifierSpec,
-    PyTorchJobSpec,
-    RayClusterSpec,
-    RayReplicaSpec,
-    ReplicaSpec,
-    ServiceSpec,
-    TFJobSpec,
-    TunerSpec,
-)
-from mizzen.spec.schedules import ScheduleSpec
-from mizzen.spec.sourcemap import SourceMap, format_path, parse_path
+# Building the models makes tens of thousands of objects that live as long as the process: the
+# garbage collector's passes meanwhile would free nothing, so it pauses until they are built, then
+# leaves them (and all that was imported before) out of its later passes, which would otherwise
+# traverse them again and again (a full pass costs ~25 ms at this size).
+_collecting = gc.isenabled()
+gc.disable()
 
-# The models built above (and pydantic, and everything imported before) live as long as the
-# process: moved out of the garbage collector's sight, they are not traversed again by every full
-# collection (one costs ~25 ms at this size, and the first comes while checking the first files).
+try:
+    from mizzen.spec.base import SpecModel
+    from mizzen.spec.environment import EnvironmentSpec
+    from mizzen.spec.flow import BuildSpec, EventTriggerSpec, HookSpec, JoinSpec, TemplateSpec
+    from mizzen.spec.init import InitSpec
+    from mizzen.spec.io import IOSpec, ValidationSpec
+    from mizzen.spec.k8s import ContainerSpec, ResourceRequirements, VolumeSpec
+    from mizzen.spec.lifecycle import CacheSpec, PluginsSpec, TerminationSpec
+    from mizzen.spec.loader import Loaded, apply_presets, load_dict, load_file, load_files, load_text
+    from mizzen.spec.matrix import EarlyStoppingSpec, HpParam, MatrixSpec
+    from mizzen.spec.params import ParamSpec
+    from mizzen.spec.polyaxonfile import (
+        ComponentSpec,
+        DagOperation,
+        DagSpec,
+        OperationSpec,
+        RunPatchSpec,
+        RunSpec,
+    )
+    from mizzen.spec.runs import (
+        CleanerSpec,
+        DaskClusterSpec,
+        JobSpec,
+        MPIJobSpec,
+        NotifierSpec,
+        PyTorchJobSpec,
+        RayClusterSpec,
+        RayReplicaSpec,
+        ReplicaSpec,
+        ServiceSpec,
+        TFJobSpec,
+        TunerSpec,
+    )
+    from mizzen.spec.schedules import ScheduleSpec
+    from mizzen.spec.sourcemap import SourceMap, format_path, parse_path
+finally:
+    if _collecting:
+        gc.enable()
 gc.freeze()
 
 __all__ = [

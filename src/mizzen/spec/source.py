@@ -48,7 +48,8 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, SourceMap]:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        data = _construct(node, loader) if node is not None else None
+        constructor = _Constructor(loader)
+        data = constructor.value(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         raise SpecError(_yaml_problem(exc, source, text)) from None
     except yaml.YAMLError as exc:
@@ -57,41 +58,59 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, SourceMap]:
         raise SpecError(SpecProblem("the YAML is nested too deeply", source)) from None
     finally:
         loader.dispose()
+    if node is None:
+        return data, SourceMap(source)
+    if constructor.unchecked:  # the walk finds (and locates) duplicate keys
+        return data, SourceMap(source, _marks(node, source))
+    return data, SourceMap(source, make=lambda: _marks(node, source))
+
+
+def _marks(node: yaml.Node, source: str) -> dict[FieldPath, Mark]:
     source_map = SourceMap(source)
-    if node is not None:
-        try:
-            _walk(node, (), source, source_map, set())
-        except RecursionError:
-            raise SpecError(SpecProblem("the YAML is nested too deeply", source)) from None
-    return data, source_map
+    try:
+        _walk(node, (), source, source_map, set())
+    except RecursionError:
+        raise SpecError(SpecProblem("the YAML is nested too deeply", source)) from None
+    return source_map.marks
 
 
-def _construct(node: yaml.Node, loader: yaml.SafeLoader) -> Any:
-    """The node's value, as PyYAML's safe loader makes it, in about a third of its time.
+class _Constructor:
+    """Node -> value, as PyYAML's safe loader makes it, in about a third of its time.
 
     Strings, mappings and lists (nearly everything) are built here; other values (numbers, dates,
     booleans, tagged nodes) by the loader itself. One memo of built nodes, the loader's own, keeps
-    aliases one object, as PyYAML does, even across the two.
+    aliases one object, as PyYAML does, even across the two. ``unchecked`` tells that a mapping
+    holds a key twice or was left to PyYAML: then the marks must be walked at once (the walk
+    reports duplicate keys); otherwise they are walked only if they are ever read.
     """
-    memo = loader.constructed_objects
-    if node in memo:
-        return memo[node]
-    if node.tag == _STR_TAG and isinstance(node, yaml.ScalarNode):
-        return node.value
-    if node.tag == _MAP_TAG and isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)  # ``<<`` merge keys, as PyYAML does before building
-        if all(isinstance(key, yaml.ScalarNode) for key, _ in node.value):  # else PyYAML says why not
-            mapping: dict[Any, Any] = {}
-            memo[node] = mapping  # before the values: a value may be an alias of this mapping
-            for key_node, value_node in node.value:
-                mapping[_construct(key_node, loader)] = _construct(value_node, loader)
-            return mapping
-    if node.tag == _SEQ_TAG and isinstance(node, yaml.SequenceNode):
-        sequence: list[Any] = []
-        memo[node] = sequence
-        sequence.extend(_construct(item, loader) for item in node.value)
-        return sequence
-    return loader.construct_object(node, deep=True)
+
+    def __init__(self, loader: yaml.SafeLoader) -> None:
+        self.loader = loader
+        self.memo = loader.constructed_objects
+        self.unchecked = False
+
+    def value(self, node: yaml.Node) -> Any:
+        if node in self.memo:
+            return self.memo[node]
+        if node.tag == _STR_TAG and isinstance(node, yaml.ScalarNode):
+            return node.value
+        if node.tag == _MAP_TAG and isinstance(node, yaml.MappingNode):
+            self.loader.flatten_mapping(node)  # ``<<`` merge keys, as PyYAML does before building
+            if all(isinstance(key, yaml.ScalarNode) for key, _ in node.value):  # else PyYAML says why not
+                mapping: dict[Any, Any] = {}
+                self.memo[node] = mapping  # before the values: one may be an alias of this mapping
+                for key_node, value_node in node.value:
+                    mapping[self.value(key_node)] = self.value(value_node)
+                self.unchecked |= len({key.value for key, _ in node.value}) < len(node.value)
+                return mapping
+        if node.tag == _SEQ_TAG and isinstance(node, yaml.SequenceNode):
+            sequence: list[Any] = []
+            self.memo[node] = sequence
+            sequence.extend(self.value(item) for item in node.value)
+            return sequence
+        if not isinstance(node, yaml.ScalarNode):
+            self.unchecked = True
+        return self.loader.construct_object(node, deep=True)
 
 
 def _yaml_problem(exc: yaml.MarkedYAMLError, source: str, text: str) -> SpecProblem:

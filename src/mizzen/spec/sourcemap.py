@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from pydantic.alias_generators import to_camel
@@ -62,18 +62,28 @@ Location = tuple[str | None, int | None, int | None]
 
 
 class SourceMap:
-    """Field path -> :class:`Mark`. Paths use the keys as written in the file."""
+    """Field path -> :class:`Mark`. Paths use the keys as written in the file.
 
-    def __init__(self, file: str | None = None, marks: dict[FieldPath, Mark] | None = None) -> None:
+    ``make``, when given, makes the marks the first time they are read: most loaded files are
+    never asked for a position, so their marks are never made.
+    """
+
+    def __init__(
+        self,
+        file: str | None = None,
+        marks: dict[FieldPath, Mark] | None = None,
+        *,
+        make: Callable[[], dict[FieldPath, Mark]] | None = None,
+    ) -> None:
         self.file = file
         self._marks: dict[FieldPath, Mark] = marks if marks is not None else {}
-        self._camel_case_pending = False
+        self._make = make
 
     @property
     def marks(self) -> dict[FieldPath, Mark]:
-        if self._camel_case_pending:
-            self._camel_case_pending = False
-            self._add_camel_case_paths()
+        if self._make is not None:
+            make, self._make = self._make, None
+            self._marks = make()
         return self._marks
 
     def __len__(self) -> int:
@@ -119,22 +129,23 @@ class SourceMap:
         return SourceMap(self.file, moved)
 
     def with_camel_case_paths(self) -> SourceMap:
-        """A copy where a field written in snake_case can also be found by its camelCase path.
-
-        The camelCase paths are added when the marks are first read: most loaded files never are.
-        """
-        copy = SourceMap(self.file, dict(self.marks))
-        copy._camel_case_pending = True
-        return copy
-
-    def _add_camel_case_paths(self) -> None:
-        for path, mark in list(self._marks.items()):
-            camel = tuple(to_camel(p) if isinstance(p, str) and "_" in p.strip("_") else p for p in path)
-            if camel != path:
-                self._marks.setdefault(camel, mark)
+        """A copy where a field written in snake_case can also be found by its camelCase path."""
+        make = self._make
+        if make is None:
+            marks = dict(self._marks)
+            return SourceMap(self.file, make=lambda: _add_camel_case_paths(marks))
+        return SourceMap(self.file, make=lambda: _add_camel_case_paths(make()))
 
     def copy(self) -> SourceMap:
         return SourceMap(self.file, dict(self.marks))
+
+
+def _add_camel_case_paths(marks: dict[FieldPath, Mark]) -> dict[FieldPath, Mark]:
+    for path, mark in list(marks.items()):
+        camel = tuple(to_camel(p) if isinstance(p, str) and "_" in p.strip("_") else p for p in path)
+        if camel != path:
+            marks.setdefault(camel, mark)
+    return marks
 
 
 def _normalise(path: FieldPath) -> FieldPath:
