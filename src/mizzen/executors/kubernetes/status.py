@@ -8,7 +8,7 @@ with an exit code, was OOMKilled, evicted or lost with its node.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from mizzen.executors.kubernetes import pods as pod_state
@@ -38,7 +38,6 @@ class Snapshot:
     pods: list[Pod]
     display: DisplayName
     last_failure: tuple[str | None, PodFailure] | None = None  # (replica, why) of the newest failed pod
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _true_conditions(obj: dict[str, Any]) -> dict[str, dict[str, Any]]:
