@@ -57,6 +57,8 @@ def test_the_protocol_over_http(restartable_api: RestartableApi, source: ApiRunS
         assert source.flush(30)
         client.runs.stop(uuid)
         assert source.stop_requested("kubernetes", "agent-1") == [uuid]
+        assert source.active == set()  # asked once: no need to send it again
+        assert source.stop_requested("kubernetes", "agent-1") == [uuid]  # still stopping: still listed
         source.report_status(uuid, RunStatus.STOPPED, "stopped", "stopped by the agent")
         assert source.flush(30)
         stored = client.runs.get(uuid)

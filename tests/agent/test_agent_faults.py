@@ -166,3 +166,28 @@ def test_a_missing_operator_is_said_at_start_and_fails_its_runs_clearly(installa
     assert "training-operator" in message.lower() or "kubeflow" in message.lower(), message
     table = setup.mizzen("agent", "ls")
     assert "default" in table.stdout and "pytorchjob" in table.stdout
+
+
+def test_a_run_stopped_while_unschedulable_has_its_objects_deleted(installation: Installation) -> None:
+    setup = installation
+    setup.start_agent()
+    spec = job_file()
+    spec["run"]["container"]["resources"] = {"limits": {"nvidia.com/gpu": 1}}
+    path = setup.write_polyaxonfile("gpu.yaml", spec)
+    done = setup.mizzen("run", "-f", str(path), "--detach", "-p", "faults")
+    assert done.returncode == 0, done.stderr
+    uuid = done.stdout.strip()
+    job = run_object_name("job", uuid)
+    (pod,) = setup.pods("Job", job)
+    setup.double.make_unschedulable(NS, pod)
+    waiting = setup.wait_status(uuid, S.UNSCHEDULABLE)
+    assert waiting.conditions is not None
+    assert "Insufficient nvidia.com/gpu" in (waiting.conditions[-1].message or "") + (
+        waiting.conditions[-1].reason or ""
+    )
+    stop = setup.mizzen("ops", "stop", uuid, "--yes")  # the API stops it at once: nothing ran yet
+    assert stop.returncode == 0, stop.stderr
+    assert setup.run(uuid).status == S.STOPPED
+    eventually(lambda: setup.double.get("batch/v1", "Job", job, NS) is None, "the agent deleted the job")
+    eventually(lambda: not setup.double.pods_of(NS, "Job", job), "and its pod")
+    assert setup.run(uuid).status == S.STOPPED

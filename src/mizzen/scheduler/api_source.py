@@ -113,6 +113,8 @@ class ApiRunSource:
             self._note_unreachable(error, "ask which runs to stop")
             return []
         self._note_reachable()
+        with self._lock:  # told once is enough: runs in `stopping` are listed by the API anyway
+            self._active.difference_update(answer)
         return answer
 
     # -- what the agent process needs besides the protocol ----------------------------------------
