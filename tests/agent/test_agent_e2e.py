@@ -230,3 +230,24 @@ def test_a_pytorchjob_with_two_workers_succeeds_with_every_replicas_logs(install
 
 def _ranks_ready(setup: Installation, uuid: str) -> int:
     return sum(line.startswith("rank") for line in _logs(setup, uuid))
+
+
+def test_a_resumed_job_runs_again_in_a_new_pod(installation: Installation) -> None:
+    setup = installation
+    setup.start_agent()
+    uuid = _detached(setup, setup.write_polyaxonfile("job.yaml", job_file()), "-p", "e2e")
+    name = run_object_name("job", uuid)
+    (first,) = setup.pods("Job", name)
+    setup.double.set_pod_phase(NS, first, "Running", node="node-1")
+    setup.double.set_pod_phase(NS, first, "Failed", exit_code=2)
+    setup.wait_status(uuid, S.FAILED)
+    resumed = setup.mizzen("ops", "resume", uuid)
+    assert resumed.returncode == 0, resumed.stderr
+    setup.wait_status(uuid, S.SCHEDULED)
+    (second,) = setup.pods("Job", name)
+    assert second != first  # the earlier execution's Job was replaced, not adopted
+    setup.double.set_pod_phase(NS, second, "Running", node="node-1")
+    setup.double.set_pod_phase(NS, second, "Succeeded")
+    setup.wait_status(uuid, S.SUCCEEDED)
+    assert setup.count("batch/v1", "Job") == 1
+    assert setup.run(uuid).meta["owner"] == "default"
