@@ -227,12 +227,19 @@ def _destination(path: str | None, default: str, context_path: str) -> str:
     return posixpath.join(context_path, default) if default else context_path
 
 
+_STEP_KINDS = (
+    "artifacts", "paths", "file", "dockerfile", "tensorboard",
+    "lineageRef", "modelRef", "artifactRef", "container",
+)  # fmt: skip
+
+
 def init_step(data: Mapping[str, Any], index: int, where: Where, context_path: str) -> InitStep:
     """One ``init`` entry; ``where`` points at it."""
     connection = data.get("connection")
     path = data.get("path")
     name = f"init-{index}"
-    if data.get("git") is not None or (connection and len(data) <= 2 and not data.get("container")):
+    bare_connection = connection and not any(data.get(key) is not None for key in _STEP_KINDS)
+    if data.get("git") is not None or bare_connection:  # `- connection: repo` clones a git connection
         git = dict(data.get("git") or {})
         repo = _repo_name(git.get("url"), connection or "repo")
         return InitStep(

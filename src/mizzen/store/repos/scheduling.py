@@ -4,22 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from mizzen.scheduler.source import OWNER_KEY, UPLOAD_KEY, UPLOAD_PENDING
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
+from mizzen.store.json_sql import json_text
 from mizzen.store.orm import RunRow
-
-CLAIMABLE = (RunStatus.CREATED.value, RunStatus.QUEUED.value)
 
 
 def created_runs(session: Session, executor: str, *, limit: int) -> Sequence[RunRow]:
-    """The oldest runs waiting for ``executor`` (created, or queued again by a resume; the caller
-    skips queued runs that already have an owner), locked for the caller's transaction (PostgreSQL
-    skips rows another scheduler holds; SQLite write sessions hold the whole database)."""
+    """The oldest runs waiting for ``executor`` — created, or queued again by a resume (no owner
+    yet) — whose code is not still uploading; locked for the caller's transaction (PostgreSQL skips
+    rows another scheduler holds; SQLite write sessions hold the whole database)."""
+    owner = json_text(RunRow.meta, OWNER_KEY)
+    upload = json_text(RunRow.meta, UPLOAD_KEY)
+    waiting = or_(
+        RunRow.status == RunStatus.CREATED.value,
+        and_(RunRow.status == RunStatus.QUEUED.value, owner.is_(None)),
+    )
     query = (
         select(RunRow)
-        .where(RunRow.executor == executor, RunRow.status.in_(CLAIMABLE))
+        .where(RunRow.executor == executor, waiting, or_(upload.is_(None), upload != UPLOAD_PENDING))
         .order_by(RunRow.created_at, RunRow.id)
         .limit(limit)
         .with_for_update(skip_locked=True, of=RunRow)
