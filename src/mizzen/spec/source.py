@@ -110,7 +110,12 @@ class _Constructor:
             return sequence
         if not isinstance(node, yaml.ScalarNode):
             self.unchecked = True
-        return self.loader.construct_object(node, deep=True)
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except (ValueError, TypeError, OverflowError) as exc:  # e.g. `!!int abc`: PyYAML's own cast fails
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {node.value!r} as {node.tag}: {exc}", node.start_mark
+            ) from None
 
 
 def _yaml_problem(exc: yaml.MarkedYAMLError, source: str, text: str) -> SpecProblem:
