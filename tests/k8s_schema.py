@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,11 +25,9 @@ import kubernetes_validate
 import yaml
 
 import k8s_rules
+import shared_data
 
 KUBERNETES_VERSION = kubernetes_validate.latest_version()
-CRDS_ENV = "MIZZEN_K8S_CRDS_DIR"
-_REPO = Path(__file__).resolve().parents[1]
-_CRD_CANDIDATES = (_REPO / "shared" / "k8s" / "crds", _REPO.parent / "shared" / "k8s" / "crds")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -39,13 +36,7 @@ class InvalidObject(AssertionError):
 
 
 def crds_dir() -> Path:
-    override = os.environ.get(CRDS_ENV)
-    if override:
-        return Path(override)
-    for candidate in _CRD_CANDIDATES:
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError(f"no vendored CRDs in {', '.join(map(str, _CRD_CANDIDATES))}; set {CRDS_ENV}")
+    return shared_data.crds_dir()
 
 
 @functools.cache

@@ -260,7 +260,9 @@ def test_an_invalid_polyaxonfile_exits_1_with_a_located_message(home: Path, tmp_
 
 def test_detach_without_a_server_says_how_to_get_one(home: Path, tmp_path: Path) -> None:
     spec = write(
-        tmp_path, "ok.yaml", "version: 1.1\nkind: component\nrun: {kind: job, container: {command: [\"true\"]}}\n"
+        tmp_path,
+        "ok.yaml",
+        'version: 1.1\nkind: component\nrun: {kind: job, container: {command: ["true"]}}\n',
     )
     result = mizzen("run", "-f", str(spec), "--detach")
     assert result.returncode == 1
@@ -278,7 +280,9 @@ def test_a_killed_mizzen_run_leaves_no_run_pretending_to_be_alive_and_no_process
         version: 1.1
         kind: component
         name: long
-        run: {{kind: job, container: {{image: x, command: ["sh", "-c", "echo $$$$ > {pid_file}; sleep 300"]}}}}
+        run:
+          kind: job
+          container: {{image: x, command: ["sh", "-c", "echo $$$$ > {pid_file}; sleep 300"]}}
         """,
     )
     watcher = subprocess.Popen(
@@ -296,7 +300,7 @@ def test_a_killed_mizzen_run_leaves_no_run_pretending_to_be_alive_and_no_process
     quick = write(
         tmp_path,
         "quick.yaml",
-        "version: 1.1\nkind: component\nname: quick\nrun: {kind: job, container: {command: [\"true\"]}}\n",
+        'version: 1.1\nkind: component\nname: quick\nrun: {kind: job, container: {command: ["true"]}}\n',
     )
     assert mizzen("run", "-f", str(quick)).returncode == 0
     # ...until the next command that runs jobs found it: the run failed, its processes are gone.

@@ -11,7 +11,6 @@ least 98% overall and total on the files the reference accepts.
 from __future__ import annotations
 
 import csv
-import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -22,9 +21,10 @@ import pytest
 from mizzen.compiler.compile import compile_files
 from mizzen.errors import MizzenError
 from mizzen.settings import Settings
+from shared_data import corpus_dir
 
 REPO = Path(__file__).resolve().parents[2]
-CORPUS = Path(os.environ.get("MIZZEN_CORPUS") or REPO.parent / "shared" / "corpus" / "polyaxonfiles")
+CORPUS = corpus_dir()
 DIVERGENCES = Path(__file__).with_name("DIVERGENCES.md")
 RAW = "https://raw.githubusercontent.com/polyaxon"
 SUFFIX = " (commented-out cmd lines dropped)"

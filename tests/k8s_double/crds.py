@@ -13,11 +13,6 @@ from typing import Any
 
 import yaml
 
-_REPO = Path(__file__).resolve().parents[2]
-# Where the vendored CRDs may live: an explicit override, inside the checkout, or beside it.
-CRD_DIR_ENV = "MIZZEN_K8S_CRDS_DIR"
-_CANDIDATES = (_REPO / "shared" / "k8s" / "crds", _REPO.parent / "shared" / "k8s" / "crds")
-
 # mpijobs.kubeflow.org is defined twice (training-operator v1 and mpi-operator v2beta1); a cluster
 # installs one. Mizzen renders kubeflow.org/v1, so the training-operator one is served by default.
 DEFAULT_EXCLUDED = frozenset({"kubeflow.org_mpijobs_v2beta1.yaml"})
@@ -26,15 +21,9 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def crd_dir() -> Path:
-    override = os.environ.get(CRD_DIR_ENV)
-    if override:
-        return Path(override)
-    for candidate in _CANDIDATES:
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError(
-        f"vendored CRDs not found in {', '.join(map(str, _CANDIDATES))}; set {CRD_DIR_ENV}=DIR"
-    )
+    import shared_data  # tests/ is on the path wherever the double runs
+
+    return shared_data.crds_dir()
 
 
 def _cache_file(path: Path) -> Path:

@@ -8,7 +8,6 @@ Connections come from a small catalog defining every name the corpus uses.
 from __future__ import annotations
 
 import csv
-import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -22,9 +21,10 @@ from mizzen.compiler.matrix import sample_values
 from mizzen.compiler.plan import Plan, RunKind, RuntimeContext
 from mizzen.errors import MizzenError
 from mizzen.settings import Settings
+from shared_data import corpus_dir
 
 REPO = Path(__file__).resolve().parents[2]
-CORPUS = Path(os.environ.get("MIZZEN_CORPUS") or REPO.parent / "shared" / "corpus" / "polyaxonfiles")
+CORPUS = corpus_dir()
 RAW = "https://raw.githubusercontent.com/polyaxon"
 SUFFIX = " (commented-out cmd lines dropped)"  # a MANIFEST note appended to some paths
 

@@ -255,7 +255,9 @@ def test_a_volume_artifacts_store_is_mounted_where_the_run_expects_its_artifacts
     spec = pod_spec(p, options)
     volumes = by_name(spec["volumes"])
     mounts = mounts_of(spec["containers"][0])
-    assert volumes[mounts["/mizzen/context/artifacts"]]["persistentVolumeClaim"] == {"claimName": "mizzen-artifacts"}
+    assert volumes[mounts["/mizzen/context/artifacts"]]["persistentVolumeClaim"] == {
+        "claimName": "mizzen-artifacts"
+    }
     assert "mizzen-artifacts" not in volumes  # no pod-local artifacts folder
     init_container, sidecar = spec["initContainers"]
     assert mounts_of(sidecar) == {"/mizzen/context/artifacts": mounts["/mizzen/context/artifacts"]}

@@ -53,9 +53,7 @@ def _fields(batch: MetricsBatch) -> list[str]:
 def _raise_for_first_bad_point(points: list[Point], fields: list[str]) -> None:
     for field, (name, step, timestamp, value) in zip(fields, points, strict=True):
         if not name or len(name) > MAX_NAME or "\x00" in name:
-            raise InvalidInput(
-                f"a metric name has 1 to {MAX_NAME} characters, no NUL", f"{field}.name"
-            )
+            raise InvalidInput(f"a metric name has 1 to {MAX_NAME} characters, no NUL", f"{field}.name")
         if not math.isfinite(value):
             raise InvalidInput(
                 f"metric values must be finite numbers (got {value}); drop NaN/infinity before sending",
