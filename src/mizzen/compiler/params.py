@@ -154,9 +154,8 @@ def resolve_params(
                 value = parse_cli_value(raw, io.type, bool(io.is_list)) if isinstance(raw, str) else raw
                 param.value = check_value(io, value)
             except IOValueError as exc:
-                problems.append(
-                    SpecProblem(f"-P {name}={raw}: {exc} (input {name!r} is of type {io.type or 'any'})")
-                )
+                declaration = io_where.problem(f"declared here as {io.type or 'any'}").render()
+                problems.append(SpecProblem(f"-P {name}={raw}: {exc}\n  input {name!r}: {declaration}"))
                 continue
             param.source = "cli"
             _apply_param_options(param, given.get(name))
