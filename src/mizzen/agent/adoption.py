@@ -26,7 +26,7 @@ from mizzen.executors.kubernetes.resources import SECRET
 from mizzen.executors.kubernetes.runs import token_secret_name
 from mizzen.render.k8s import RenderOptions
 from mizzen.scheduler.api_source import ApiRunSource, claimed_run
-from mizzen.scheduler.source import ClaimedRun
+from mizzen.scheduler.source import ClaimedRun, run_ref
 from mizzen.schemas.api import AgentRun
 from mizzen.schemas.statuses import RunStatus
 
@@ -99,16 +99,7 @@ class Adopter:
         return OwnedRun(run=ref, plan=plan, status=run.status, logs_since=since)
 
     def _ref(self, run: ClaimedRun) -> RunRef:
-        return RunRef(
-            uuid=run.uuid,
-            project=run.project,
-            name=run.name,
-            token=run.token,
-            api_host=self.api_host,
-            project_uuid=run.project_uuid,
-            original_uuid=run.original_uuid,
-            cloning_kind=run.cloning_kind,
-        )
+        return run_ref(run, self.api_host)
 
     def _token_in_cluster(self, uuid: str) -> str | None:
         secret = self.executor.adapter.get(SECRET, token_secret_name(uuid), self.executor.namespace)

@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from mizzen.spec.base import describe  # one wording for values in parse and compile errors
+
 IO_TYPES = frozenset(
     {
         "int", "float", "bool", "str", "dict", "list", "any", "uri", "path", "image", "git",
@@ -27,21 +29,6 @@ IO_TYPES = frozenset(
 
 class IOValueError(ValueError):
     """A value does not fit its declared type or rules; the message is for the user."""
-
-
-def describe(value: Any) -> str:
-    """A short rendering of a value for error messages."""
-    if isinstance(value, str):
-        text = repr(value)
-    elif isinstance(value, Mapping):
-        text = "a mapping"
-    elif isinstance(value, list | tuple):
-        text = "a list"
-    elif value is None:
-        text = "nothing (null)"
-    else:
-        text = json.dumps(value) if isinstance(value, bool | int | float) else repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _fail(expected: str, value: Any) -> IOValueError:

@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 from mizzen.compiler.plan import Plan, RuntimeContext
 from mizzen.errors import MizzenError
-from mizzen.executors.base import Executor, RunRef
-from mizzen.scheduler.source import ClaimedRun, RunSource, new_owner_id
+from mizzen.executors.base import Executor
+from mizzen.scheduler.source import ClaimedRun, RunSource, new_owner_id, run_ref
 from mizzen.schemas.api import LogLine
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 
@@ -107,16 +107,7 @@ class RunScheduler:
 
     def _start(self, run: ClaimedRun) -> None:
         executor = self._executor()
-        ref = RunRef(
-            uuid=run.uuid,
-            project=run.project,
-            name=run.name,
-            token=run.token,
-            api_host=self.api_host,
-            project_uuid=run.project_uuid,
-            original_uuid=run.original_uuid,
-            cloning_kind=run.cloning_kind,
-        )
+        ref = run_ref(run, self.api_host)
         try:
             plan = self.compile_run(run, executor.runtime_context(ref))
         except MizzenError as error:

@@ -14,6 +14,7 @@ import uuid as uuidlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from mizzen.executors.base import RunRef
 from mizzen.schemas.api import LogLine
 from mizzen.schemas.statuses import RunStatus
 
@@ -56,6 +57,20 @@ class RunSource(Protocol):
 
     def stop_requested(self, executor: str, owner: str) -> list[str]:
         """Runs this owner is running whose stop was asked for (their status is ``stopping``)."""
+
+
+def run_ref(run: ClaimedRun, api_host: str) -> RunRef:
+    """Who the run is, as an executor needs it."""
+    return RunRef(
+        uuid=run.uuid,
+        project=run.project,
+        name=run.name,
+        token=run.token,
+        api_host=api_host,
+        project_uuid=run.project_uuid,
+        original_uuid=run.original_uuid,
+        cloning_kind=run.cloning_kind,
+    )
 
 
 def new_owner_id() -> str:
