@@ -41,9 +41,15 @@ def parse_params(values: list[str] | None) -> dict[str, str]:
 @app.command("check")
 def check(
     files: list[Path] = typer.Option(
-        ..., "-f", "--file", help="The polyaxonfile; repeat -f to lay presets/overlays over it, in order."
+        ...,
+        "-f",
+        "--file",
+        metavar="FILE",
+        help="The polyaxonfile; repeat -f to lay presets/overlays over it, in order.",
     ),
-    params: list[str] = typer.Option(None, "-P", "--param", help="A param: -P name=value (repeatable)."),
+    params: list[str] = typer.Option(
+        None, "-P", "--param", metavar="NAME=VALUE", help="A param: -P name=value (repeatable)."
+    ),
     output: Output = typer.Option(
         Output.summary, "--output", "-o", help="summary, or the compiled plan as yaml/json."
     ),

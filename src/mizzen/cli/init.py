@@ -81,7 +81,9 @@ def init_auth(path: str | None = _path(), connection: str | None = _connection()
 def init_git(
     url: str = typer.Option(..., "--url", help="The repository to clone."),
     revision: str | None = typer.Option(None, "--revision", help="A branch, tag or commit."),
-    flags: list[str] = typer.Option(None, "--flag", help="An extra `git clone` flag (repeatable)."),
+    flags: list[str] = typer.Option(
+        None, "--flag", metavar="FLAG", help="An extra `git clone` flag (repeatable)."
+    ),
     path: str | None = _path(),
     connection: str | None = _connection(),
 ) -> None:
@@ -94,8 +96,12 @@ def init_git(
 @init_app.command("artifacts")
 def init_artifacts(
     store: str | None = _store(),
-    files: list[str] = typer.Option(None, "--file", help="A file of the store to copy (repeatable)."),
-    dirs: list[str] = typer.Option(None, "--dir", help="A folder of the store to copy (repeatable)."),
+    files: list[str] = typer.Option(
+        None, "--file", metavar="PATH", help="A file of the store to copy (repeatable)."
+    ),
+    dirs: list[str] = typer.Option(
+        None, "--dir", metavar="PATH", help="A folder of the store to copy (repeatable)."
+    ),
     workers: int | None = typer.Option(None, "--workers", min=1, help="Parallel copies (a hint)."),
     path: str | None = _path(),
     connection: str | None = _connection(),
@@ -111,7 +117,9 @@ def init_artifacts(
 def init_paths(
     ctx: typer.Context,
     store: str | None = _store(),
-    items: list[str] = typer.Option(None, "--item", help="A path of the store to copy (repeatable)."),
+    items: list[str] = typer.Option(
+        None, "--item", metavar="PATH", help="A path of the store to copy (repeatable)."
+    ),
     path: str | None = _path(),
     connection: str | None = _connection(),
 ) -> None:
@@ -167,10 +175,14 @@ def init_dockerfile(
 @init_app.command("tensorboard")
 def init_tensorboard(
     store: str | None = _store(),
-    uuids: list[str] = typer.Option(None, "--uuid", help="A run whose tensorboard logs to copy."),
+    uuids: list[str] = typer.Option(
+        None, "--uuid", metavar="UUID", help="A run whose tensorboard logs to copy."
+    ),
     use_names: bool = typer.Option(False, "--use-names", help="Name folders by run name."),
     path_prefix: str | None = typer.Option(None, "--path-prefix", help="A prefix for the folders."),
-    plugins: list[str] = typer.Option(None, "--plugin", help="A tensorboard plugin (repeatable)."),
+    plugins: list[str] = typer.Option(
+        None, "--plugin", metavar="PLUGIN", help="A tensorboard plugin (repeatable)."
+    ),
     path: str | None = _path(),
     connection: str | None = _connection(),
 ) -> None:

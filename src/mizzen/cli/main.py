@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
-import typer
+# Plain help: typer's rich help imports markdown and traceback renderers (~50 ms), which would
+# double what `mizzen --help` costs. Set only while typer reads it, so jobs never inherit it.
+_USER_CHOICE = os.environ.get("TYPER_USE_RICH")
+os.environ["TYPER_USE_RICH"] = _USER_CHOICE or "0"
+import typer  # noqa: E402
 
-from mizzen import __version__
+if _USER_CHOICE is None:
+    del os.environ["TYPER_USE_RICH"]
+
+from mizzen import __version__  # noqa: E402
 
 app = typer.Typer(
     name="mizzen",

@@ -24,9 +24,15 @@ class Format(StrEnum):
 @app.command("render")
 def render_command(
     files: list[Path] = typer.Option(
-        ..., "-f", "--file", help="The polyaxonfile; repeat -f to lay presets/overlays over it, in order."
+        ...,
+        "-f",
+        "--file",
+        metavar="FILE",
+        help="The polyaxonfile; repeat -f to lay presets/overlays over it, in order.",
     ),
-    params: list[str] = typer.Option(None, "-P", "--param", help="An input value, name=value (repeatable)."),
+    params: list[str] = typer.Option(
+        None, "-P", "--param", metavar="NAME=VALUE", help="An input value, name=value (repeatable)."
+    ),
     target: Target = typer.Option(Target.kubernetes, "--target", help="What to render for."),
     namespace: str = typer.Option("default", "--namespace", "-n", help="The namespace of the objects."),
     output: Format = typer.Option(Format.yaml, "--output", "-o", help="yaml (documents) or json (a List)."),

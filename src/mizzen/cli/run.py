@@ -20,21 +20,27 @@ if TYPE_CHECKING:
 @app.command(
     "run",
     epilog=(
-        "Examples:\n\n"
-        "  mizzen run -f polyaxonfile.yaml -u               run with this folder as the code\n\n"
-        "  mizzen run -f train.yaml -P lr=0.01 -P epochs=5  set inputs\n\n"
+        "\b\nExamples:\n"
+        "  mizzen run -f polyaxonfile.yaml -u               this folder is the run's code\n"
+        "  mizzen run -f train.yaml -P lr=0.01 -P epochs=5  set inputs\n"
         "  MIZZEN_HOST=http://server:8000 mizzen run -f train.yaml --detach"
     ),
 )
 def run_command(
     files: list[Path] = typer.Option(
-        ..., "-f", "--file", help="Polyaxonfile; repeat to lay overlays/presets on it, in order."
+        ...,
+        "-f",
+        "--file",
+        metavar="FILE",
+        help="Polyaxonfile; repeat to lay overlays/presets on it, in order.",
     ),
-    params: list[str] = typer.Option([], "-P", "--param", help="An input value, name=value (repeatable)."),
+    params: list[str] = typer.Option(
+        [], "-P", "--param", metavar="NAME=VALUE", help="An input value, name=value (repeatable)."
+    ),
     project: str | None = typer.Option(None, "--project", "-p", help="Project (default: settings)."),
     name: str | None = typer.Option(None, "--name", help="Name of the run (default: the spec's name)."),
     description: str | None = typer.Option(None, "--description", help="Description of the run."),
-    tags: list[str] = typer.Option([], "--tag", help="A tag for the run (repeatable)."),
+    tags: list[str] = typer.Option([], "--tag", metavar="TAG", help="A tag for the run (repeatable)."),
     queue: str | None = typer.Option(None, "--queue", "-q", help="Queue to submit to."),
     upload: bool = typer.Option(
         False, "-u", "--upload", help="Use the current folder as the run's code (uploaded, then copied in)."
