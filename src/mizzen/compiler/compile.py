@@ -18,7 +18,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from mizzen.compiler.build import as_int, build_plan
+from mizzen.compiler.build import build_plan
 from mizzen.compiler.compose import compose
 from mizzen.compiler.contexts import build_context, globals_of
 from mizzen.compiler.dag import DagOp, DagStructure, build_dag, dag_param_context, dag_ref_resolver
@@ -37,7 +37,7 @@ from mizzen.compiler.refs import RefResolver
 from mizzen.compiler.resolve import ComponentResolver, Resolved
 from mizzen.compiler.templating import Deferred, TemplateError, evaluate, render_structure
 from mizzen.errors import CompileError, SpecProblem
-from mizzen.spec import Loaded, OperationSpec, load_files
+from mizzen.spec import Loaded, OperationSpec, load_dict, load_files
 
 # Top-level sections rendered with the run's context (hooks, conditions and joins are rendered by
 # the scheduler when they fire).
@@ -412,8 +412,6 @@ def compile_operation(
     """The Plan of a single run (no matrix, not a DAG), e.g. from the SDK's dict or a stored spec."""
     compiler = Compiler.from_settings(settings, context, connections, strict)
     if isinstance(operation, OperationSpec):
-        from mizzen.spec import load_dict
-
         operation = load_dict(operation)
     compiled = compiler.compile_loaded(operation, params)
     if compiled.plan is None or compiled.kind == RunKind.DAG:
@@ -422,4 +420,4 @@ def compile_operation(
     return compiled.plan
 
 
-__all__ = ["Compiled", "Compiler", "as_int", "compile_files", "compile_operation"]
+__all__ = ["Compiled", "Compiler", "compile_files", "compile_operation"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from mizzen.compiler.locate import Where
-from mizzen.errors import CompileError
 from mizzen.spec import ComponentSpec, OperationSpec
 from mizzen.spec.overlay import merge
 
@@ -158,17 +157,3 @@ def compose(
         if key in layer:
             effective[key] = layer[key]
     return effective
-
-
-def effective_spec(data: dict[str, Any], where: Where) -> OperationSpec:
-    """Validate composed data (operation over component) as one operation."""
-    from pydantic import ValidationError
-
-    try:
-        return OperationSpec.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        path = ".".join(str(p) for p in first["loc"] if not str(p).startswith("function"))
-        raise CompileError(
-            where.problem(f"after merging the operation and its component: {first['msg']}", path)
-        ) from None

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mizzen.compiler.contexts import LazyCatalog
 from mizzen.compiler.graph import GraphError, OpGraph, build_graph
 from mizzen.compiler.locate import Where
 from mizzen.compiler.matrix import check_matrix, matrix_names
@@ -89,8 +90,6 @@ def dag_ref_resolver(
 
 
 def dag_param_context(dag_values: Mapping[str, Any] | None, globals_: Mapping[str, Any]) -> dict[str, Any]:
-    from mizzen.compiler.contexts import LazyCatalog
-
     return {
         "globals": globals_,
         "dag": dag_values if dag_values is not None else DeferredValue("dag"),

@@ -13,16 +13,11 @@ from functools import lru_cache
 from typing import Any
 
 from mizzen.compiler.io_types import IOValueError, describe
+from mizzen.spec.io import ValidationSpec
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
-RULE_NAMES = frozenset(
-    {
-        "delay", "gt", "ge", "lt", "le", "multiple_of", "min_digits", "max_digits", "decimal_places",
-        "regex", "min_length", "max_length", "keys", "contains_keys", "excludes_keys", "contains",
-        "excludes", "options", "min_items", "max_items",
-    }
-)  # fmt: skip
+RULE_NAMES = frozenset(ValidationSpec.model_fields)
 
 
 def rules_of(validation: Any) -> dict[str, Any]:

@@ -14,17 +14,12 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, get_args
 
 from mizzen.spec.base import describe  # one wording for values in parse and compile errors
+from mizzen.spec.io import IOType
 
-IO_TYPES = frozenset(
-    {
-        "int", "float", "bool", "str", "dict", "list", "any", "uri", "path", "image", "git",
-        "artifacts", "dockerfile", "file", "tensorboard", "s3", "gcs", "wasb", "date", "datetime",
-        "uuid", "email", "metric", "metadata", "event", "auth",
-    }
-)  # fmt: skip
+IO_TYPES = frozenset(get_args(IOType))
 
 
 class IOValueError(ValueError):

@@ -8,7 +8,7 @@ line the user has to change, e.g. ``dag.yaml:14:9 run.operations[1].params.lr: e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from mizzen.errors import CompileError, SpecProblem
 
@@ -54,8 +54,3 @@ class Where:
 
     def error(self, message: str, *fields: str | int, hint: str | None = None) -> CompileError:
         return CompileError(self.problem(message, *fields), hint=hint)
-
-
-def field_label(value: Any) -> str:
-    """``run.container.args[2]`` style rendering of a templating path ("container.args[2]")."""
-    return str(value)

@@ -11,11 +11,9 @@ from mizzen.compiler.io_types import IOValueError
 from mizzen.compiler.locate import Where
 from mizzen.compiler.params import check_value
 from mizzen.errors import CompileError, SpecProblem
+from mizzen.spec.distributions import CONTINUOUS_KINDS
 
-NUMERIC = frozenset(
-    {"range", "linspace", "logspace", "geomspace", "uniform", "quniform", "loguniform", "qloguniform",
-     "normal", "qnormal", "lognormal", "qlognormal"}
-)  # fmt: skip
+NUMERIC = CONTINUOUS_KINDS | {"range", "linspace", "logspace", "geomspace"}
 _NUMERIC_TYPES = frozenset({"int", "float", "metric", "any", None})
 _DATE_TYPES = {
     "daterange": frozenset({"date", "datetime", "str", "any", None}),

@@ -17,8 +17,9 @@ from typing import Any, Literal
 from mizzen.compiler.io_rules import check_options, check_rules, rules_of
 from mizzen.compiler.io_types import IOValueError, coerce, parse_cli_value
 from mizzen.compiler.locate import Where
-from mizzen.compiler.templating import Deferred, TemplateError, evaluate, has_template
+from mizzen.compiler.templating import Deferred, TemplateError, evaluate
 from mizzen.errors import CompileError, SpecProblem
+from mizzen.spec.base import is_template
 
 ParamKind = Literal["input", "output", "context"]
 Source = Literal["param", "default", "cli", "matrix", "join", "missing", "deferred"]
@@ -95,7 +96,7 @@ def _rules(io: Any) -> dict[str, Any]:
     rules = rules_of(io.validation)
     rules.pop("delay", None)
     # Rules given as templates cannot be checked before they are rendered.
-    return {k: v for k, v in rules.items() if not (isinstance(v, str) and has_template(v) and k != "regex")}
+    return {k: v for k, v in rules.items() if not (is_template(v) and k != "regex")}
 
 
 def _split_ref(ref: str, value: Any) -> tuple[str, str | None]:
@@ -174,7 +175,7 @@ def resolve_params(
         elif io.value is not None:
             param.source = "default"
             try:
-                param.value = check_value(io, io.value) if not _is_template(io.value) else io.value
+                param.value = check_value(io, io.value) if not is_template(io.value) else io.value
             except IOValueError as exc:
                 problems.append(io_where.problem(f"default value: {exc}", "value"))
         elif kind == "input" and not io.is_optional and not param.delay_validation:
@@ -218,10 +219,6 @@ def resolve_params(
     return result
 
 
-def _is_template(value: Any) -> bool:
-    return isinstance(value, str) and has_template(value)
-
-
 def _apply_param_options(param: ResolvedParam, spec: Any) -> None:
     if spec is None:
         return
@@ -257,7 +254,7 @@ def _fill_from_param(
         else:
             param.source, param.ref, param.ref_path = "deferred", ref, path
             return None
-    elif _is_template(value):
+    elif is_template(value):
         if context is None:
             param.source, param.template = "deferred", value
             return None

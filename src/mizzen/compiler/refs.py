@@ -40,12 +40,11 @@ class Source:
 class RefResolver:
     hub_folders: Sequence[Path] = ()
     url_mirrors: Mapping[str, Path] = field(default_factory=dict)
-    use_builtin_hub: bool = True
     url_timeout: float = 10.0
 
     @property
     def hub_search_path(self) -> list[Path]:
-        return [*self.hub_folders, *([BUILTIN_HUB] if self.use_builtin_hub else [])]
+        return [*self.hub_folders, BUILTIN_HUB]
 
     def path_ref(self, ref: str, referrer: Path | None) -> Source:
         target = Path(ref).expanduser()

@@ -18,6 +18,7 @@ gc.disable()
 
 try:
     from mizzen.spec.base import SpecModel
+    from mizzen.spec.distributions import HpParam
     from mizzen.spec.environment import EnvironmentSpec
     from mizzen.spec.flow import BuildSpec, EventTriggerSpec, HookSpec, JoinSpec, TemplateSpec
     from mizzen.spec.init import InitSpec
@@ -25,7 +26,7 @@ try:
     from mizzen.spec.k8s import ContainerSpec, ResourceRequirements, VolumeSpec
     from mizzen.spec.lifecycle import CacheSpec, PluginsSpec, TerminationSpec
     from mizzen.spec.loader import Loaded, apply_presets, load_dict, load_file, load_files, load_text
-    from mizzen.spec.matrix import EarlyStoppingSpec, HpParam, MatrixSpec
+    from mizzen.spec.matrix import EarlyStoppingSpec, MatrixSpec
     from mizzen.spec.params import ParamSpec
     from mizzen.spec.polyaxonfile import (
         ComponentSpec,

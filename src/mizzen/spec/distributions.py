@@ -207,4 +207,3 @@ DISCRETE_KINDS = frozenset(
 CONTINUOUS_KINDS = frozenset(
     {"uniform", "quniform", "loguniform", "qloguniform", "normal", "qnormal", "lognormal", "qlognormal"}
 )
-ALL_KINDS = DISCRETE_KINDS | CONTINUOUS_KINDS | {"pchoice"}

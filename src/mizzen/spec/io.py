@@ -4,12 +4,6 @@ from typing import Any, Literal
 
 from mizzen.spec.base import Bool, SpecModel, Str, TplBool, TplInt, TplNumber
 
-IO_TYPE_NAMES = (
-    "int", "float", "bool", "str", "dict", "list", "any", "uri", "path", "image", "git",
-    "artifacts", "dockerfile", "file", "tensorboard", "s3", "gcs", "wasb", "date", "datetime",
-    "uuid", "email", "metric", "metadata", "event", "auth",
-)  # fmt: skip
-
 IOType = Literal[
     "int", "float", "bool", "str", "dict", "list", "any", "uri", "path", "image", "git",
     "artifacts", "dockerfile", "file", "tensorboard", "s3", "gcs", "wasb", "date", "datetime",

@@ -230,15 +230,6 @@ class PodDNSConfig(K8sModel):
     options: list[dict[str, Any]] | None = None
 
 
-_VOLUME_SOURCES = (
-    "awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "configMap", "csi",
-    "downwardAPI", "emptyDir", "ephemeral", "fc", "flexVolume", "flocker", "gcePersistentDisk",
-    "gitRepo", "glusterfs", "hostPath", "image", "iscsi", "nfs", "persistentVolumeClaim",
-    "photonPersistentDisk", "portworxVolume", "projected", "quobyte", "rbd", "scaleIO", "secret",
-    "storageos", "vsphereVolume",
-)  # fmt: skip
-
-
 class VolumeSpec(K8sModel):
     """A pod volume: a name and one source, the source kept as a (normalised) mapping."""
 

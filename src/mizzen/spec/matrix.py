@@ -11,37 +11,7 @@ from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from mizzen.spec.base import Int, Number, SpecModel, Str, TplBool, TplInt, TplNumber, TplPosInt
-from mizzen.spec.distributions import (  # re-exported: the sweeps import them from here too
-    ALL_KINDS,
-    CONTINUOUS_KINDS,
-    DISCRETE_KINDS,
-    DateRangeValue,
-    DateTimeRangeValue,
-    HpChoice,
-    HpDateRange,
-    HpDateTimeRange,
-    HpGeomSpace,
-    HpLinSpace,
-    HpLogNormal,
-    HpLogSpace,
-    HpLogUniform,
-    HpNormal,
-    HpParam,
-    HpPChoice,
-    HpQLogNormal,
-    HpQLogUniform,
-    HpQNormal,
-    HpQUniform,
-    HpRange,
-    HpUniform,
-    LogSpaceValue,
-    NormalValue,
-    QNormalValue,
-    QUniformValue,
-    RangeValue,
-    SpaceValue,
-    UniformValue,
-)
+from mizzen.spec.distributions import DISCRETE_KINDS, HpParam
 from mizzen.spec.params import ParamSpec
 
 # -- early stopping ---------------------------------------------------------------------------------
@@ -233,51 +203,4 @@ class IterativeSpec(_Search):
 MatrixSpec = Annotated[
     GridSearchSpec | RandomSearchSpec | MappingSpec | HyperbandSpec | BayesSpec | TPESpec | IterativeSpec,
     Field(discriminator="kind"),
-]
-MATRIX_KINDS = ("grid", "random", "mapping", "hyperband", "bayes", "tpe", "hyperopt", "iterative")
-
-
-__all__ = [
-    "ALL_KINDS",
-    "CONTINUOUS_KINDS",
-    "DISCRETE_KINDS",
-    "BayesSpec",
-    "DateRangeValue",
-    "DateTimeRangeValue",
-    "EarlyStoppingSpec",
-    "FailureEarlyStopping",
-    "GridSearchSpec",
-    "HpChoice",
-    "HpDateRange",
-    "HpDateTimeRange",
-    "HpGeomSpace",
-    "HpLinSpace",
-    "HpLogNormal",
-    "HpLogSpace",
-    "HpLogUniform",
-    "HpNormal",
-    "HpPChoice",
-    "HpParam",
-    "HpQLogNormal",
-    "HpQLogUniform",
-    "HpQNormal",
-    "HpQUniform",
-    "HpRange",
-    "HpUniform",
-    "HyperbandSpec",
-    "IterativeSpec",
-    "LogSpaceValue",
-    "MappingSpec",
-    "MatrixSpec",
-    "MetricEarlyStopping",
-    "NormalValue",
-    "OptimizationMetric",
-    "QNormalValue",
-    "QUniformValue",
-    "RandomSearchSpec",
-    "RangeValue",
-    "SpaceValue",
-    "TPESpec",
-    "TunerRef",
-    "UniformValue",
 ]

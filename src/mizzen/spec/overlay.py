@@ -21,7 +21,6 @@ from typing import Any
 from mizzen.errors import SpecError, SpecProblem
 from mizzen.spec.sourcemap import FieldPath, SourceMap
 
-STRATEGIES = ("replace", "isnull", "post_merge", "pre_merge")
 DEFAULT_STRATEGY = "replace"
 _PRESET_META = ("version", "kind", "isPreset", "is_preset", "patchStrategy", "patch_strategy")
 _REF_KEYS = (

@@ -47,6 +47,3 @@ class ParamSpec(SpecModel):
         if isinstance(data, ParamSpec) or is_long_form(data):
             return data
         return {"value": data}
-
-
-JoinParamSpec = ParamSpec

@@ -136,9 +136,3 @@ class RayClusterSpec(SpecModel):
     workers: dict[Str, RayReplicaSpec] | None = None
     enable_in_tree_autoscaling: TplBool | None = None
     autoscaler_options: RayAutoscalerOptions | None = None
-
-
-RUN_KINDS = (
-    "job", "service", "dag", "tfjob", "pytorchjob", "mpijob", "raycluster", "daskcluster", "tuner",
-    "notifier", "cleaner",
-)  # fmt: skip

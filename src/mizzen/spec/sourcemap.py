@@ -86,9 +86,6 @@ class SourceMap:
             self._marks = make()
         return self._marks
 
-    def __len__(self) -> int:
-        return len(self.marks)
-
     def add(self, path: FieldPath, mark: Mark) -> None:
         self.marks[path] = mark
 
@@ -119,14 +116,6 @@ class SourceMap:
     def subtree(self, prefix: FieldPath) -> dict[FieldPath, Mark]:
         size = len(prefix)
         return {path[size:]: mark for path, mark in self.marks.items() if path[:size] == prefix}
-
-    def rebased(self, old: FieldPath, new: FieldPath) -> SourceMap:
-        """A copy where every path under ``old`` moves under ``new`` (others are kept)."""
-        size = len(old)
-        moved: dict[FieldPath, Mark] = {}
-        for path, mark in self.marks.items():
-            moved[new + path[size:] if path[:size] == old else path] = mark
-        return SourceMap(self.file, moved)
 
     def with_camel_case_paths(self) -> SourceMap:
         """A copy where a field written in snake_case can also be found by its camelCase path."""
