@@ -25,13 +25,6 @@ from mizzen.compiler.plan import (
 )
 from mizzen.compiler.templating import to_text
 
-# The replica roles of each distributed kind, in the order they are listed in a Plan.
-ROLES: dict[str, tuple[str, ...]] = {
-    "tfjob": ("chief", "ps", "worker", "evaluator"),
-    "pytorchjob": ("master", "worker"),
-    "mpijob": ("launcher", "worker"),
-    "daskcluster": ("scheduler", "worker"),
-}
 _PLUGIN_FIELDS = {
     "auth": "auth",
     "docker": "docker",
@@ -141,7 +134,7 @@ def replicas(
     extra_env: list[EnvVar],
 ) -> list[ReplicaPlan]:
     kind = run["kind"]
-    if kind in ("job", "service", "notifier", "cleaner", "tuner"):
+    if kind in pod.POD_KINDS:
         count = as_int(run.get("replicas"), where, "replicas") if kind == "service" else None
         return [
             ReplicaPlan(
@@ -169,7 +162,7 @@ def replicas(
             )
         return out
     out = []
-    for role in ROLES[kind]:
+    for role in pod.REPLICA_ROLES[kind]:
         spec = run.get(role)
         if spec is None:
             continue

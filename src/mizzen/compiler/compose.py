@@ -12,21 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from mizzen.compiler.locate import Where
+from mizzen.compiler.pod import MAIN_ROLE
 from mizzen.spec import ComponentSpec, OperationSpec
 from mizzen.spec.overlay import merge
 
 DEFAULT_STRATEGY = "post_merge"
 
-# Operation sections that never patch the component (they drive the run or were resolved already).
-_NOT_PATCHED = frozenset(
-    {
-        "kind", "component", "hubRef", "pathRef", "urlRef", "dagRef", "isPreset", "patchStrategy",
-        "run", "runPatch", "strictParams", "version", "params", "matrix", "schedule", "events",
-        "joins", "dependencies", "trigger", "conditions", "skipOnUpstreamSkip",
-        "container", "cmd", "env", "resources", "ports", "environment", "init", "connections",
-        "sidecars", "volumes",
-    }
-)  # fmt: skip
 SHORTCUTS = (
     "container",
     "cmd",
@@ -39,7 +30,15 @@ SHORTCUTS = (
     "sidecars",
     "volumes",
 )
-_POD_KINDS = frozenset({"job", "service", "notifier", "cleaner", "tuner"})
+# Operation sections that never patch the component (they drive the run or were resolved already;
+# the shortcuts patch the run instead).
+_NOT_PATCHED = frozenset(
+    {
+        "kind", "component", "hubRef", "pathRef", "urlRef", "dagRef", "isPreset", "patchStrategy",
+        "run", "runPatch", "strictParams", "version", "params", "matrix", "schedule", "events",
+        "joins", "dependencies", "trigger", "conditions", "skipOnUpstreamSkip", *SHORTCUTS,
+    }
+)  # fmt: skip
 
 
 def merge_named(base: Any, patch: Any, strategy: str) -> Any:
@@ -93,16 +92,7 @@ def apply_shortcuts(run: dict[str, Any] | None, data: dict[str, Any], strategy: 
 
 def _main_pod(run: dict[str, Any]) -> dict[str, Any]:
     """The part of a run the shortcuts patch: the run itself, or the main replica of a distributed run."""
-    kind = run.get("kind")
-    if kind in _POD_KINDS or kind is None:
-        return run
-    role = {
-        "tfjob": "chief",
-        "pytorchjob": "master",
-        "mpijob": "launcher",
-        "raycluster": "head",
-        "daskcluster": "scheduler",
-    }.get(kind)
+    role = MAIN_ROLE.get(run.get("kind") or "")
     if role is None:
         return run
     replica = dict(run.get(role) or {})

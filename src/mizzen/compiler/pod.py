@@ -22,6 +22,7 @@ from mizzen.compiler.plan import (
     EnvVar,
     FileInit,
     GitInit,
+    InitKind,
     InitStep,
     Port,
     Resources,
@@ -29,6 +30,19 @@ from mizzen.compiler.plan import (
     Volume,
     VolumeMount,
 )
+
+# Kinds whose run section is their one pod.
+POD_KINDS = frozenset({"job", "service", "notifier", "cleaner", "tuner"})
+# The replica roles of each distributed kind, in the order a Plan lists them.
+REPLICA_ROLES: dict[str, tuple[str, ...]] = {
+    "tfjob": ("chief", "ps", "worker", "evaluator"),
+    "pytorchjob": ("master", "worker"),
+    "mpijob": ("launcher", "worker"),
+    "daskcluster": ("scheduler", "worker"),
+}
+# The replica that a distributed run's top-level shortcuts (container, cmd, env...) patch.
+MAIN_ROLE = {kind: roles[0] for kind, roles in REPLICA_ROLES.items()} | {"raycluster": "head"}
+_ROLES = frozenset(MAIN_ROLE.values()).union(*REPLICA_ROLES.values())
 
 _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash", "ksh"})
 _TEMPLATE_SPAN = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
@@ -120,7 +134,7 @@ def split_pod_commands(pod: Mapping[str, Any], where: Where) -> dict[str, Any]:
 def split_run_commands(run: Mapping[str, Any], where: Where) -> dict[str, Any]:
     """Every container of a run (main, sidecars, init, each replica) with list command/args."""
     out = split_pod_commands(run, where)
-    for role in ("chief", "ps", "worker", "evaluator", "master", "launcher", "scheduler", "head"):
+    for role in _ROLES:
         if isinstance(run.get(role), Mapping):
             out[role] = split_pod_commands(run[role], where.at(role))
     if isinstance(run.get("workers"), Mapping):
@@ -238,89 +252,53 @@ def init_step(data: Mapping[str, Any], index: int, where: Where, context_path: s
     connection = data.get("connection")
     path = data.get("path")
     name = f"init-{index}"
+    kind, default_dir, payload = _init_payload(data, connection, name, where)
+    if kind != "container":  # a user's init container keeps its path as written
+        path = _destination(path, default_dir, context_path)
+    return InitStep(kind=kind, name=name, connection=connection, path=path, **payload)
+
+
+def _init_payload(
+    data: Mapping[str, Any], connection: str | None, name: str, where: Where
+) -> tuple[InitKind, str, dict[str, Any]]:
+    """(kind, default folder below the context path, the InitStep fields of that kind)."""
     bare_connection = connection and not any(data.get(key) is not None for key in _STEP_KINDS)
     if data.get("git") is not None or bare_connection:  # `- connection: repo` clones a git connection
         git = dict(data.get("git") or {})
-        repo = _repo_name(git.get("url"), connection or "repo")
-        return InitStep(
-            kind="git",
-            name=name,
-            connection=connection,
-            path=_destination(path, repo, context_path),
-            git=GitInit(url=git.get("url"), revision=git.get("revision"), flags=list(git.get("flags") or [])),
-        )
+        flags = list(git.get("flags") or [])
+        clone = GitInit(url=git.get("url"), revision=git.get("revision"), flags=flags)
+        return "git", _repo_name(git.get("url"), connection or "repo"), {"git": clone}
     if data.get("artifacts") is not None:
         art = data["artifacts"]
-        return InitStep(
-            kind="artifacts",
-            name=name,
-            connection=connection,
-            path=_destination(path, "", context_path),
-            artifacts=ArtifactsInit(
-                files=_as_list(art.get("files")), dirs=_as_list(art.get("dirs")), workers=art.get("workers")
-            ),
+        files, dirs = _as_list(art.get("files")), _as_list(art.get("dirs"))
+        return (
+            "artifacts",
+            "",
+            {"artifacts": ArtifactsInit(files=files, dirs=dirs, workers=art.get("workers"))},
         )
     if data.get("paths") is not None:
-        return InitStep(
-            kind="paths",
-            name=name,
-            connection=connection,
-            path=_destination(path, "", context_path),
-            paths=_as_list(data["paths"]),
-        )
+        return "paths", "", {"paths": _as_list(data["paths"])}
     if data.get("file") is not None:
         spec = data["file"]
-        filename = spec.get("filename") or "file"
-        return InitStep(
-            kind="file",
-            name=name,
-            connection=connection,
-            path=_destination(path, "", context_path),
-            file=FileInit(
-                content=spec["content"],
-                filename=filename,
-                chmod=None if spec.get("chmod") is None else str(spec["chmod"]),
-            ),
-        )
+        chmod = None if spec.get("chmod") is None else str(spec["chmod"])
+        file = FileInit(content=spec["content"], filename=spec.get("filename") or "file", chmod=chmod)
+        return "file", "", {"file": file}
     if data.get("dockerfile") is not None:
-        return InitStep(
-            kind="dockerfile",
-            name=name,
-            connection=connection,
-            path=_destination(path, "", context_path),
-            dockerfile=dockerfile(data["dockerfile"]),
-        )
+        return "dockerfile", "", {"dockerfile": dockerfile(data["dockerfile"])}
     if data.get("tensorboard") is not None:
         tb = data["tensorboard"]
-        return InitStep(
-            kind="tensorboard",
-            name=name,
-            connection=connection,
-            path=_destination(path, "tensorboard", context_path),
-            tensorboard=TensorboardInit(
-                uuids=_as_list(tb.get("uuids")),
-                use_names=bool(tb.get("useNames")),
-                path_prefix=tb.get("pathPrefix"),
-                plugins=list(tb.get("plugins") or []),
-            ),
+        tensorboard = TensorboardInit(
+            uuids=_as_list(tb.get("uuids")),
+            use_names=bool(tb.get("useNames")),
+            path_prefix=tb.get("pathPrefix"),
+            plugins=list(tb.get("plugins") or []),
         )
+        return "tensorboard", "tensorboard", {"tensorboard": tensorboard}
     for key in ("lineageRef", "modelRef", "artifactRef"):
         if data.get(key):
-            return InitStep(
-                kind="lineage",
-                name=name,
-                connection=connection,
-                path=_destination(path, "", context_path),
-                lineage={key: data[key]},
-            )
+            return "lineage", "", {"lineage": {key: data[key]}}
     if data.get("container") is not None:
-        return InitStep(
-            kind="container",
-            name=name,
-            connection=connection,
-            path=path,
-            container=container(data["container"], name, where.at("container")),
-        )
+        return "container", "", {"container": container(data["container"], name, where.at("container"))}
     raise where.error(
         "an init step needs one of: git, artifacts, paths, file, dockerfile, tensorboard, container, "
         "connection"
