@@ -160,10 +160,7 @@ class Compiler:
             raise missing_inputs_error(result.missing)
         run_where = resolved.component_where.at("run")
         if kind == RunKind.DAG:
-            dag_values = {
-                "inputs": {n: p.value for n, p in result.params.items() if not p.is_deferred},
-                "globals": globals_,
-            }
+            dag_values = _dag_values(result.params, globals_)
             compiled.dag = build_dag(
                 data["run"],
                 run_where,
@@ -224,7 +221,7 @@ class Compiler:
         op, result, dag_values = self._op_params(compiled, op_name, upstream, None)
         if not op.conditions:
             return True
-        context: dict[str, Any] = {n: p.value for n, p in result.params.items() if not p.is_deferred}
+        context = _known_values(result.params)
         context |= {"globals": dag_values["globals"], "dag": dag_values, "ops": dict(upstream or {})}
         try:
             return bool(evaluate(op.conditions, context))
@@ -242,10 +239,7 @@ class Compiler:
         if compiled.dag is None or op_name not in compiled.dag.ops:
             raise CompileError(f"no op named {op_name!r} in this DAG")
         op: DagOp = compiled.dag.ops[op_name]
-        dag_values = {
-            "inputs": {n: p.value for n, p in compiled.params.items() if not p.is_deferred},
-            "globals": globals_of(self.context),
-        }
+        dag_values = _dag_values(compiled.params, globals_of(self.context))
         spec = OperationSpec.model_validate(
             {k: op.resolved.data[k] for k in ("inputs", "outputs") if k in op.resolved.data}
         )
@@ -306,35 +300,29 @@ class Compiler:
         )
         problems: list[SpecProblem] = []
 
-        def deferred(where: Where) -> Any:
-            def report(path: str, ref: str) -> None:
-                message = f"cannot be rendered before {ref} is known"
+        def render_at(value: Any, where: Where) -> Any:
+            """Render ``value``; what cannot be rendered is an error when strict, else a warning."""
+
+            def report(path: str, message: str, kept: str = "") -> None:
                 if self.strict:
                     problems.append(where.problem(message, path))
                 else:
-                    warnings.append(where.problem(message, path).render())
+                    warnings.append(where.problem(message + kept, path).render())
 
-            return report
+            return render_structure(
+                value,
+                context,
+                on_deferred=lambda path, ref: report(path, f"cannot be rendered before {ref} is known"),
+                on_error=lambda path, error: report(
+                    path, str(error), " (kept as written; it fails when the run starts)"
+                ),
+            )
 
-        def failed(where: Where) -> Any:
-            def report(path: str, error: TemplateError) -> None:
-                if self.strict:
-                    problems.append(where.problem(str(error), path))
-                else:
-                    warnings.append(
-                        where.problem(
-                            f"{error} (kept as written; it fails when the run starts)", path
-                        ).render()
-                    )
-
-            return report
-
-        top = {k: data[k] for k in _RENDERED_SECTIONS if k in data}
-        top = render_structure(top, context, deferred(resolved.where), "", failed(resolved.where))
+        top = render_at({k: data[k] for k in _RENDERED_SECTIONS if k in data}, resolved.where)
         to_render = {k: v for k, v in run.items() if not (dag and k in ("operations", "components"))}
         if not dag:
             to_render = split_run_commands(to_render, run_where)
-        rendered_run = render_structure(to_render, context, deferred(run_where), "", failed(run_where))
+        rendered_run = render_at(to_render, run_where)
         if problems:
             raise CompileError(problems)
         if dag:
@@ -345,13 +333,9 @@ class Compiler:
                 tags=[str(t) for t in top.get("tags") or []],
                 queue=top.get("queue"),
                 namespace=top.get("namespace"),
-                params={n: p.value for n, p in result.params.items() if not p.is_deferred},
-                inputs={
-                    n: p.value for n, p in result.params.items() if p.kind == "input" and not p.is_deferred
-                },
-                outputs={
-                    n: p.value for n, p in result.params.items() if p.kind == "output" and not p.is_deferred
-                },
+                params=_known_values(result.params),
+                inputs=_known_values(result.params, "input"),
+                outputs=_known_values(result.params, "output"),
             )
         return build_plan(
             top,
@@ -364,6 +348,16 @@ class Compiler:
             # {{ globals.artifacts_path }}/<repo>, which real polyaxonfiles use as their workingDir.
             context_path=self.context.artifacts_path,
         )
+
+
+def _known_values(params: Mapping[str, ResolvedParam], kind: str | None = None) -> dict[str, Any]:
+    """The values known now (of one kind of param, or of all), by name."""
+    return {n: p.value for n, p in params.items() if not p.is_deferred and kind in (None, p.kind)}
+
+
+def _dag_values(params: Mapping[str, ResolvedParam], globals_: Mapping[str, Any]) -> dict[str, Any]:
+    """``dag.*`` in the templates and ``ref: dag`` params of a DAG's ops."""
+    return {"inputs": _known_values(params), "globals": globals_}
 
 
 def _named_presets_warning(data: Mapping[str, Any], where: Where) -> list[str]:
