@@ -6,7 +6,7 @@ from pydantic import Field, model_validator
 
 from mizzen.spec.affinity import AffinitySpec
 from mizzen.spec.base import Bool, Int, SpecModel, Str, StrMap
-from mizzen.spec.k8s import HostAlias, PodDNSConfig, Toleration, camelize_keys
+from mizzen.spec.k8s import HostAlias, PodDNSConfig, Toleration, camelize_fields
 
 
 class EnvironmentSpec(SpecModel):
@@ -32,10 +32,4 @@ class EnvironmentSpec(SpecModel):
     @model_validator(mode="before")
     @classmethod
     def _normalise(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        out = dict(data)
-        for key in ("security_context", "securityContext"):
-            if key in out:
-                out[key] = camelize_keys(out[key])
-        return out
+        return camelize_fields(data, ("securityContext",))

@@ -158,12 +158,14 @@ class ProbeSpec(K8sModel):
     termination_grace_period_seconds: TplInt | None = None
 
 
-def _camelize_fields(data: Any, fields: tuple[str, ...]) -> Any:
+def camelize_fields(data: Any, fields: tuple[str, ...]) -> Any:
+    """A copy of ``data`` whose free-form ``fields`` (camelCase names, written in either case) have
+    their keys camelCased."""
     if not isinstance(data, dict):
         return data
     out = dict(data)
-    for key in list(out):
-        if isinstance(key, str) and (to_camel(key) in fields or key in fields):
+    for key in data:
+        if isinstance(key, str) and (key in fields or ("_" in key and to_camel(key) in fields)):
             out[key] = camelize_keys(out[key])
     return out
 
@@ -201,10 +203,9 @@ class ContainerSpec(K8sModel):
     def _normalise(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        data = _camelize_fields(data, ("lifecycle", "securityContext", "resizePolicy"))
-        for key in ("env",):
-            if isinstance(data.get(key), dict):  # ``env: {NAME: value}`` as Polyaxon accepts it
-                data[key] = [{"name": name, "value": value} for name, value in data[key].items()]
+        data = camelize_fields(data, ("lifecycle", "securityContext", "resizePolicy"))
+        if isinstance(data.get("env"), dict):  # ``env: {NAME: value}`` as Polyaxon accepts it
+            data["env"] = [{"name": name, "value": value} for name, value in data["env"].items()]
         for key in ("volumeMounts", "volume_mounts", "envFrom", "env_from", "ports"):
             if isinstance(data.get(key), dict):  # a single object where a list is expected
                 data[key] = [data[key]]
@@ -286,5 +287,6 @@ __all__ = [
     "Toleration",
     "VolumeMount",
     "VolumeSpec",
+    "camelize_fields",
     "camelize_keys",
 ]

@@ -5,7 +5,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from mizzen.spec.base import Int, SpecModel, Str, TplBool, TplInt
-from mizzen.spec.k8s import ExecAction, HTTPGetAction, camelize_keys
+from mizzen.spec.k8s import ExecAction, HTTPGetAction, camelize_fields
 
 RunStatus = Literal[
     "created", "resuming", "on_schedule", "compiled", "queued", "scheduled", "starting", "running",
@@ -34,10 +34,7 @@ class TerminationSpec(SpecModel):
     @model_validator(mode="before")
     @classmethod
     def _normalise(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            data = {k: (camelize_keys(v) if k in ("podFailurePolicy", "pod_failure_policy") else v)
-                    for k, v in data.items()}  # fmt: skip
-        return data
+        return camelize_fields(data, ("podFailurePolicy",))
 
 
 class NotificationSpec(SpecModel):
