@@ -87,15 +87,6 @@ Int = StrictInt
 Bool = StrictBool
 
 
-def _number(value: Any) -> int | float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise type_error("a number", value)
-    return value
-
-
-Number = Annotated[int | float, Plain(_number)]
-
-
 def _templated(expected: str, check: Any) -> Plain:
     def validate(value: Any) -> Any:
         if is_template(value):
@@ -118,6 +109,14 @@ def _is_pos_int(v: Any) -> bool:
 def _is_num(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
+
+def _number(value: Any) -> int | float:
+    if not _is_num(value):
+        raise type_error("a number", value)
+    return value
+
+
+Number = Annotated[int | float, Plain(_number)]
 
 TplInt = Annotated[int | str, _templated("an integer", _is_int)]
 TplPosInt = Annotated[int | str, _templated("an integer greater than 0", _is_pos_int)]
