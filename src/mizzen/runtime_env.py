@@ -28,6 +28,11 @@ ITERATION = "MIZZEN_ITERATION"  # sweep iteration, when there is one
 TRACKING_DIR = ".tracking"  # inside RUN_ARTIFACTS_PATH: the tracking client's journal
 
 
+def run_instance(context: RuntimeContext) -> str:
+    """``owner.project.runs.uuid``: how MIZZEN_RUN_INSTANCE (and object annotations) name a run."""
+    return f"{context.owner_name}.{context.project_name}.runs.{context.uuid}"
+
+
 def runtime_env(context: RuntimeContext, api_host: str, token: str | None) -> dict[str, str]:
     """The MIZZEN_* variables of a run, from the context it was compiled with."""
     env = {
@@ -35,7 +40,7 @@ def runtime_env(context: RuntimeContext, api_host: str, token: str | None) -> di
         RUN_NAME: context.name or "",
         PROJECT: context.project_name,
         OWNER: context.owner_name,
-        RUN_INSTANCE: f"{context.owner_name}.{context.project_name}.runs.{context.uuid}",
+        RUN_INSTANCE: run_instance(context),
         IS_MANAGED: "true",
         HOST: api_host,
         CONTEXT_PATH: context.context_path,

@@ -14,7 +14,7 @@ Lifecycle of a run as an executor reports it::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from mizzen.compiler.plan import Plan, RunKind, RuntimeContext
@@ -36,6 +36,25 @@ class RunRef:
     project_uuid: str | None = None
     original_uuid: str | None = None
     cloning_kind: str | None = None
+
+    def runtime_context(self, **where: Any) -> RuntimeContext:
+        """The run's identity as a RuntimeContext; ``where`` is the executor's part (namespace, paths,
+        store, and anything it overrides, such as the api_host pods reach)."""
+        from mizzen.compiler.plan import RuntimeContext
+
+        identity: dict[str, Any] = {
+            "owner_name": self.owner,
+            "project_name": self.project,
+            "uuid": self.uuid,
+            "name": self.name,
+            "iteration": self.iteration,
+            "api_host": self.api_host,
+            "cloning_kind": self.cloning_kind,
+            "original_uuid": self.original_uuid,
+        }
+        if self.project_uuid:
+            identity["project_uuid"] = self.project_uuid
+        return RuntimeContext(**(identity | where))
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from typing import Any
 from mizzen.compiler.plan import Plan, RunKind, RuntimeContext
 from mizzen.errors import ExecutorError, MizzenError
 from mizzen.executors.base import ExecutorCapabilities, ExecutorEvents, RunRef
-from mizzen.executors.kubernetes import status as run_status
 from mizzen.executors.kubernetes.adapter import ApiFailure, KubeAdapter
 from mizzen.executors.kubernetes.logs import LogBuffer, RunLogs
 from mizzen.executors.kubernetes.monitor import ClusterMonitor
@@ -40,13 +39,14 @@ from mizzen.executors.kubernetes.resources import (
     PRIMARY_KINDS,
     RUN_KIND_RESOURCES,
     OperatorMissing,
+    ResourceKind,
     kind_of,
     missing_operator_message,
 )
-from mizzen.executors.kubernetes.runs import OwnedRun, TrackedRun, primary_of, run_label, token_secret_name
+from mizzen.executors.kubernetes.runs import OwnedRun, TrackedRun, primary_of, token_secret_name
 from mizzen.executors.kubernetes.watch import ResourceWatcher
 from mizzen.render.k8s import RenderOptions, render_plan
-from mizzen.render.k8s.metadata import RUN_UUID
+from mizzen.render.k8s.metadata import RUN_UUID, run_uuid_label
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 
 log = logging.getLogger(__name__)
@@ -152,11 +152,14 @@ class KubernetesExecutor:
     def missing_operators(self) -> dict[RunKind, str]:
         missing: dict[RunKind, str] = {}
         for run_kind, kinds in RUN_KIND_RESOURCES.items():
-            for kind in kinds:
-                if kind.custom and self._crds is not None and kind.crd_name not in self._crds:
-                    missing[run_kind] = missing_operator_message(run_kind.value, kind)
-                    break
+            absent = next((kind for kind in kinds if not self._installed(kind)), None)
+            if absent is not None:
+                missing[run_kind] = missing_operator_message(run_kind.value, absent)
         return missing
+
+    def _installed(self, kind: ResourceKind) -> bool:
+        """Served here, as far as the last look at the CRDs knows (all are, when they cannot be listed)."""
+        return not kind.custom or self._crds is None or kind.crd_name in self._crds
 
     # -- the Executor protocol -------------------------------------------------------------------------
 
@@ -175,22 +178,14 @@ class KubernetesExecutor:
     def runtime_context(self, run: RunRef) -> RuntimeContext:
         run_artifacts = f"{ARTIFACTS_PATH}/{run.uuid}"
         store = self._options.artifacts_store
-        return RuntimeContext(
-            owner_name=run.owner,
-            project_name=run.project,
-            project_uuid=run.project_uuid or RuntimeContext.model_fields["project_uuid"].default,
-            uuid=run.uuid,
-            name=run.name,
+        return run.runtime_context(
             namespace=self.namespace,
-            iteration=run.iteration,
             context_path=CONTEXT_PATH,
             artifacts_path=ARTIFACTS_PATH,
             run_artifacts_path=run_artifacts,
             run_outputs_path=f"{run_artifacts}/outputs",
-            store_path=store.url if store else RuntimeContext.model_fields["store_path"].default,
             api_host=self.api_host or run.api_host,
-            cloning_kind=run.cloning_kind,
-            original_uuid=run.original_uuid,
+            **({"store_path": store.url} if store else {}),
         )
 
     def submit(self, run: RunRef, plan: Plan) -> None:
@@ -218,8 +213,8 @@ class KubernetesExecutor:
             run = self._reconciler.runs.get(uuid)
             if run is not None and not run.done.is_set():
                 raise ExecutorError(f"run {uuid} is still active: stop it before cleaning it")
-        present = [k for k in PRIMARY_KINDS if not k.custom or self._crds is None or k.crd_name in self._crds]
-        delete_by_label(self.adapter, self.namespace, run_label(uuid), present)
+        present = [kind for kind in PRIMARY_KINDS if self._installed(kind)]
+        delete_by_label(self.adapter, self.namespace, run_uuid_label(uuid), present)
         self._reconciler.forget(uuid)
 
     def wait(self, uuid: str, timeout: float | None = None) -> RunStatus | None:
@@ -313,7 +308,7 @@ class KubernetesExecutor:
         self._monitor.watch(tracked.primary_kind)
         self._reconciler.track(tracked)
         try:
-            if remove_leftovers(self.adapter, tracked, self._finished):
+            if remove_leftovers(self.adapter, tracked):
                 # The earlier execution's events are still in the cluster: they are not news.
                 tracked.logs_since = time.time() - EVENT_CLOCK_SLACK
             stored = create_objects(self.adapter, tracked)
@@ -360,15 +355,11 @@ class KubernetesExecutor:
     def _check_operator(self, plan: Plan, objects: list[dict[str, Any]]) -> None:
         for obj in objects:
             kind = kind_of(obj)
-            if not kind.custom or self._crds is None or kind.crd_name in self._crds:
+            if self._installed(kind):
                 continue
             self.check_operators()  # installed since the last look?
-            if self._crds is not None and kind.crd_name not in self._crds:
+            if not self._installed(kind):
                 raise OperatorMissing(missing_operator_message(plan.kind.value, kind))
-
-    def _finished(self, run: TrackedRun, primary: dict[str, Any]) -> bool:
-        snapshot = run_status.Snapshot(primary, [], run.display_name)
-        return run_status.verdict(run.primary_kind.kind, snapshot).final
 
     def _with_default_image(self, plan: Plan) -> Plan:
         if self.default_image is None or all(r.pod.main is None or r.pod.main.image for r in plan.replicas):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
 from mizzen.compiler.plan import Plan, RuntimeContext
@@ -18,22 +17,19 @@ from mizzen.executors.kubernetes.adapter import ApiFailure, KubeAdapter
 from mizzen.executors.kubernetes.resources import SECRET, SERVICE, ResourceKind, kind_of
 from mizzen.executors.kubernetes.runs import TrackedRun, token_secret_name
 from mizzen.render.k8s import RenderOptions
-from mizzen.render.k8s.metadata import RUN_UUID, identity_annotations, identity_labels
+from mizzen.render.k8s.metadata import RUN_UUID
+from mizzen.render.k8s.pod import RunRender
 
 log = logging.getLogger(__name__)
 
 
 def token_secret(plan: Plan, context: RuntimeContext, options: RenderOptions, token: str) -> dict[str, Any]:
     """The per-run Secret that MIZZEN_TOKEN reads (``RenderOptions.token_secret`` names it)."""
+    run = RunRender.create(plan, context, options)
     return {
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": {
-            "name": token_secret_name(context.uuid),
-            "namespace": options.namespace or context.namespace,
-            "labels": identity_labels(plan, context, options),
-            "annotations": identity_annotations(plan, context),
-        },
+        "metadata": run.object_metadata(token_secret_name(context.uuid)),
         "type": "Opaque",
         "stringData": {options.token_secret_key: token},
     }
@@ -116,7 +112,6 @@ def delete_objects(adapter: KubeAdapter, run: TrackedRun, *, propagation: str) -
 def remove_leftovers(
     adapter: KubeAdapter,
     run: TrackedRun,
-    finished: Callable[[TrackedRun, dict[str, Any]], bool],
     *,
     timeout: float = 60.0,
     poll: float = 0.1,
@@ -125,7 +120,7 @@ def remove_leftovers(
     uuid, hence its object names) and wait until they are gone; an unfinished one is adopted later."""
     namespace = run.objects[0]["metadata"]["namespace"]
     existing = adapter.get(run.primary_kind, run.primary_name, namespace)
-    if existing is None or _owner(existing) != run.label or not finished(run, existing):
+    if existing is None or _owner(existing) != run.label or not run.finished(existing):
         return False
     log.info("run %s: deleting the objects of its earlier execution", run.uuid)
     delete_objects(adapter, run, propagation="Foreground")

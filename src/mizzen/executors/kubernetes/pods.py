@@ -50,23 +50,24 @@ def container_statuses(pod: Pod, *, init: bool = False) -> list[dict[str, Any]]:
     return list(status.get("initContainerStatuses" if init else "containerStatuses") or [])
 
 
+def _has_started(entry: dict[str, Any]) -> bool:
+    """A container status says the container runs, ran, or restarted."""
+    state = entry.get("state") or {}
+    return "running" in state or "terminated" in state or bool(entry.get("restartCount"))
+
+
 def started_containers(pod: Pod) -> list[tuple[str, int]]:
     """(container, restartCount) of every container, init ones first, that has started at least once."""
-    started = []
-    for entry in container_statuses(pod, init=True) + container_statuses(pod):
-        state = entry.get("state") or {}
-        if "running" in state or "terminated" in state or entry.get("restartCount"):
-            started.append((str(entry["name"]), int(entry.get("restartCount") or 0)))
-    return started
+    return [
+        (str(entry["name"]), int(entry.get("restartCount") or 0))
+        for entry in container_statuses(pod, init=True) + container_statuses(pod)
+        if _has_started(entry)
+    ]
 
 
 def has_run(pod: Pod) -> bool:
     """A main container ran (or runs): the user's code started."""
-    for entry in container_statuses(pod):
-        state = entry.get("state") or {}
-        if "running" in state or "terminated" in state or entry.get("restartCount"):
-            return True
-    return False
+    return any(_has_started(entry) for entry in container_statuses(pod))
 
 
 def _first_sentence(message: str) -> str:

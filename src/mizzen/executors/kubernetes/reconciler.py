@@ -22,8 +22,9 @@ from mizzen.executors.kubernetes.logs import LogBuffer
 from mizzen.executors.kubernetes.monitor import ClusterMonitor
 from mizzen.executors.kubernetes.objects import delete_objects
 from mizzen.executors.kubernetes.resources import JOB, POD, ResourceKind
-from mizzen.executors.kubernetes.runs import TrackedRun, pod_run_label, short_uuid_of
+from mizzen.executors.kubernetes.runs import TrackedRun, pod_run_label
 from mizzen.render.k8s.metadata import RUN_UUID
+from mizzen.render.k8s.names import short_uuid_of
 from mizzen.schemas.api import LogLine
 from mizzen.schemas.statuses import RunStatus
 
@@ -233,10 +234,8 @@ class Reconciler:
         if current is not None and not run.primary_gone:
             return current
         last = run.last_primary
-        if last is not None:
-            ended = run_status.verdict(run.primary_kind.kind, run_status.Snapshot(last, [], run.display_name))
-            if ended.final:
-                return last  # finished, then deleted (ttl) before this look: its last state counts
+        if last is not None and run.finished(last):
+            return last  # finished, then deleted (ttl) before this look: its last state counts
         if run.primary_gone or watcher.caught_up_with(run.created_version):
             return None
         return _NOT_YET
@@ -274,15 +273,10 @@ class Reconciler:
 
     def _follow_logs(self, run: TrackedRun, pods: list[Obj]) -> None:
         for pod in pods:
-            meta = pod["metadata"]
+            meta, replica = pod["metadata"], run.replica_of(pod)
             for container, instance in pod_state.started_containers(pod):
                 run.logs.follow(
-                    meta["name"],
-                    meta["uid"],
-                    container,
-                    instance,
-                    run.display_name(container),
-                    run.replica_of(pod),
+                    meta["name"], meta["uid"], container, instance, run.display_name(container), replica
                 )
 
     def _drain_logs(self, run: TrackedRun, *, join: bool, pods: list[Obj] | None = None) -> None:

@@ -2,37 +2,24 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from mizzen.compiler.plan import DISTRIBUTED_KINDS, Plan
 from mizzen.executors.base import RunRef
+from mizzen.executors.kubernetes import status as run_status
 from mizzen.executors.kubernetes.logs import RunLogs
 from mizzen.executors.kubernetes.pods import PodFailure
 from mizzen.executors.kubernetes.reporting import StatusReporter
 from mizzen.executors.kubernetes.resources import ResourceKind
-from mizzen.render.k8s import main_container_name
-from mizzen.render.k8s.metadata import ROLE, RUN_UUID
-from mizzen.render.k8s.names import dns_label, short_uuid
+from mizzen.render.k8s import main_container_name, run_object_name
+from mizzen.render.k8s.metadata import ROLE, RUN_UUID, run_uuid_label
 from mizzen.schemas.statuses import RunStatus
 
-# Every object of a run, and every pod and event about them, is named mzn-<kind>-<uuid[:12]>...
-_RUN_NAME = re.compile(r"^mzn-[a-z0-9]+-([0-9a-f]{12})")
 KUBEFLOW_TYPE = "training.kubeflow.org/replica-type"
 KUBEFLOW_INDEX = "training.kubeflow.org/replica-index"
-
-
-def short_uuid_of(name: str) -> str | None:
-    """The uuid prefix in the name of a run's object, pod or event (``None``: not Mizzen's)."""
-    found = _RUN_NAME.match(name)
-    return found.group(1) if found else None
-
-
-def run_label(uuid: str) -> str:
-    """The ``mizzen.dev/run-uuid`` label value of a run's objects and pods."""
-    return short_uuid(uuid, 32)
 
 
 def pod_run_label(pod: dict[str, Any]) -> str | None:
@@ -85,16 +72,25 @@ class TrackedRun:
 
     @property
     def label(self) -> str:
-        return run_label(self.ref.uuid)
+        return run_uuid_label(self.ref.uuid)
+
+    @cached_property
+    def _main_names(self) -> dict[str, str]:
+        """Kubernetes main container name -> the Plan's name for it (the first role's, on a clash)."""
+        names: dict[str, str] = {}
+        for replica in self.plan.replicas:
+            if replica.pod.main is not None:
+                names.setdefault(main_container_name(self.plan.kind, replica.role), replica.pod.main.name)
+        return names
 
     def display_name(self, container: str) -> str:
         """The name a user knows a container by: the Plan's main container name for the main one."""
-        for replica in self.plan.replicas:
-            if replica.pod.main is not None and container == main_container_name(
-                self.plan.kind, replica.role
-            ):
-                return replica.pod.main.name
-        return container
+        return self._main_names.get(container, container)
+
+    def finished(self, primary: dict[str, Any]) -> bool:
+        """``primary`` (this run's top-level object, as last seen) says the run ended."""
+        snapshot = run_status.Snapshot(primary, [], self.display_name)
+        return run_status.verdict(self.primary_kind.kind, snapshot).final
 
     def replica_of(self, pod: dict[str, Any]) -> str | None:
         """``worker-1`` for the pods of distributed runs; None when a run has one role of one pod."""
@@ -117,4 +113,4 @@ def primary_of(objects: list[dict[str, Any]], kinds: tuple[ResourceKind, ...]) -
 
 
 def token_secret_name(uuid: str) -> str:
-    return dns_label(f"mzn-token-{short_uuid(uuid)}")
+    return run_object_name("token", uuid)

@@ -65,6 +65,26 @@ def _deadline(seconds: Any, message: str) -> Verdict:
     )
 
 
+def _ended(
+    snapshot: Snapshot,
+    done: dict[str, dict[str, Any]],
+    succeeded: str,
+    past_deadline: Callable[[str, str], bool],
+    deadline_seconds: Any,
+) -> Verdict | None:
+    """The end a controller reports with a ``succeeded`` or ``Failed`` condition (None: not ended).
+    ``past_deadline(reason, message)`` tells a failure by timeout from the others."""
+    if succeeded in done:
+        return Verdict(S.SUCCEEDED)
+    failed = done.get("Failed")
+    if failed is None:
+        return None
+    reason, message = failed.get("reason"), str(failed.get("message") or "")
+    if past_deadline(str(reason), message):
+        return _deadline(deadline_seconds, message)
+    return _failed(snapshot, str(reason or "failed"), message)
+
+
 def _active(snapshot: Snapshot, *, ready: bool | None = None) -> Verdict:
     """A run that is not done: its pods' problem if any, else how far its pods got.
 
@@ -84,18 +104,15 @@ def _active(snapshot: Snapshot, *, ready: bool | None = None) -> Verdict:
 
 def job_verdict(snapshot: Snapshot) -> Verdict:
     job = snapshot.primary or {}
-    done = _true_conditions(job)
-    if "Complete" in done:
-        return Verdict(S.SUCCEEDED)
-    failed = done.get("Failed")
-    if failed is not None:
-        if failed.get("reason") == "DeadlineExceeded":
-            return _deadline(
-                (job.get("spec") or {}).get("activeDeadlineSeconds"), str(failed.get("message") or "")
-            )
-        reason = str(failed.get("reason") or "failed")
-        return _failed(snapshot, reason, str(failed.get("message") or ""))
-    return _active(snapshot)
+    deadline = (job.get("spec") or {}).get("activeDeadlineSeconds")
+    ended = _ended(
+        snapshot,
+        _true_conditions(job),
+        "Complete",
+        lambda reason, _message: reason == "DeadlineExceeded",
+        deadline,
+    )
+    return ended if ended is not None else _active(snapshot)
 
 
 def deployment_verdict(snapshot: Snapshot) -> Verdict:
@@ -118,15 +135,16 @@ def deployment_verdict(snapshot: Snapshot) -> Verdict:
 def kubeflow_verdict(snapshot: Snapshot) -> Verdict:
     job = snapshot.primary or {}
     done = _true_conditions(job)
-    if "Succeeded" in done:
-        return Verdict(S.SUCCEEDED)
-    failed = done.get("Failed")
-    if failed is not None:
-        message = str(failed.get("message") or "")
-        if "deadline" in message.lower() or "Deadline" in str(failed.get("reason")):
-            policy = (job.get("spec") or {}).get("runPolicy") or {}
-            return _deadline(policy.get("activeDeadlineSeconds"), message)
-        return _failed(snapshot, str(failed.get("reason") or "failed"), message)
+    deadline = ((job.get("spec") or {}).get("runPolicy") or {}).get("activeDeadlineSeconds")
+    ended = _ended(
+        snapshot,
+        done,
+        "Succeeded",
+        lambda reason, message: "deadline" in message.lower() or "Deadline" in reason,
+        deadline,
+    )
+    if ended is not None:
+        return ended
     restarting = done.get("Restarting")
     if restarting is not None and "Running" not in done:
         return Verdict(

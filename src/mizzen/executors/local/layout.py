@@ -69,20 +69,11 @@ class RunLayout:
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
     def context(self, run: RunRef, store: ArtifactsStore) -> RuntimeContext:
-        return RuntimeContext(
-            owner_name=run.owner,
-            project_name=run.project,
-            project_uuid=run.project_uuid or RuntimeContext.model_fields["project_uuid"].default,
-            uuid=run.uuid,
-            name=run.name,
+        return run.runtime_context(
             namespace="local",
-            iteration=run.iteration,
             context_path=str(self.context_dir),
             artifacts_path=str(self.context_dir / "artifacts"),
             run_artifacts_path=str(self.run_artifacts),
             run_outputs_path=str(self.outputs),
             store_path=store.url,
-            api_host=run.api_host,
-            cloning_kind=run.cloning_kind,
-            original_uuid=run.original_uuid,
         )

@@ -7,6 +7,7 @@ from typing import Any
 from mizzen.compiler.plan import EnvironmentPlan, Plan, RuntimeContext
 from mizzen.render.k8s.names import label_value, short_uuid
 from mizzen.render.k8s.options import RenderOptions
+from mizzen.runtime_env import run_instance
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "mizzen"
@@ -20,13 +21,18 @@ GROUP = "mizzen.dev/group"
 RUN_INSTANCE = "mizzen.dev/run-instance"  # annotation: owner.project.runs.uuid
 
 
+def run_uuid_label(uuid: str) -> str:
+    """The ``mizzen.dev/run-uuid`` label value of a run's objects and pods."""
+    return short_uuid(uuid, 32)
+
+
 def identity_labels(plan: Plan, context: RuntimeContext, options: RenderOptions) -> dict[str, str]:
     """Labels the agent selects on; values are shortened to valid label values when needed."""
     labels = dict(options.extra_labels)
     labels.update(
         {
             MANAGED_BY: MANAGED_BY_VALUE,
-            RUN_UUID: short_uuid(context.uuid, 32),
+            RUN_UUID: run_uuid_label(context.uuid),
             PROJECT: label_value(context.project_name),
             OWNER: label_value(context.owner_name),
             KIND: plan.kind.value,
@@ -43,7 +49,7 @@ def identity_annotations(plan: Plan, context: RuntimeContext) -> dict[str, str]:
     annotations = {
         PROJECT: context.project_name,
         OWNER: context.owner_name,
-        RUN_INSTANCE: f"{context.owner_name}.{context.project_name}.runs.{context.uuid}",
+        RUN_INSTANCE: run_instance(context),
     }
     run_name = context.name or plan.name
     if run_name:

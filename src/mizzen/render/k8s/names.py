@@ -15,6 +15,8 @@ LABEL_VALUE_MAX = 63
 PORT_NAME_MAX = 15
 
 _NOT_DNS = re.compile(r"[^a-z0-9-]+")
+# Every object of a run, and every pod and event about them, is named mzn-<kind>-<uuid[:12]>...
+_RUN_OBJECT_NAME = re.compile(r"^mzn-[a-z0-9]+-([0-9a-f]{12})")
 _NOT_LABEL_VALUE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -70,3 +72,9 @@ def short_uuid(uuid: str, length: int = 12) -> str:
 def run_object_name(kind: str, uuid: str) -> str:
     """The name of the top-level object of a run: ``mzn-<kind>-<uuid[:12]>``, unique per run."""
     return dns_label(f"mzn-{kind}-{short_uuid(uuid)}")
+
+
+def short_uuid_of(name: str) -> str | None:
+    """The uuid prefix in the name of a run's object, pod or event (``None``: not Mizzen's)."""
+    found = _RUN_OBJECT_NAME.match(name)
+    return found.group(1) if found else None
