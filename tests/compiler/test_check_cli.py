@@ -29,7 +29,9 @@ def mizzen(*args: str | Path, home: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def assert_clean_failure(result: subprocess.CompletedProcess[str]) -> str:
+def check_fails(*args: str | Path, home: Path) -> str:
+    """Run ``mizzen check ARGS``; it must fail cleanly (exit 1, no traceback, one screen). Its stderr."""
+    result = mizzen("check", *args, home=home)
     assert result.returncode == 1, result
     assert "Traceback" not in result.stderr + result.stdout
     assert result.stderr.startswith("error: ")
@@ -67,9 +69,9 @@ def test_wrong_param_type_names_file_line_and_field(write: Write, tmp_path: Path
           run: {kind: job, container: {image: x}}
         """,
     )
-    message = assert_clean_failure(mizzen("check", "-f", path, home=tmp_path))
+    message = check_fails("-f", path, home=tmp_path)
     assert f"{path}:3:19 params.epochs.value: expected an int, got 'ten'" in message
-    cli = assert_clean_failure(mizzen("check", "-f", QUICKSTART, "-P", "epochs=ten", home=tmp_path))
+    cli = check_fails("-f", QUICKSTART, "-P", "epochs=ten", home=tmp_path)
     assert "-P epochs=ten: expected an int, got 'ten'" in cli
 
 
@@ -78,7 +80,7 @@ def test_missing_required_inputs_say_how_to_pass_them(write: Write, tmp_path: Pa
         "c.yaml",
         "kind: component\ninputs: [{name: data, type: path}]\nrun: {kind: job, container: {image: x}}\n",
     )
-    message = assert_clean_failure(mizzen("check", "-f", path, home=tmp_path))
+    message = check_fails("-f", path, home=tmp_path)
     assert f"{path}:2:10 inputs[0]: required input 'data' (path) has no value" in message
     assert "pass them with: -P data=VALUE" in message
 
@@ -97,7 +99,7 @@ def test_a_dag_cycle_is_reported_cleanly(write: Write, tmp_path: Path) -> None:
           - {name: t, run: {kind: job, container: {image: x}}}
         """,
     )
-    message = assert_clean_failure(mizzen("check", "-f", path, home=tmp_path))
+    message = check_fails("-f", path, home=tmp_path)
     assert f"{path}:5:5 run.operations[0]: the DAG has a cycle: " in message
 
 
@@ -112,7 +114,7 @@ def test_unknown_component_in_a_dag_is_reported_cleanly(write: Write, tmp_path: 
           components: [{name: train, run: {kind: job, container: {image: x}}}]
         """,
     )
-    message = assert_clean_failure(mizzen("check", "-f", path, home=tmp_path))
+    message = check_fails("-f", path, home=tmp_path)
     assert "run.operations[0].dagRef: no component named 'trian'" in message and f"{path}:4:" in message
 
 
@@ -130,7 +132,7 @@ def test_continuous_distribution_in_a_grid_is_reported_cleanly(write: Write, tmp
           run: {kind: job, container: {image: x}}
         """,
     )
-    message = assert_clean_failure(mizzen("check", "-f", path, home=tmp_path))
+    message = check_fails("-f", path, home=tmp_path)
     assert (
         f"{path}:5:" in message
         and "matrix.params.lr" in message
@@ -140,14 +142,14 @@ def test_continuous_distribution_in_a_grid_is_reported_cleanly(write: Write, tmp
 
 def test_yaml_errors_and_typos_in_keys_are_reported_cleanly(write: Write, tmp_path: Path) -> None:
     broken = write("broken.yaml", "kind: component\nrun:\n  kind: job\n  container: {image: x\n")
-    assert f"{broken}:" in assert_clean_failure(mizzen("check", "-f", broken, home=tmp_path))
+    assert f"{broken}:" in check_fails("-f", broken, home=tmp_path)
     typo = write("typo.yaml", "kind: component\nrun:\n  kind: job\n  contianer: {image: x}\n")
-    message = assert_clean_failure(mizzen("check", "-f", typo, home=tmp_path))
+    message = check_fails("-f", typo, home=tmp_path)
     assert f"{typo}:4:" in message and "contianer" in message
 
 
 def test_a_malformed_param_option_is_explained(tmp_path: Path) -> None:
-    message = assert_clean_failure(mizzen("check", "-f", QUICKSTART, "-P", "lr", home=tmp_path))
+    message = check_fails("-f", QUICKSTART, "-P", "lr", home=tmp_path)
     assert "-P 'lr': expected name=value" in message
 
 

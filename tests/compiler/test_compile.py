@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from compile_support import compile_error
 
 from mizzen.compiler.compile import Compiler, compile_files, compile_operation
 from mizzen.compiler.plan import ConnectionPlan, RuntimeContext
@@ -41,9 +42,8 @@ def test_cli_params_are_coerced_by_input_type() -> None:
 
 
 def test_a_cli_param_of_the_wrong_type_is_rejected_pointing_at_its_input() -> None:
-    with pytest.raises(CompileError) as caught:
-        compile_files([QUICKSTART], {"epochs": "many"})
-    first, where = str(caught.value).splitlines()[:2]
+    error = compile_error(QUICKSTART, {"epochs": "many"})
+    first, where = str(error).splitlines()[:2]
     assert first == "-P epochs=many: expected an int, got 'many'"
     assert where.endswith("polyaxonfile.yaml:9:3 inputs[1]: declared here as int")
 
@@ -61,9 +61,7 @@ def test_a_param_of_the_wrong_type_in_the_file_is_located(write: Write) -> None:
           run: {kind: job, container: {image: x}}
         """,
     )
-    with pytest.raises(CompileError) as raised:
-        compile_files([path])
-    problem = raised.value.first
+    problem = compile_error(path).first
     assert (problem.file, problem.line, problem.column) == (str(path), 4, 15)
     assert problem.field_path == "params.lr.value"
     assert problem.message == "expected a float, got 'fast' (input 'lr' is of type float)"
@@ -82,14 +80,13 @@ def test_missing_required_inputs_are_listed_with_how_to_pass_them(write: Write) 
         run: {kind: job, container: {image: x, command: "train --data={{ data }}"}}
         """,
     )
-    with pytest.raises(CompileError) as raised:
-        compile_files([path])
-    messages = [p.render() for p in raised.value.problems]
+    error = compile_error(path)
+    messages = [p.render() for p in error.problems]
     assert messages == [
         f"{path}:3:3 inputs[0]: required input 'data' (path) has no value",
         f"{path}:4:3 inputs[1]: required input 'epochs' (int) has no value",
     ]
-    assert raised.value.hint == "pass them with: -P data=VALUE -P epochs=VALUE"
+    assert error.hint == "pass them with: -P data=VALUE -P epochs=VALUE"
     partial = compile_files([path], require_inputs=False)
     assert [m.name for m in partial.missing_inputs] == ["data", "epochs"] and partial.plan is None
     assert compile_files([path], {"data": "/d", "epochs": "2"}).plan is not None
@@ -108,13 +105,12 @@ def test_options_and_validation_rules_are_enforced_with_locations(write: Write) 
           run: {kind: job, container: {image: x}}
         """,
     )
-    with pytest.raises(CompileError) as raised:
-        compile_files([path])
-    assert [(p.field_path, p.message.split(" (")[0]) for p in raised.value.problems] == [
+    error = compile_error(path)
+    assert [(p.field_path, p.message.split(" (")[0]) for p in error.problems] == [
         ("params.act.value", "value 'tanh' must be one of ['relu', 'sigmoid']"),
         ("params.rate.value", "value 0.9 must be less than 0.5"),
     ]
-    assert all(p.line == 2 for p in raised.value.problems)
+    assert all(p.line == 2 for p in error.problems)
 
 
 def test_undeclared_params_are_context_unless_forbidden(write: Write) -> None:
@@ -195,10 +191,9 @@ def test_unbalanced_quotes_are_a_located_error(write: Write) -> None:
     path = write(
         "c.yaml", 'kind: component\nrun:\n  kind: job\n  container: {image: x, command: "python -c \'oops"}\n'
     )
-    with pytest.raises(CompileError) as raised:
-        compile_files([path])
-    assert raised.value.first.field_path == "run.container.command"
-    assert "No closing quotation" in raised.value.first.message and raised.value.first.line == 4
+    error = compile_error(path)
+    assert error.first.field_path == "run.container.command"
+    assert "No closing quotation" in error.first.message and error.first.line == 4
 
 
 def test_globals_come_from_the_runtime_context(write: Write) -> None:
@@ -263,9 +258,8 @@ def test_template_errors_are_warnings_when_checking_and_errors_when_strict(write
     compiled = compile_files([path])
     assert compiled.plan is not None and compiled.plan.main.pod.main.args == ["--x={{ lerning_rate }}"]  # type: ignore[union-attr]
     assert "'lerning_rate' is undefined (kept as written" in compiled.warnings[0]
-    with pytest.raises(CompileError) as raised:
-        compile_files([path], strict=True)
-    assert raised.value.first.render() == f"{path}:4:32 run.container.args[0]: 'lerning_rate' is undefined"
+    error = compile_error(path, strict=True)
+    assert error.first.render() == f"{path}:4:32 run.container.args[0]: 'lerning_rate' is undefined"
 
 
 def test_to_env_and_to_init_params(write: Write) -> None:

@@ -9,6 +9,7 @@ from http.server import HTTPServer, SimpleHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+from compile_support import compile_error
 
 from mizzen.compiler.compile import compile_files
 from mizzen.compiler.refs import BUILTIN_HUB, RefError, RefResolver
@@ -49,9 +50,7 @@ def test_path_ref_inside_a_referenced_operation_is_relative_to_that_file(write: 
 
 def test_missing_path_ref_is_located(write: Write) -> None:
     op = write("op.yaml", "kind: operation\nname: x\npathRef: nowhere.yaml\n")
-    with pytest.raises(CompileError) as raised:
-        compile_files([op])
-    problem = raised.value.first
+    problem = compile_error(op).first
     assert (problem.file, problem.line, problem.field_path) == (str(op), 3, "pathRef")
     assert "no such file" in problem.message and problem.message.endswith("nowhere.yaml")
 
@@ -120,11 +119,10 @@ def test_builtin_tensorboard_renders_ports_and_base_url(write: Write) -> None:
 def test_unknown_hub_component_names_the_folders_and_the_tags(write: Write, tmp_path: Path) -> None:
     write("hub/train/v1.yaml", COMPONENT.format(name="v1"))
     op = write("op.yaml", "kind: operation\nhubRef: train:v9\n")
-    with pytest.raises(CompileError) as raised:
-        compile_files([op], settings=Settings(hub_path=str(tmp_path / "hub")))
-    message = raised.value.first.message
+    error = compile_error(op, settings=Settings(hub_path=str(tmp_path / "hub")))
+    message = error.first.message
     assert "train/v9.yaml not found" in message and "train:v1" in message and "MIZZEN_HUB_PATH" in message
-    assert raised.value.first.line == 2 and raised.value.first.field_path == "hubRef"
+    assert error.first.line == 2 and error.first.field_path == "hubRef"
 
 
 def test_malformed_hub_ref_is_rejected() -> None:
@@ -163,13 +161,9 @@ def test_url_ref_errors_name_the_status_or_the_reason(write: Write, http_server:
     with pytest.raises(CompileError, match="the server answered 404"):
         compile_files([missing])
     closed = write("op2.yaml", "kind: operation\nurlRef: http://127.0.0.1:9/train.yaml\n")
-    with pytest.raises(CompileError) as raised:
-        compile_files([closed])
-    assert (
-        "cannot be reached" in raised.value.first.message
-        and "MIZZEN_URL_MIRRORS" in raised.value.first.message
-    )
-    assert raised.value.first.field_path == "urlRef"
+    error = compile_error(closed)
+    assert "cannot be reached" in error.first.message and "MIZZEN_URL_MIRRORS" in error.first.message
+    assert error.first.field_path == "urlRef"
 
 
 def test_url_ref_under_a_mirrored_prefix_reads_the_folder(write: Write, tmp_path: Path) -> None:

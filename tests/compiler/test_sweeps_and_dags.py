@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from compile_support import compile_error
 
 from mizzen.compiler.compile import Compiler, compile_files
 from mizzen.compiler.plan import RuntimeContext
@@ -51,9 +52,7 @@ def test_a_sweep_has_no_single_plan_and_compiles_trials(write: Write) -> None:
 
 def test_matrix_values_must_fit_the_input_type(write: Write) -> None:
     path = sweep(write, value="[0.1, fast]")
-    with pytest.raises(CompileError) as raised:
-        compile_files([path])
-    problem = raised.value.first
+    problem = compile_error(path).first
     assert problem.field_path == "matrix.params.lr.value[1]" and problem.line == 6
     assert problem.message == "expected a float, got 'fast' (input 'lr' is of type float)"
 
@@ -66,10 +65,9 @@ def test_numeric_distributions_need_numeric_inputs(write: Write) -> None:
 
 def test_a_continuous_distribution_in_a_grid_is_a_spec_error(write: Write) -> None:
     path = sweep(write, dist="uniform", value="[0, 1]")
-    with pytest.raises(SpecError) as raised:
-        compile_files([path])
-    assert "'uniform' cannot be used in a grid matrix" in str(raised.value)
-    assert raised.value.first.line is not None
+    error = compile_error(path, expected=SpecError)
+    assert "'uniform' cannot be used in a grid matrix" in str(error)
+    assert error.first.line is not None
 
 
 def test_required_inputs_can_come_from_the_matrix_or_a_mapping(write: Write) -> None:
@@ -146,9 +144,7 @@ def test_dag_cycle_is_located(write: Write) -> None:
         "dag.yaml",
         DAG.format(train="dependencies: [report]\n    params: {msg: {value: x}}"),
     )
-    with pytest.raises(CompileError) as raised:
-        compile_files([path])
-    problem = raised.value.first
+    problem = compile_error(path).first
     assert (
         "the DAG has a cycle: " in problem.message
         and "train" in problem.message
@@ -162,9 +158,7 @@ def test_unknown_component_in_a_dag_is_located(write: Write) -> None:
     text = DAG.format(train="params: {msg: {value: x}}")
     text = text.replace("  - name: train\n    dagRef: step", "  - name: train\n    dagRef: stpe")
     path = write("dag.yaml", text)
-    with pytest.raises(CompileError) as raised:
-        compile_files([path])
-    problem = raised.value.first
+    problem = compile_error(path).first
     assert problem.render() == (
         f"{path}:11:13 run.operations[1].dagRef: "
         "no component named 'stpe' in this DAG's components (defined: step)"
@@ -182,17 +176,15 @@ def test_unknown_dependency_and_unknown_ops_ref_are_rejected(write: Write) -> No
 
 def test_missing_inputs_of_a_dag_op_are_located_at_the_component(write: Write) -> None:
     path = write("dag.yaml", DAG.format(train=""))
-    with pytest.raises(CompileError) as raised:
-        compile_files([path])
-    assert raised.value.first.message == "required input 'msg' (str) has no value"
-    assert raised.value.first.field_path == "run.components[0].inputs[0]"
+    error = compile_error(path)
+    assert error.first.message == "required input 'msg' (str) has no value"
+    assert error.first.field_path == "run.components[0].inputs[0]"
 
 
 def test_a_bad_trigger_policy_is_a_located_spec_error(write: Write) -> None:
     path = write("dag.yaml", DAG.format(train="params: {msg: {value: x}}").replace("all_done", "whenever"))
-    with pytest.raises(SpecError) as raised:
-        compile_files([path])
-    assert raised.value.first.line == 16 and "trigger" in (raised.value.first.field_path or "")
+    error = compile_error(path, expected=SpecError)
+    assert error.first.line == 16 and "trigger" in (error.first.field_path or "")
 
 
 def test_a_dag_without_ops_is_rejected(write: Write) -> None:

@@ -1,11 +1,13 @@
-"""Where the polyaxonfile corpus is and how to read its manifest (shared by the spec tests)."""
+"""The polyaxonfile corpus's manifest, as the spec tests read it (the corpus is found by shared_data)."""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "polyaxonfiles"
+from shared_data import corpus_dir
+
+CORPUS = corpus_dir()
 
 
 def corpus_rows() -> list[dict[str, str]]:

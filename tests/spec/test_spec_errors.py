@@ -299,12 +299,10 @@ def test_python_objects_in_an_sdk_dict_are_refused() -> None:
     )
 
 
-def test_a_tagged_value_yaml_cannot_cast_is_a_located_error(tmp_path: Path) -> None:
-    path = tmp_path / "tagged.yaml"
-    path.write_text(
-        "version: 1.1\nkind: component\ntags: [!!int abc]\nrun: {kind: job, container: {image: x}}\n"
+def test_a_tagged_value_yaml_cannot_cast_is_a_located_error(write: Write) -> None:
+    path = write(
+        "tagged.yaml",
+        "version: 1.1\nkind: component\ntags: [!!int abc]\nrun: {kind: job, container: {image: x}}\n",
     )
-    with pytest.raises(SpecError) as caught:
-        load_file(path)
-    message = str(caught.value)
+    message = str(error_of(path))
     assert "tagged.yaml:3:" in message and "'abc'" in message
