@@ -240,12 +240,9 @@ class Compiler:
             raise CompileError(f"no op named {op_name!r} in this DAG")
         op: DagOp = compiled.dag.ops[op_name]
         dag_values = _dag_values(compiled.params, globals_of(self.context))
-        spec = OperationSpec.model_validate(
-            {k: op.resolved.data[k] for k in ("inputs", "outputs") if k in op.resolved.data}
-        )
         result = resolve_params(
-            spec.inputs,
-            spec.outputs,
+            op.io.inputs,
+            op.io.outputs,
             op.resolved.operation.params,
             where=op.resolved.component_where,
             params_where=op.resolved.where,

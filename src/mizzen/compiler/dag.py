@@ -28,6 +28,7 @@ class DagOp:
 
     name: str
     resolved: Resolved
+    io: OperationSpec  # the op's inputs and outputs, validated
     params: ParamsResult
     upstream: frozenset[str]
     trigger: str = "all_succeeded"
@@ -222,6 +223,7 @@ def _build_op(
     return DagOp(
         name=spec.name or "",
         resolved=resolved,
+        io=io,
         params=params,
         upstream=frozenset(upstream),
         trigger=spec.trigger or "all_succeeded",
