@@ -297,7 +297,5 @@ def _pick(tp: Any, node: Any) -> Any:
                     break
             else:
                 tp = members[0] if members else tp
-                if typing.get_origin(tp) in (Union, types.UnionType):
-                    continue
             continue
         return tp
