@@ -49,11 +49,11 @@ class OpGraph:
 def build_graph(ops: Iterable[str], upstream: Mapping[str, Iterable[str]]) -> OpGraph:
     """Check edges and cycles; ``ops`` order breaks ties, so the result is deterministic."""
     names = list(ops)
-    known = set(names)
+    position = {name: index for index, name in enumerate(names)}
     edges: dict[str, frozenset[str]] = {}
     for name in names:
         parents = frozenset(upstream.get(name, ()))
-        unknown = sorted(parents - known)
+        unknown = sorted(parents - position.keys())
         if unknown:
             raise GraphError(f"op {name!r} depends on {unknown[0]!r}, which is not an op of this DAG", name)
         if name in parents:
@@ -61,7 +61,7 @@ def build_graph(ops: Iterable[str], upstream: Mapping[str, Iterable[str]]) -> Op
         edges[name] = parents
     sorter: TopologicalSorter[str] = TopologicalSorter()
     for name in names:
-        sorter.add(name, *sorted(edges[name], key=names.index))
+        sorter.add(name, *sorted(edges[name], key=position.__getitem__))
     try:
         sorter.prepare()
     except CycleError as exc:
@@ -69,7 +69,6 @@ def build_graph(ops: Iterable[str], upstream: Mapping[str, Iterable[str]]) -> Op
         shown = " -> ".join(reversed(cycle)) if cycle else "?"
         raise GraphError(f"the DAG has a cycle: {shown}", cycle[0] if cycle else None) from None
     order: list[str] = []
-    position = {name: index for index, name in enumerate(names)}
     while sorter.is_active():
         ready = sorted(sorter.get_ready(), key=position.__getitem__)
         order.extend(ready)
