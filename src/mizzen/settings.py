@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ENV_PREFIX = "MIZZEN_"
+CONFIG_FILE = "config.yaml"
 
 CONFIG_KEYS = (
     "host",
@@ -71,7 +72,7 @@ class Settings(BaseModel):
 
     @property
     def config_file(self) -> Path:
-        return self.home / "config.yaml"
+        return self.home / CONFIG_FILE
 
     @property
     def resolved_database_url(self) -> str:
@@ -97,14 +98,22 @@ class Settings(BaseModel):
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
         """Environment first, then values saved by `mizzen config set`, then defaults."""
-        env_only = cls(**overrides)
-        saved = read_config_file(env_only.config_file)
+        saved = read_config_file(_home(overrides) / CONFIG_FILE)
         from_file = {
-            k: v for k, v in saved.items() if k in CONFIG_KEYS and f"MIZZEN_{k.upper()}" not in os.environ
+            k: v
+            for k, v in saved.items()
+            if k in CONFIG_KEYS and f"{ENV_PREFIX}{k.upper()}" not in os.environ
         }
-        if not from_file:
-            return env_only
         return cls(**{**from_file, **overrides})
+
+
+def _home(overrides: dict[str, Any]) -> Path:
+    """The ``home`` a ``Settings(**overrides)`` would get, without building one (``load`` needs it
+    to find the config file before it can build the settings once)."""
+    value = overrides["home"] if "home" in overrides else os.environ.get(f"{ENV_PREFIX}HOME")
+    if value is None:
+        return default_home()
+    return Path(value).expanduser() if value else Path(value)
 
 
 def read_config_file(path: Path) -> dict[str, Any]:

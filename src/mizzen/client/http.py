@@ -33,6 +33,12 @@ def path_of(relative: str) -> str:
     return quote(relative.lstrip("/"), safe="/")
 
 
+def accepted_count(response: httpx.Response, sent: int) -> int:
+    """The ``{"accepted": n}`` of an ingest answer (``sent`` when the answer does not say)."""
+    answer = response.json()
+    return int(answer.get("accepted", sent)) if isinstance(answer, dict) else sent
+
+
 class Transport:
     """Sends requests to ``{host}/api/v1``; raises ``ApiError`` subclasses, never httpx errors."""
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 
 import httpx
 
-from mizzen.client.http import Transport, path_segment
+from mizzen.client.http import Transport, accepted_count, path_segment
 from mizzen.schemas.api import LogChunk, LogLine
 
 # A followed stream may stay silent for a long time: no read timeout.
@@ -20,8 +20,7 @@ class LogsApi:
 
     def append(self, uuid: str, lines: Sequence[LogLine]) -> int:
         body = {"lines": [line.model_dump(mode="json") for line in lines]}
-        answer = self._t.post(f"/runs/{path_segment(uuid)}/logs", json=body).json()
-        return int(answer.get("accepted", len(lines))) if isinstance(answer, dict) else len(lines)
+        return accepted_count(self._t.post(f"/runs/{path_segment(uuid)}/logs", json=body), len(lines))
 
     def get(self, uuid: str, offset: int = 0, limit: int | None = None) -> LogChunk:
         params = {"offset": offset, "limit": limit}

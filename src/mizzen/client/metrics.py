@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from mizzen.client.http import Transport, path_segment
+from mizzen.client.http import Transport, accepted_count, path_segment
 from mizzen.schemas.api import MetricHistory, MetricPoint, MetricSeries, MetricSummary
 
 _SUMMARIES = TypeAdapter(list[MetricSummary])
@@ -27,9 +27,7 @@ class MetricsApi:
         ``idempotency_key``, the server stores a repeated batch only once.
         """
         body = {"points": [p.model_dump(mode="json") if isinstance(p, MetricPoint) else p for p in points]}
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        answer = self._t.post(f"/runs/{path_segment(uuid)}/metrics", json=body, headers=headers).json()
-        return int(answer.get("accepted", len(points))) if isinstance(answer, dict) else len(points)
+        return self._post(uuid, body, idempotency_key, len(points))
 
     def log_series(
         self, uuid: str, series: Sequence[MetricSeries | dict[str, Any]], idempotency_key: str | None = None
@@ -37,10 +35,13 @@ class MetricsApi:
         """Sends many points as columns, one series per metric name (far cheaper than ``log``'s
         point objects to encode, send and validate); returns how many points were accepted."""
         body = {"series": [s.model_dump(mode="json") if isinstance(s, MetricSeries) else s for s in series]}
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        answer = self._t.post(f"/runs/{path_segment(uuid)}/metrics", json=body, headers=headers).json()
         sent = sum(len(s.values if isinstance(s, MetricSeries) else s["values"]) for s in series)
-        return int(answer.get("accepted", sent)) if isinstance(answer, dict) else sent
+        return self._post(uuid, body, idempotency_key, sent)
+
+    def _post(self, uuid: str, body: dict[str, Any], idempotency_key: str | None, sent: int) -> int:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        response = self._t.post(f"/runs/{path_segment(uuid)}/metrics", json=body, headers=headers)
+        return accepted_count(response, sent)
 
     def summaries(self, uuid: str) -> list[MetricSummary]:
         return _SUMMARIES.validate_python(self._t.get(f"/runs/{path_segment(uuid)}/metrics").json())

@@ -19,7 +19,6 @@ from mizzen.server.auth import require_token
 from mizzen.server.errors import install_error_handlers
 from mizzen.server.routers import agents, artifacts, health, logs, metrics, projects, runs
 from mizzen.server.services import Services
-from mizzen.server.services.agents import AgentService
 from mizzen.settings import Settings
 from mizzen.store import Database
 
@@ -42,7 +41,6 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.state.settings = settings
     app.state.services = services
     app.state.run_events = services.events
-    app.state.agents = AgentService(services.database, services.events)
     install_error_handlers(app)
 
     app.include_router(health.router, prefix=API_PREFIX)

@@ -80,9 +80,10 @@ class Database:
         self.url = normalize_url(url)
         self.engine = make_engine(self.url)
         self.dialect = self.engine.dialect.name
-        write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
+        # Its transactions take the write lock up front (BEGIN IMMEDIATE on SQLite).
+        self.write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._write_sessions = sessionmaker(write_engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

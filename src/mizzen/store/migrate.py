@@ -35,32 +35,28 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def _run(db: Database, action: str, revision: str) -> None:
-    from alembic import command
+def _run(target: str | Database, action: str, revision: str) -> None:
+    """Run an alembic command on ``target`` (a URL gets a Database of its own, closed afterwards)."""
+    db = target if isinstance(target, Database) else Database(target)
+    try:
+        from alembic import command
 
-    config = alembic_config(db.url)
-    # A write connection: BEGIN IMMEDIATE on SQLite, so two processes never migrate at once.
-    with _PROCESS_LOCK, db.engine.execution_options(mizzen_write=True).begin() as connection:
-        config.attributes["connection"] = connection
-        getattr(command, action)(config, revision)
+        config = alembic_config(db.url)
+        # A write connection: BEGIN IMMEDIATE on SQLite, so two processes never migrate at once.
+        with _PROCESS_LOCK, db.write_engine.begin() as connection:
+            config.attributes["connection"] = connection
+            getattr(command, action)(config, revision)
+    finally:
+        if db is not target:
+            db.dispose()
 
 
 def upgrade(target: str | Database, revision: str = "head") -> None:
-    db = target if isinstance(target, Database) else Database(target)
-    try:
-        _run(db, "upgrade", revision)
-    finally:
-        if db is not target:
-            db.dispose()
+    _run(target, "upgrade", revision)
 
 
 def downgrade(target: str | Database, revision: str = "base") -> None:
-    db = target if isinstance(target, Database) else Database(target)
-    try:
-        _run(db, "downgrade", revision)
-    finally:
-        if db is not target:
-            db.dispose()
+    _run(target, "downgrade", revision)
 
 
 def current_revision(db: Database) -> str | None:

@@ -50,15 +50,8 @@ _JSON_KEY = re.compile(r"^[A-Za-z0-9_\-]+$")
 _COMPARISON = re.compile(r"^(<=|>=|<|>)\s*(.+)$")
 
 
-@dataclass(frozen=True)
-class Condition:
-    """One parsed term. ``op``: eq, in, lt, le, gt, ge, range (inclusive), range_open ([low, high)),
-    nil, like, has_any."""
-
+class _DottedField:
     field: str  # "status", "created_at", "metrics.loss", "params.lr", ...
-    op: str
-    values: tuple[Any, ...] = ()
-    negate: bool = False
 
     @property
     def namespace(self) -> str | None:
@@ -71,17 +64,20 @@ class Condition:
 
 
 @dataclass(frozen=True)
-class SortKey:
+class Condition(_DottedField):
+    """One parsed term. ``op``: eq, in, lt, le, gt, ge, range (inclusive), range_open ([low, high)),
+    nil, like, has_any."""
+
+    field: str
+    op: str
+    values: tuple[Any, ...] = ()
+    negate: bool = False
+
+
+@dataclass(frozen=True)
+class SortKey(_DottedField):
     field: str
     descending: bool = False
-
-    @property
-    def namespace(self) -> str | None:
-        return self.field.split(".", 1)[0] if "." in self.field else None
-
-    @property
-    def key(self) -> str:
-        return self.field.split(".", 1)[1] if "." in self.field else self.field
 
 
 def parse_query(text: str | None) -> list[Condition]:
@@ -104,20 +100,19 @@ def parse_query(text: str | None) -> list[Condition]:
 def parse_sort(text: str | None) -> list[SortKey]:
     keys: list[SortKey] = []
     for term in _terms(text):
-        descending = term.startswith("-")
-        field = term.lstrip("-+").strip()
-        namespace = field.split(".", 1)[0] if "." in field else None
-        valid = field in SORT_FIELDS or (
-            namespace in ("metrics", *JSON_PREFIXES) and _valid_key(namespace, field.split(".", 1)[1])
+        key = SortKey(term.lstrip("-+").strip(), descending=term.startswith("-"))
+        namespace = key.namespace
+        valid = key.field in SORT_FIELDS or (
+            namespace in ("metrics", *JSON_PREFIXES) and _valid_key(namespace, key.key)
         )
         if not valid:
             allowed = ", ".join(sorted(SORT_FIELDS))
             raise InvalidInput(
-                f"cannot sort by '{field}': use {allowed}, metrics.NAME or params.NAME "
+                f"cannot sort by '{key.field}': use {allowed}, metrics.NAME or params.NAME "
                 "(prefix - for descending)",
                 field="sort",
             )
-        keys.append(SortKey(field, descending))
+        keys.append(key)
     return keys
 
 

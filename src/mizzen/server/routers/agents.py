@@ -1,26 +1,14 @@
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 
 from mizzen.schemas.api import AgentClaim, AgentHeartbeat, AgentRead, AgentRun, AgentStops
-from mizzen.server.errors import Unauthorized
-from mizzen.server.responses import model_response, models_response
+from mizzen.server.auth import require_server_token
+from mizzen.server.responses import model_response, models_response, services
 from mizzen.server.services.agents import AgentService
-
-
-def require_server_token(request: Request) -> None:
-    """Agents act on every run: a run's own token (accepted elsewhere) is not enough here."""
-    expected: str | None = request.app.state.settings.token
-    if not expected:
-        return
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
-        raise Unauthorized("agent routes need the server's token (MIZZEN_TOKEN), not a run's token")
-
 
 router = APIRouter(prefix="/agents", tags=["agents"], dependencies=[Depends(require_server_token)])
 
@@ -31,8 +19,7 @@ IdempotencyKey = Annotated[
 
 
 def agents(request: Request) -> AgentService:
-    found: AgentService = request.app.state.agents
-    return found
+    return services(request).agents
 
 
 @router.post("/{name}/heartbeat", response_model=AgentRead)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from mizzen.schemas.statuses import DONE_STATUSES
+from mizzen.server.services.agents import AgentService
 from mizzen.server.services.artifacts import ArtifactService
 from mizzen.server.services.artifacts_store import ArtifactsStore
 from mizzen.server.services.events import RunEvent, RunEventBus
@@ -36,6 +37,7 @@ class Services:
     metrics: MetricService
     logs: LogService
     artifacts: ArtifactService
+    agents: AgentService
 
     @classmethod
     def build(cls, settings: Settings, database: Database | None = None) -> Services:
@@ -65,6 +67,7 @@ class Services:
             metrics=MetricService(database),
             logs=logs,
             artifacts=ArtifactService(database, store),
+            agents=AgentService(database, events),
         )
 
     def close(self) -> None:

@@ -51,18 +51,16 @@ def run_read(
     *,
     conditions: list[StatusConditionRow] | None = None,
     metrics: list[MetricSummaryRow] | None = None,
-    detail: bool = True,
     token: str | None = None,
 ) -> RunRead:
     fields: dict[str, Any] = {name: getattr(row, name) for name in LIST_COLUMNS}
     fields["project"] = row.project.name
     read = run_list_item(fields)
-    if detail:
-        read.content = row.content
-        read.spec = row.spec
-        read.plan = row.plan
-        read.conditions = [condition(c) for c in conditions or []]
-        read.metrics = [summary(m) for m in metrics or []]
+    read.content = row.content
+    read.spec = row.spec
+    read.plan = row.plan
+    read.conditions = [condition(c) for c in conditions or []]
+    read.metrics = [summary(m) for m in metrics or []]
     if token is not None:
         read.token = token
     return read

@@ -46,6 +46,11 @@ def chunk_name(first: int, end: int) -> str:
     return f"{LOGS_FOLDER}/{first:012d}-{end:012d}.ndjson"
 
 
+def _ndjson(lines: list[LogLine]) -> bytes:
+    """Lines as stored in a chunk and sent by a stream: one JSON object per line."""
+    return "".join(line.model_dump_json() + "\n" for line in lines).encode()
+
+
 def _parse_chunk(path: str) -> _Chunk | None:
     stem = path.rsplit("/", 1)[-1].removesuffix(".ndjson")
     first, sep, end = stem.partition("-")
@@ -75,7 +80,7 @@ class LogService:
         with self._run_lock(run_uuid):
             with self.db.write() as session:
                 first = runs_repo.reserve_log_lines(session, run_uuid, len(lines))
-            payload = "".join(line.model_dump_json() + "\n" for line in lines).encode()
+            payload = _ndjson(lines)
             self.store.write_bytes(run_uuid, chunk_name(first, first + len(lines)), payload)
             self.tail.add(run_uuid, first, lines)
         return len(lines)
@@ -168,7 +173,7 @@ class LogService:
             recent = self.tail.lines_from(run_uuid, offset, STREAM_BATCH)
             if recent:
                 offset += len(recent)
-                yield "".join(line.model_dump_json() + "\n" for line in recent).encode()
+                yield _ndjson(recent)
                 continue
             try:
                 chunk = await run_in_threadpool(self.read, run_uuid, offset, STREAM_BATCH)
@@ -180,7 +185,7 @@ class LogService:
                 continue
             if chunk.lines:
                 offset = chunk.next_offset
-                yield "".join(line.model_dump_json() + "\n" for line in chunk.lines).encode()
+                yield _ndjson(chunk.lines)
             if chunk.done:
                 return
             if not chunk.lines:

@@ -86,7 +86,7 @@ class RunService:
             run, token = repo.create_run(session, NewRun(**fields, status=body.status))
             if key is not None:
                 idempotency.remember(session, key, {"uuid": run.uuid})
-            read = self._read(session, run, token=token)
+            read = self._read_new(session, run, token)
         self._publish("created", read)
         return read
 
@@ -219,7 +219,7 @@ class RunService:
                 managed=original.managed,
             )
             run, token = repo.create_run(session, new)
-            read = self._read(session, run, token=token)
+            read = self._read_new(session, run, token)
         if how == "copy":
             self.store.copy_run(uuid, read.uuid, skip_prefixes=NOT_COPIED)
         self._publish("created", read)
@@ -250,6 +250,12 @@ class RunService:
             conditions=statuses.list_conditions(session, run.id),
             metrics=metrics_repo.summaries(session, run.id),
             token=token,
+        )
+
+    def _read_new(self, session: Session, run: RunRow, token: str) -> RunRead:
+        """``_read`` of a run created in this transaction: it cannot have metrics yet."""
+        return convert.run_read(
+            run, conditions=statuses.list_conditions(session, run.id), metrics=[], token=token
         )
 
     def _publish(self, kind: Any, read: RunRead, previous: RunStatus | None = None) -> None:

@@ -31,14 +31,14 @@ def heartbeat(
         "meta": meta or {},
         "last_seen_at": now,
     }
-    session.execute(
+    upsert = (
         dialect_insert(session, AgentRow)
         .values(name=name, created_at=now, **changes)
         .on_conflict_do_update(index_elements=["name"], set_=changes)
+        .returning(AgentRow)
     )
-    row = session.scalars(select(AgentRow).where(AgentRow.name == name)).one()
-    session.refresh(row)
-    return row
+    # populate_existing: a row this session loaded before takes the values just written.
+    return session.scalars(upsert, execution_options={"populate_existing": True}).one()
 
 
 def list_agents(session: Session) -> list[AgentRow]:

@@ -36,7 +36,7 @@ def record_lineage(
     now = now or utcnow()
     for record in records:
         state = _state(run.project_id, record.kind, record.name, record.path)
-        session.execute(
+        artifact_id = session.scalar(
             dialect_insert(session, ArtifactRow)
             .values(
                 project_id=run.project_id,
@@ -51,8 +51,8 @@ def record_lineage(
             .on_conflict_do_update(
                 index_elements=["state"], set_={"summary": record.summary, "updated_at": now}
             )
+            .returning(ArtifactRow.id)
         )
-        artifact_id = session.scalar(select(ArtifactRow.id).where(ArtifactRow.state == state))
         session.execute(
             dialect_insert(session, LineageRow)
             .values(run_id=run.id, artifact_id=artifact_id, is_input=record.is_input, created_at=now)

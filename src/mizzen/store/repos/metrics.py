@@ -27,15 +27,12 @@ class Point(NamedTuple):
     value: float
 
 
-def is_newer(step: int | None, timestamp: float, than_step: int | None, than_timestamp: float) -> bool:
-    """Which point is "last": the higher step; on equal or missing steps, the later (or same) time."""
-    if step is not None and than_step is not None and step != than_step:
-        return step > than_step
-    return timestamp >= than_timestamp
-
-
 def _fold(points: Sequence[Point]) -> dict[str, list[Any]]:
-    """Per metric: [last, last_step, last_timestamp, min, max, count] of the batch (a hot loop)."""
+    """Per metric: [last, last_step, last_timestamp, min, max, count] of the batch (a hot loop).
+
+    The "last" point has the higher step; on equal or missing steps, the later (or same) time.
+    ``_fold_into_summaries`` applies the same rule in SQL.
+    """
     folds: dict[str, list[Any]] = {}
     for name, step, timestamp, value in points:
         fold = folds.get(name)

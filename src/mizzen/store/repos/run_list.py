@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from mizzen.store.json_sql import json_array_has, json_bool, json_number, json_text, json_type
 from mizzen.store.orm import MetricSummaryRow, ProjectRow, RunRow
-from mizzen.store.query import Condition, SortKey
+from mizzen.store.query import JSON_PREFIXES, Condition, SortKey
 from mizzen.store.repos._raw import decode_rows, fetch_tuples
 
 # The columns a list returns (everything a RunRead needs except content, spec, plan).
@@ -79,14 +79,14 @@ class _Builder:
             return or_(*(json_array_has(RunRow.tags, tag) for tag in c.values)) if c.values else false()
         if c.namespace == "metrics":
             return _compare(self.metric(c.key).last, c)
-        if c.namespace in ("params", "inputs", "outputs"):
+        if c.namespace in JSON_PREFIXES:
             return _json_compare(getattr(RunRow, c.namespace), c)
         return _compare(getattr(RunRow, c.field), c)
 
     def order(self, key: SortKey) -> ColumnElement[Any]:
         if key.namespace == "metrics":
             column: Any = self.metric(key.key).last
-        elif key.namespace in ("params", "inputs", "outputs"):
+        elif key.namespace in JSON_PREFIXES:
             column = json_number(getattr(RunRow, key.namespace), key.key)
         else:
             column = getattr(RunRow, key.field)

@@ -183,8 +183,10 @@ def update_run(
 
 
 def delete_run(session: Session, uuid: str) -> None:
-    run_id = run_id_of(session, uuid)
-    session.execute(delete(RunRow).where(RunRow.id == run_id))
+    """Delete the run (its metrics, statuses and lineage cascade) in one statement."""
+    deleted = session.execute(delete(RunRow).where(RunRow.uuid == uuid))
+    if not getattr(deleted, "rowcount", 0):
+        raise NotFound(f"run '{uuid}' not found")
 
 
 def reserve_log_lines(session: Session, uuid: str, count: int) -> int:
