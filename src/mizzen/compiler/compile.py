@@ -21,9 +21,16 @@ from typing import Any
 from mizzen.compiler.build import build_plan
 from mizzen.compiler.compose import compose
 from mizzen.compiler.contexts import build_context, globals_of
-from mizzen.compiler.dag import DagOp, DagStructure, build_dag, dag_param_context, dag_ref_resolver
+from mizzen.compiler.dag import (
+    DagOp,
+    DagStructure,
+    build_dag,
+    check_op_params,
+    dag_param_context,
+    dag_ref_resolver,
+)
 from mizzen.compiler.locate import Where
-from mizzen.compiler.matrix import check_matrix, matrix_names, sample_values
+from mizzen.compiler.matrix import matrix_names, sample_values
 from mizzen.compiler.params import (
     MissingInput,
     ParamsResult,
@@ -129,20 +136,13 @@ class Compiler:
         operation = OperationSpec.model_validate(sections)
         kind = RunKind(data["run"]["kind"])
         matrix = operation.matrix
-        check_matrix(matrix, operation.inputs or [], resolved.where.at("matrix"))
         globals_ = globals_of(self.context)
-        joins = [name for join in operation.joins or [] for name in (join.params or {})]
-        result = resolve_params(
-            operation.inputs,
-            operation.outputs,
-            operation.params,
-            where=resolved.component_where,
-            params_where=resolved.where,
+        result = check_op_params(
+            resolved,
+            operation,
+            operation,
             cli_params=cli_params,
-            matrix_names=matrix_names(matrix),
-            join_names=joins,
-            context=dag_param_context(None, globals_) | {"globals": globals_},
-            strict_params=bool(data.get("strictParams")),
+            context=dag_param_context(None, globals_),
             resolve_ref=dag_ref_resolver(set(), None, None, resolved.where),
         )
         compiled = Compiled(

@@ -98,6 +98,32 @@ def dag_param_context(dag_values: Mapping[str, Any] | None, globals_: Mapping[st
     }
 
 
+def check_op_params(
+    resolved: Resolved,
+    io: OperationSpec,
+    operation: OperationSpec,
+    *,
+    context: Mapping[str, Any],
+    resolve_ref: Any,
+    cli_params: Mapping[str, Any] | None = None,
+) -> ParamsResult:
+    """The matrix and params of ``operation`` against the inputs/outputs (``io``) of its component."""
+    check_matrix(operation.matrix, io.inputs or [], resolved.where.at("matrix"))
+    return resolve_params(
+        io.inputs,
+        io.outputs,
+        operation.params,
+        where=resolved.component_where,
+        params_where=resolved.where,
+        cli_params=cli_params,
+        matrix_names=matrix_names(operation.matrix),
+        join_names=[name for join in operation.joins or [] for name in (join.params or {})],
+        context=context,
+        strict_params=bool(resolved.data.get("strictParams")),
+        resolve_ref=resolve_ref,
+    )
+
+
 def build_dag(
     run: Mapping[str, Any],
     run_where: Where,
@@ -190,19 +216,11 @@ def _build_op(
     resolved = resolver.resolve(spec, where, dag_path, chain, dag_components=dict(components))
     data = resolved.data
     io = OperationSpec.model_validate({k: data[k] for k in ("inputs", "outputs") if k in data})
-    joins = [name for join in spec.joins or [] for name in (join.params or {})]
-    provided = matrix_names(spec.matrix)
-    check_matrix(spec.matrix, io.inputs or [], where.at("matrix"))
-    params = resolve_params(
-        io.inputs,
-        io.outputs,
-        spec.params,
-        where=resolved.component_where,
-        params_where=where,
-        matrix_names=provided,
-        join_names=joins,
+    params = check_op_params(
+        resolved,
+        io,
+        spec,
         context=dag_param_context(dag_values, globals_),
-        strict_params=bool(data.get("strictParams")),
         resolve_ref=dag_ref_resolver(op_names, dag_values, None, where),
     )
     if params.missing:
