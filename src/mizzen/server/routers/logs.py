@@ -33,5 +33,5 @@ async def stream_logs(
 ) -> StreamingResponse:
     """ndjson ``LogLine`` objects, one per line, as the run writes them; ends when the run is done."""
     logs = services(request).logs
-    await run_in_threadpool(logs.read, uuid, offset, 1)  # 404 now rather than inside the stream
+    await run_in_threadpool(logs.require_run, uuid)  # 404 now rather than inside the stream
     return StreamingResponse(logs.stream(uuid, offset), media_type="text/plain; charset=utf-8")

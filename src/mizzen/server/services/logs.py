@@ -71,10 +71,14 @@ class LogService:
         with self._locks_guard:
             return self._locks.setdefault(run_uuid, threading.Lock())
 
+    def require_run(self, run_uuid: str) -> None:
+        """``NotFound`` for an unknown run (one indexed lookup; no files are read)."""
+        with self.db.read() as session:
+            runs_repo.run_id_of(session, run_uuid)
+
     def append(self, run_uuid: str, lines: list[LogLine]) -> int:
         if not lines:
-            with self.db.read() as session:
-                runs_repo.run_id_of(session, run_uuid)  # still 404 for an unknown run
+            self.require_run(run_uuid)  # still 404 for an unknown run
             return 0
         # One writer per run in this process keeps chunks in offset order for live readers.
         with self._run_lock(run_uuid):

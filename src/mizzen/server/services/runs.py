@@ -124,7 +124,7 @@ class RunService:
 
     def token_is_valid(self, token: str) -> bool:
         with self.db.read() as session:
-            return repo.find_run_by_token(session, token) is not None
+            return repo.is_run_token(session, token)
 
     # -- change -----------------------------------------------------------------------------------
 

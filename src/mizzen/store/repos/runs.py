@@ -137,6 +137,12 @@ def find_run_by_token(session: Session, token: str) -> RunRow | None:
     return session.scalars(select(RunRow).where(RunRow.token_hash == hash_token(token))).one_or_none()
 
 
+def is_run_token(session: Session, token: str) -> bool:
+    """Whether ``token`` is some run's token, without loading the run (checked on every request
+    a run's process makes to a server that requires tokens)."""
+    return session.scalar(select(RunRow.id).where(RunRow.token_hash == hash_token(token))) is not None
+
+
 def rotate_token(run: RunRow) -> str:
     token = new_token()
     run.token_hash = hash_token(token)
