@@ -3,8 +3,9 @@
 - Built-in kinds (core, batch, apps, rbac, ...): kubernetes-validate's strict JSON schemas, for the
   newest Kubernetes version the installed package knows.
 - Custom resources: the ``openAPIV3Schema`` of the vendored CRDs (``MIZZEN_K8S_CRDS_DIR``, else
-  ``shared/k8s/crds`` inside or beside the checkout), made strict: every object node that lists
-  its properties rejects others (the API server would silently prune them). ``metadata`` is checked
+  ``shared/k8s/crds`` inside or beside the checkout), made strict as the API double makes them
+  (``k8s_double.validation.strict_crd_schema``): every object node that lists its properties
+  rejects others (the API server would silently prune them). ``metadata`` is checked
   against ObjectMeta and every embedded pod template against the core PodTemplate schema.
 - The API server's own rules that no schema expresses (names, labels, mounts, ports, selectors...):
   ``k8s_rules``.
@@ -14,7 +15,6 @@ Use ``problems(obj)`` for a list of messages or ``assert_valid(obj)`` in tests.
 
 from __future__ import annotations
 
-import copy
 import functools
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -22,13 +22,13 @@ from typing import Any
 
 import jsonschema
 import kubernetes_validate
-import yaml
 
 import k8s_rules
 import shared_data
+from k8s_double.crds import shared_crd
+from k8s_double.validation import strict_crd_schema
 
 KUBERNETES_VERSION = kubernetes_validate.latest_version()
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class InvalidObject(AssertionError):
@@ -44,9 +44,7 @@ def _crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
     """(apiVersion, kind) -> the version's openAPIV3Schema, for every vendored CRD."""
     schemas: dict[tuple[str, str], dict[str, Any]] = {}
     for path in sorted(crds_dir().glob("*.yaml")):
-        crd = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
-        if not isinstance(crd, dict) or crd.get("kind") != "CustomResourceDefinition":
-            continue
+        crd = shared_crd(path)  # parsed once per process (and cached across processes) with the double
         group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
         for version in crd["spec"]["versions"]:
             if version.get("served", True):
@@ -54,44 +52,12 @@ def _crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
     return schemas
 
 
-def _strict(node: Any) -> Any:
-    """A CRD schema node as strict JSON Schema: unknown fields rejected, nullable honoured."""
-    if isinstance(node, list):
-        return [_strict(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {
-        key: ({k: _strict(v) for k, v in value.items()} if key == "properties" else _strict(value))
-        if key not in ("default", "example", "enum")
-        else value
-        for key, value in node.items()
-    }
-    if out.get("x-kubernetes-int-or-string") and "anyOf" not in out:
-        out["anyOf"] = [{"type": "integer"}, {"type": "string"}]
-    if (
-        out.get("type") == "object"
-        and "properties" in out
-        and "additionalProperties" not in out
-        and not out.get("x-kubernetes-preserve-unknown-fields")
-    ):
-        out["additionalProperties"] = False
-    if out.pop("nullable", False):
-        return {"anyOf": [{"type": "null"}, out]}
-    return out
-
-
 @functools.cache
 def _crd_validator(api_version: str, kind: str) -> jsonschema.Draft7Validator:
     schema = _crd_schemas().get((api_version, kind))
     if schema is None:
         raise InvalidObject(f"no CRD defines {kind} in {api_version} (looked in {crds_dir()})")
-    strict = _strict(copy.deepcopy(schema))
-    props = strict.setdefault("properties", {})
-    props.setdefault("apiVersion", {"type": "string"})
-    props.setdefault("kind", {"type": "string"})
-    props["metadata"] = {"type": "object"}  # checked against ObjectMeta below
-    strict["additionalProperties"] = False
-    return jsonschema.Draft7Validator(strict)
+    return jsonschema.Draft7Validator(strict_crd_schema(schema))
 
 
 def is_builtin(api_version: str) -> bool:

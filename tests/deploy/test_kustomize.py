@@ -3,6 +3,7 @@ agent's RBAC covers exactly what the renderer creates, and references between ob
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,7 +23,9 @@ OVERLAY_NAMES = sorted(p.name for p in OVERLAYS.iterdir() if p.is_dir())
 AGENT_VERBS = {"create", "get", "list", "watch", "delete", "patch"}
 
 
+@functools.cache
 def kustomize(overlay: str) -> str:
+    """The overlay as ``kubectl kustomize`` renders it (once per overlay: tests parse their own copy)."""
     result = subprocess.run(
         ["kubectl", "kustomize", str(OVERLAYS / overlay)], capture_output=True, text=True, check=False
     )

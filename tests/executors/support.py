@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import socket
+import subprocess
 import sys
 import threading
 import time
 import uuid as uuid_lib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -208,6 +212,44 @@ class S3Server:
         import s3fs
 
         return s3fs.S3FileSystem(skip_instance_cache=True, use_listings_cache=False, **self.options)
+
+
+@contextlib.contextmanager
+def moto_server(log_dir: Path) -> Iterator[S3Server]:
+    """A real S3-compatible server (moto's server mode) on a free port, its log in ``log_dir``."""
+    moto = shutil.which("moto_server", path=os.path.dirname(PYTHON)) or shutil.which("moto_server")
+    assert moto, "moto_server (moto[server]) is a dev dependency and must be installed"
+    port = free_port()
+    log = (log_dir / "moto.log").open("w")
+    process = subprocess.Popen([moto, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log)
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            assert process.poll() is None, "moto_server exited"
+            assert time.monotonic() < deadline, "moto_server did not start within 30s"
+            time.sleep(0.1)
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": "us-east-1",
+    }
+    options = {
+        "key": "testing",
+        "secret": "testing",
+        "endpoint_url": endpoint,
+        "client_kwargs": {"region_name": "us-east-1"},
+    }
+    try:
+        yield S3Server(endpoint, options, env)
+    finally:
+        process.terminate()
+        process.wait(10)
+        log.close()
 
 
 def free_port() -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import functools
 import hashlib
 import json
@@ -49,11 +48,6 @@ def _parsed(path: str) -> dict[str, Any]:
     if not isinstance(loaded, dict) or loaded.get("kind") != "CustomResourceDefinition":
         raise ValueError(f"{path}: not a CustomResourceDefinition")
     return loaded
-
-
-def load_crd(path: Path) -> dict[str, Any]:
-    """A private, mutable copy of one CRD file."""
-    return copy.deepcopy(_parsed(str(path)))
 
 
 def shared_crd(path: Path) -> dict[str, Any]:

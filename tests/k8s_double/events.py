@@ -63,11 +63,3 @@ class EventRecorder:
                 "reportingInstance": host or "",
             }
             return self.api.create(self._events, namespace, event)
-
-    def for_object(self, obj: Obj) -> list[Obj]:
-        meta = obj["metadata"]
-        return [
-            e
-            for e in self.api.list(self._events, meta.get("namespace") or "default")
-            if e["involvedObject"].get("uid") == meta.get("uid")
-        ]

@@ -102,41 +102,6 @@ def parse_label_selector(text: str | None) -> Matcher:
     return matches
 
 
-def selector_from_label_selector(selector: dict[str, Any]) -> Matcher:
-    """A matcher for a metav1.LabelSelector object (matchLabels + matchExpressions)."""
-    match_labels = selector.get("matchLabels") or {}
-    expressions = selector.get("matchExpressions") or []
-
-    def matches(labels: dict[str, Any]) -> bool:
-        if any(labels.get(k) != v for k, v in match_labels.items()):
-            return False
-        for expr in expressions:
-            key, op, values = expr["key"], expr["operator"], set(expr.get("values") or [])
-            if (
-                (op == "In" and labels.get(key) not in values)
-                or (op == "NotIn" and key in labels and labels[key] in values)
-                or (op == "Exists" and key not in labels)
-                or (op == "DoesNotExist" and key in labels)
-            ):
-                return False
-        return True
-
-    return matches
-
-
-def label_selector_string(selector: dict[str, Any]) -> str:
-    parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
-    for expr in selector.get("matchExpressions") or []:
-        op = expr["operator"]
-        if op in ("In", "NotIn"):
-            parts.append(f"{expr['key']} {op.lower()} ({','.join(sorted(expr.get('values') or []))})")
-        elif op == "Exists":
-            parts.append(expr["key"])
-        else:
-            parts.append(f"!{expr['key']}")
-    return ",".join(parts)
-
-
 def _field_value(obj: dict[str, Any], path: str) -> str:
     if path == "source" and obj.get("kind") == "Event":
         return str((obj.get("source") or {}).get("component", ""))

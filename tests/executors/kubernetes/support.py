@@ -23,7 +23,6 @@ from mizzen.compiler.plan import (
     TerminationPlan,
 )
 from mizzen.executors.kubernetes import KubeAdapter
-from mizzen.render.k8s import run_object_name
 
 NS = "default"
 IMAGE = "python:3.12-slim"
@@ -85,10 +84,6 @@ def pytorch_plan(workers: int = 2, termination: TerminationPlan | None = None) -
         termination=termination or TerminationPlan(),
         distributed=DistributedPlan(),
     )
-
-
-def object_name(kind: str, uuid: str) -> str:
-    return run_object_name(kind, uuid)
 
 
 def pods_of(

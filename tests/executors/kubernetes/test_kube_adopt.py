@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from tests.executors.kubernetes.fixtures import MakeKube
-from tests.executors.kubernetes.support import NS, eventually, job_plan, object_name, pod_names
+from tests.executors.kubernetes.support import NS, eventually, job_plan, pod_names
 from tests.executors.support import Recorder, new_run
 
 from k8s_double import K8sDouble
 from mizzen.compiler.plan import Plan
 from mizzen.executors.base import RunRef
 from mizzen.executors.kubernetes import OwnedRun
+from mizzen.render.k8s import run_object_name
 from mizzen.schemas.statuses import RunStatus
 
 S = RunStatus
@@ -74,7 +75,7 @@ def test_submitting_the_same_run_twice_creates_one_set_of_objects(
     run, plan = new_run(token="tok"), job_plan()
     first = make_kube()
     first.submit(run, plan)
-    job = object_name("job", run.uuid)
+    job = run_object_name("job", run.uuid)
     (pod,) = pod_names(k8s_double, "Job", job)
     first.close()  # gone without cleaning anything up
     second = make_kube()
@@ -109,7 +110,7 @@ def test_an_executor_killed_mid_run_is_replaced_without_duplicates_or_repeated_l
     agent = AgentProcess(k8s_kubeconfig, run, plan)
     try:
         agent.wait_for(kind="status", status="scheduled")
-        job = object_name("job", run.uuid)
+        job = run_object_name("job", run.uuid)
         (pod,) = pod_names(k8s_double, "Job", job)
         k8s_double.set_pod_phase(NS, pod, "Running")
         agent.wait_for(kind="status", status="running")
@@ -135,7 +136,7 @@ def test_adopting_a_running_run_follows_it_to_the_end(
 ) -> None:
     run, plan = new_run(), job_plan()
     make_kube(events=Recorder()).submit(run, plan)
-    job = object_name("job", run.uuid)
+    job = run_object_name("job", run.uuid)
     (pod,) = pod_names(k8s_double, "Job", job)
     k8s_double.set_pod_phase(NS, pod, "Running")
     kube = make_kube()
@@ -153,7 +154,7 @@ def test_a_run_whose_objects_vanished_while_nobody_watched_fails(
 ) -> None:
     run, plan = new_run(), job_plan()
     make_kube(events=Recorder()).submit(run, plan)
-    job = object_name("job", run.uuid)
+    job = run_object_name("job", run.uuid)
     k8s_double.delete("batch/v1", "Job", job, NS, policy="Foreground")
     kube = make_kube()
     kube.adopt([OwnedRun(run, plan, S.RUNNING)])
@@ -170,7 +171,7 @@ def test_a_run_owned_but_never_submitted_is_submitted_on_adoption(
     run, plan = new_run(), job_plan()
     kube = make_kube()
     kube.adopt([OwnedRun(run, plan, S.QUEUED)])
-    job = object_name("job", run.uuid)
+    job = run_object_name("job", run.uuid)
     (pod,) = pod_names(k8s_double, "Job", job)
     k8s_double.set_pod_phase(NS, pod, "Succeeded")
     assert kube.wait(run.uuid, 30) == S.SUCCEEDED
@@ -182,7 +183,7 @@ def test_the_objects_deleted_behind_an_active_run_fail_it(
 ) -> None:
     run = new_run()
     kube.submit(run, job_plan())
-    job = object_name("job", run.uuid)
+    job = run_object_name("job", run.uuid)
     (pod,) = pod_names(k8s_double, "Job", job)
     k8s_double.set_pod_phase(NS, pod, "Running")
     recorder.wait_status(run.uuid, S.RUNNING)

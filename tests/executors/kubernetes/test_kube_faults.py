@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 
 from tests.executors.kubernetes.fixtures import MakeKube
-from tests.executors.kubernetes.support import NS, eventually, gpu_plan, job_plan, object_name, pod_names
+from tests.executors.kubernetes.support import NS, eventually, gpu_plan, job_plan, pod_names
 from tests.executors.support import Recorder, new_run
 
 from k8s_double import K8sDouble
 from mizzen.executors.kubernetes import KubernetesExecutor
+from mizzen.render.k8s import run_object_name
 from mizzen.schemas.statuses import RunStatus
 
 S = RunStatus
@@ -32,7 +33,7 @@ class Gate:
 def _unschedulable_run(kube: KubernetesExecutor, double: K8sDouble, recorder: Recorder) -> tuple[str, str]:
     run = new_run()
     kube.submit(run, gpu_plan())
-    (pod,) = pod_names(double, "Job", object_name("job", run.uuid))
+    (pod,) = pod_names(double, "Job", run_object_name("job", run.uuid))
     double.make_unschedulable(NS, pod)
     recorder.wait_status(run.uuid, S.UNSCHEDULABLE)
     return run.uuid, pod

@@ -6,7 +6,6 @@ from tests.executors.kubernetes.support import (
     NS,
     assert_transitions_valid,
     eventually,
-    object_name,
     pod_names,
     pytorch_plan,
     service_plan,
@@ -15,6 +14,7 @@ from tests.executors.support import Recorder, new_run
 
 from k8s_double import K8sDouble
 from mizzen.executors.kubernetes import KubernetesExecutor
+from mizzen.render.k8s import run_object_name
 from mizzen.schemas.statuses import RunStatus
 
 S = RunStatus
@@ -25,7 +25,7 @@ def test_a_service_runs_once_available_and_stops_when_asked(
 ) -> None:
     run = new_run()
     kube.submit(run, service_plan(port=8080, replicas=2))
-    name = object_name("service", run.uuid)
+    name = run_object_name("service", run.uuid)
     assert k8s_double.get("v1", "Service", name, NS) is not None
     pods = pod_names(k8s_double, "Deployment", name, 2)
     k8s_double.set_pod_phase(NS, pods[0], "Running")
@@ -49,7 +49,7 @@ def test_a_pytorchjob_with_two_workers_succeeds_with_logs_per_replica(
 ) -> None:
     run = new_run()
     kube.submit(run, pytorch_plan(workers=2))
-    name = object_name("pytorchjob", run.uuid)
+    name = run_object_name("pytorchjob", run.uuid)
     pods = pod_names(k8s_double, "PyTorchJob", name, 3)
     assert sorted(pods) == [f"{name}-master-0", f"{name}-worker-0", f"{name}-worker-1"]
     for pod in pods:
@@ -72,7 +72,7 @@ def test_a_pytorchjob_fails_with_the_failing_replica_named(
 ) -> None:
     run = new_run()
     kube.submit(run, pytorch_plan(workers=2))
-    name = object_name("pytorchjob", run.uuid)
+    name = run_object_name("pytorchjob", run.uuid)
     pods = pod_names(k8s_double, "PyTorchJob", name, 3)
     for pod in pods:
         k8s_double.set_pod_phase(NS, pod, "Running")

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 from tests.executors.kubernetes.fixtures import MakeKube
-from tests.executors.kubernetes.support import NS, job_plan, object_name, pod_names
+from tests.executors.kubernetes.support import NS, job_plan, pod_names
 from tests.executors.support import Recorder, new_run
 
 from k8s_double import K8sDouble
 from mizzen.compiler.plan import RunKind, TerminationPlan
 from mizzen.errors import ExecutorError
 from mizzen.executors.kubernetes import KubernetesExecutor
+from mizzen.render.k8s import run_object_name
 from mizzen.schemas.statuses import RunStatus
 
 S = RunStatus
@@ -23,7 +24,7 @@ def test_a_job_runs_from_queued_to_succeeded_with_its_logs(
 ) -> None:
     run = new_run(token="secret-token")
     kube.submit(run, job_plan())
-    job = object_name("job", run.uuid)
+    job = run_object_name("job", run.uuid)
     assert k8s_double.get("batch/v1", "Job", job, NS) is not None
     (pod,) = pod_names(k8s_double, "Job", job)
     recorder.wait_status(run.uuid, S.SCHEDULED)
@@ -49,7 +50,7 @@ def test_a_failed_job_says_its_exit_code(
 ) -> None:
     run = new_run()
     kube.submit(run, job_plan())
-    (pod,) = pod_names(k8s_double, "Job", object_name("job", run.uuid))
+    (pod,) = pod_names(k8s_double, "Job", run_object_name("job", run.uuid))
     k8s_double.set_pod_phase(NS, pod, "Running")
     k8s_double.set_pod_phase(NS, pod, "Failed", exit_code=3)
     assert kube.wait(run.uuid, 30) == S.FAILED
@@ -62,7 +63,7 @@ def test_a_job_with_retries_retries_then_succeeds(
 ) -> None:
     run = new_run()
     kube.submit(run, job_plan(termination=TerminationPlan(max_retries=2)))
-    job = object_name("job", run.uuid)
+    job = run_object_name("job", run.uuid)
     (first,) = pod_names(k8s_double, "Job", job)
     k8s_double.set_pod_phase(NS, first, "Running")
     recorder.wait_status(run.uuid, S.RUNNING)
@@ -85,7 +86,7 @@ def test_a_job_out_of_retries_fails_with_the_last_reason(
 ) -> None:
     run = new_run()
     kube.submit(run, job_plan(termination=TerminationPlan(max_retries=1)))
-    job = object_name("job", run.uuid)
+    job = run_object_name("job", run.uuid)
     (first,) = pod_names(k8s_double, "Job", job)
     k8s_double.set_pod_phase(NS, first, "Failed", exit_code=2)
     second = next(name for name in pod_names(k8s_double, "Job", job, 2) if name != first)
@@ -103,14 +104,14 @@ def test_closing_leaves_runs_running_unless_told_to_stop_them(
     for run, stop_on_close in ((kept, False), (stopped, True)):
         executor = make_kube(stop_on_close=stop_on_close)
         executor.submit(run, job_plan())
-        (pod,) = pod_names(k8s_double, "Job", object_name("job", run.uuid))
+        (pod,) = pod_names(k8s_double, "Job", run_object_name("job", run.uuid))
         k8s_double.set_pod_phase(NS, pod, "Running")
         recorder.wait_status(run.uuid, S.RUNNING)
         executor.close(grace_seconds=1)
-    assert k8s_double.get("batch/v1", "Job", object_name("job", kept.uuid), NS) is not None
+    assert k8s_double.get("batch/v1", "Job", run_object_name("job", kept.uuid), NS) is not None
     assert recorder.statuses(kept.uuid)[-1] == S.RUNNING  # a new executor adopts it
     assert recorder.statuses(stopped.uuid)[-1] == S.STOPPED
-    assert k8s_double.get("batch/v1", "Job", object_name("job", stopped.uuid), NS) is None
+    assert k8s_double.get("batch/v1", "Job", run_object_name("job", stopped.uuid), NS) is None
 
 
 def test_clean_removes_what_is_left_of_a_finished_run(
@@ -118,7 +119,7 @@ def test_clean_removes_what_is_left_of_a_finished_run(
 ) -> None:
     run = new_run(token="t")
     kube.submit(run, job_plan())
-    job = object_name("job", run.uuid)
+    job = run_object_name("job", run.uuid)
     (pod,) = pod_names(k8s_double, "Job", job)
     with pytest.raises(ExecutorError, match="still active"):
         kube.clean(run.uuid)
@@ -154,7 +155,7 @@ def test_a_resumed_run_replaces_the_finished_objects_of_its_earlier_execution(
 ) -> None:
     run = new_run()
     kube.submit(run, job_plan())
-    job = object_name("job", run.uuid)
+    job = run_object_name("job", run.uuid)
     (first,) = pod_names(k8s_double, "Job", job)
     k8s_double.set_pod_phase(NS, first, "Failed", exit_code=1)
     assert kube.wait(run.uuid, 30) == S.FAILED

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from tests.executors.kubernetes.support import NS, eventually, job_plan, object_name, pod_names, pytorch_plan
+from tests.executors.kubernetes.support import NS, eventually, job_plan, pod_names, pytorch_plan
 from tests.executors.support import Recorder, new_run
 
 from k8s_double import K8sDouble
 from mizzen.compiler.plan import DistributedPlan, TerminationPlan
 from mizzen.executors.kubernetes import KubernetesExecutor
+from mizzen.render.k8s import run_object_name
 from mizzen.schemas.statuses import RunStatus
 
 S = RunStatus
@@ -18,7 +19,7 @@ def test_stop_reads_every_line_even_those_written_while_terminating(
 ) -> None:
     run = new_run()
     kube.submit(run, job_plan())
-    job = object_name("job", run.uuid)
+    job = run_object_name("job", run.uuid)
     (pod,) = pod_names(k8s_double, "Job", job)
     k8s_double.set_pod_phase(NS, pod, "Running")
     k8s_double.append_log(NS, pod, "mizzen-main", "epoch 1\nepoch 2\n")
@@ -43,7 +44,7 @@ def test_ttl_cleanup_comes_after_every_line_was_read(
 ) -> None:
     run = new_run()
     kube.submit(run, job_plan(termination=TerminationPlan(ttl=0)))
-    job = object_name("job", run.uuid)
+    job = run_object_name("job", run.uuid)
     stored = k8s_double.get("batch/v1", "Job", job, NS)
     assert stored is not None and stored["spec"]["ttlSecondsAfterFinished"] == 3600  # the cluster's backstop
     (pod,) = pod_names(k8s_double, "Job", job)
@@ -62,7 +63,7 @@ def test_logs_of_pods_an_operator_deletes_at_completion_are_complete(
     plan = pytorch_plan(workers=1).model_copy(update={"distributed": DistributedPlan(clean_pod_policy="All")})
     run = new_run()
     kube.submit(run, plan)
-    name = object_name("pytorchjob", run.uuid)
+    name = run_object_name("pytorchjob", run.uuid)
     pods = pod_names(k8s_double, "PyTorchJob", name, 2)
     for pod in pods:
         k8s_double.set_pod_phase(NS, pod, "Running")
@@ -84,7 +85,7 @@ def test_init_and_sidecar_containers_are_read_too(
 ) -> None:
     run = new_run(token="t")
     kube.submit(run, job_plan())
-    (pod,) = pod_names(k8s_double, "Job", object_name("job", run.uuid))
+    (pod,) = pod_names(k8s_double, "Job", run_object_name("job", run.uuid))
     k8s_double.append_log(NS, pod, "mizzen-sidecar", "sidecar up\n")
     k8s_double.set_pod_phase(NS, pod, "Running")
     k8s_double.set_pod_phase(NS, pod, "Succeeded")

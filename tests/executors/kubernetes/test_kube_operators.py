@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from tests.executors.kubernetes.fixtures import MakeKube
-from tests.executors.kubernetes.support import NS, object_name, pod_names, pytorch_plan
+from tests.executors.kubernetes.support import NS, pod_names, pytorch_plan
 from tests.executors.support import Recorder, new_run
 
 from k8s_double import K8sDouble
 from k8s_double.crds import crd_dir
 from mizzen.compiler.plan import RunKind
+from mizzen.render.k8s import run_object_name
 from mizzen.schemas.statuses import RunStatus
 
 S = RunStatus
@@ -47,5 +48,5 @@ def test_an_operator_installed_later_is_seen_at_the_next_submit(
     k8s_double.install_crd(crd_dir() / "kubeflow.org_pytorchjobs.yaml")
     run = new_run()
     kube.submit(run, pytorch_plan(workers=1))
-    assert len(pod_names(k8s_double, "PyTorchJob", object_name("pytorchjob", run.uuid), 2)) == 2
+    assert len(pod_names(k8s_double, "PyTorchJob", run_object_name("pytorchjob", run.uuid), 2)) == 2
     assert kube.check_operators() == {}

@@ -6,7 +6,6 @@ from tests.executors.kubernetes.support import (
     NS,
     assert_transitions_valid,
     dask_plan,
-    object_name,
     ray_plan,
     run_pods,
 )
@@ -14,6 +13,7 @@ from tests.executors.support import Recorder, new_run
 
 from k8s_double import K8sDouble
 from mizzen.executors.kubernetes import KubernetesExecutor
+from mizzen.render.k8s import run_object_name
 from mizzen.schemas.statuses import RunStatus
 
 S = RunStatus
@@ -30,7 +30,7 @@ def test_a_ray_cluster_runs_when_ready_and_stops(
     recorder.wait_status(run.uuid, S.RUNNING)
     kube.stop(run.uuid, grace_seconds=1)
     assert kube.wait(run.uuid, 30) == S.STOPPED
-    assert k8s_double.get("ray.io/v1", "RayCluster", object_name("raycluster", run.uuid), NS) is None
+    assert k8s_double.get("ray.io/v1", "RayCluster", run_object_name("raycluster", run.uuid), NS) is None
     assert_transitions_valid(recorder.statuses(run.uuid))
 
 
@@ -39,7 +39,7 @@ def test_a_dask_job_succeeds_when_its_runner_does(
 ) -> None:
     run = new_run()
     kube.submit(run, dask_plan(with_job=True))
-    assert k8s_double.get("kubernetes.dask.org/v1", "DaskJob", object_name("daskcluster", run.uuid), NS)
+    assert k8s_double.get("kubernetes.dask.org/v1", "DaskJob", run_object_name("daskcluster", run.uuid), NS)
     cluster_pods = run_pods(k8s_double, run.uuid, 2)
     for pod in cluster_pods:
         k8s_double.set_pod_phase(NS, pod, "Running")

@@ -11,7 +11,6 @@ from tests.executors.kubernetes.support import (
     eventually,
     gpu_plan,
     job_plan,
-    object_name,
     pod_names,
 )
 from tests.executors.support import Recorder, new_run
@@ -19,6 +18,7 @@ from tests.executors.support import Recorder, new_run
 from k8s_double import K8sDouble
 from mizzen.compiler.plan import TerminationPlan
 from mizzen.executors.kubernetes import KubernetesExecutor, Timeouts
+from mizzen.render.k8s import run_object_name
 from mizzen.schemas.statuses import RunStatus
 
 S = RunStatus
@@ -28,7 +28,7 @@ def _started(kube: KubernetesExecutor, double: K8sDouble, **plan_options: object
     run = new_run()
     plan = plan_options.pop("plan", None) or job_plan(**plan_options)  # type: ignore[arg-type]
     kube.submit(run, plan)  # type: ignore[arg-type]
-    (pod,) = pod_names(double, "Job", object_name("job", run.uuid))
+    (pod,) = pod_names(double, "Job", run_object_name("job", run.uuid))
     return run.uuid, pod
 
 
@@ -68,9 +68,8 @@ def test_image_pull_backoff_warns_then_fails_after_the_pull_timeout(
         recorder.last(uuid).reason
         == 'image pull failed: ImagePullBackOff: Back-off pulling image "python:3.12-slim"'
     )
-    eventually(
-        lambda: k8s_double.get("batch/v1", "Job", object_name("job", uuid), NS) is None, what="job deleted"
-    )
+    job = run_object_name("job", uuid)
+    eventually(lambda: k8s_double.get("batch/v1", "Job", job, NS) is None, what="job deleted")
     assert_transitions_valid(recorder.statuses(uuid))
 
 
@@ -123,7 +122,7 @@ def test_node_lost_and_evicted_retries_on_another_pod(
     k8s_double.lose_node(NS, pod, evict=True)
     retrying = recorder.wait_status(uuid, S.RETRYING)
     assert retrying.reason == "node lost"
-    (replacement,) = pod_names(k8s_double, "Job", object_name("job", uuid))
+    (replacement,) = pod_names(k8s_double, "Job", run_object_name("job", uuid))
     assert replacement != pod
     k8s_double.set_pod_phase(NS, replacement, "Running", node="node-2")
     k8s_double.set_pod_phase(NS, replacement, "Succeeded")
@@ -135,7 +134,7 @@ def test_deadline_exceeded(kube: KubernetesExecutor, k8s_double: K8sDouble, reco
     uuid, pod = _started(kube, k8s_double, termination=TerminationPlan(timeout=2))
     k8s_double.set_pod_phase(NS, pod, "Running")
     recorder.wait_status(uuid, S.RUNNING)
-    job = object_name("job", uuid)
+    job = run_object_name("job", uuid)
     # The double's Job controller does not keep time: play its part, as the real one reports it.
     condition = {
         "status": "True",

@@ -38,13 +38,6 @@ def exit_reason(returncode: int) -> str | None:
     return f"exit code {returncode}"
 
 
-def signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return str(number)
-
-
 @dataclass
 class ManagedProcess:
     """A child leading its own session (so its process group id is its pid)."""

@@ -7,7 +7,7 @@ from typing import Any
 from mizzen.compiler.plan import ContainerPlan, Resources, RunKind
 from mizzen.errors import ExecutorError
 from mizzen.render.k8s.env import env_var, merge_env
-from mizzen.render.k8s.names import dns_label, port_name
+from mizzen.render.k8s.names import port_name
 from mizzen.render.k8s.volumes import Access
 
 MAIN_CONTAINER = "mizzen-main"
@@ -136,7 +136,3 @@ def add_ports(container: dict[str, Any], ports: dict[int, str]) -> None:
         if name not in used_names:
             entry["name"] = name
         container.setdefault("ports", []).append(entry)
-
-
-def container_name(value: str) -> str:
-    return dns_label(value)
