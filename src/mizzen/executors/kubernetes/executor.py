@@ -45,7 +45,7 @@ from mizzen.executors.kubernetes.resources import (
 )
 from mizzen.executors.kubernetes.runs import OwnedRun, TrackedRun, primary_of, token_secret_name
 from mizzen.executors.kubernetes.watch import ResourceWatcher
-from mizzen.render.k8s import RenderOptions, render_plan
+from mizzen.render.k8s import ArtifactsStore, RenderOptions, render_plan
 from mizzen.render.k8s.metadata import RUN_UUID, run_uuid_label
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 
@@ -57,6 +57,23 @@ ARTIFACTS_PATH = f"{CONTEXT_PATH}/artifacts"
 # Statuses a run can hold before its objects were certainly created: adopt() submits those again.
 NOT_YET_SUBMITTED = frozenset({S.CREATED, S.ON_SCHEDULE, S.COMPILED, S.QUEUED})
 EVENT_CLOCK_SLACK = 5.0  # seconds the cluster's clock may lag behind this one
+
+
+def pod_context(
+    run: RunRef, namespace: str, store: ArtifactsStore | None, api_host: str | None = None
+) -> RuntimeContext:
+    """The RuntimeContext of ``run`` as its pods see it: paths inside a pod, the artifacts store, and
+    the API at ``api_host`` (default: the run's own)."""
+    run_artifacts = f"{ARTIFACTS_PATH}/{run.uuid}"
+    return run.runtime_context(
+        namespace=namespace,
+        context_path=CONTEXT_PATH,
+        artifacts_path=ARTIFACTS_PATH,
+        run_artifacts_path=run_artifacts,
+        run_outputs_path=f"{run_artifacts}/outputs",
+        api_host=api_host or run.api_host,
+        **({"store_path": store.url} if store else {}),
+    )
 
 
 class KubernetesExecutor:
@@ -176,17 +193,7 @@ class KubernetesExecutor:
         )
 
     def runtime_context(self, run: RunRef) -> RuntimeContext:
-        run_artifacts = f"{ARTIFACTS_PATH}/{run.uuid}"
-        store = self._options.artifacts_store
-        return run.runtime_context(
-            namespace=self.namespace,
-            context_path=CONTEXT_PATH,
-            artifacts_path=ARTIFACTS_PATH,
-            run_artifacts_path=run_artifacts,
-            run_outputs_path=f"{run_artifacts}/outputs",
-            api_host=self.api_host or run.api_host,
-            **({"store_path": store.url} if store else {}),
-        )
+        return pod_context(run, self.namespace, self._options.artifacts_store, self.api_host)
 
     def submit(self, run: RunRef, plan: Plan) -> None:
         self.start()
