@@ -14,27 +14,27 @@ from mizzen.store import Database
 from mizzen.store.repos import idempotency
 from mizzen.store.repos import metrics as metrics_repo
 from mizzen.store.repos import runs as runs_repo
-from mizzen.store.repos.metrics import Point
+from mizzen.store.repos.metrics import PointTuple
 
 MAX_NAME = 255
 
 
-def _points(batch: MetricsBatch) -> list[Point]:
+def _points(batch: MetricsBatch) -> list[PointTuple]:
     """The batch as store points, or ``InvalidInput`` naming the first bad point's field.
 
     Whole-batch checks first (fast for the usual, valid batch); the point-by-point search for the
     culprit runs only when one fails.
     """
-    points = [Point(p.name, p.step, p.timestamp, p.value) for p in batch.points]
+    points: list[PointTuple] = [(p.name, p.step, p.timestamp, p.value) for p in batch.points]
     for series in batch.series:
         column = series.steps if series.steps is not None else itertools.repeat(None)
-        points += map(Point, itertools.repeat(series.name), column, series.timestamps, series.values)
-    names = {p.name for p in points}
-    steps = [p.step for p in points if p.step is not None]
+        points += zip(itertools.repeat(series.name), column, series.timestamps, series.values)
+    names, all_steps, timestamps, values = zip(*points, strict=True) if points else ((), (), (), ())
+    steps = [step for step in all_steps if step is not None]
     valid = (
-        all(name and len(name) <= MAX_NAME and "\x00" not in name for name in names)
-        and all(map(math.isfinite, (p.value for p in points)))
-        and all(map(math.isfinite, (p.timestamp for p in points)))
+        all(name and len(name) <= MAX_NAME and "\x00" not in name for name in set(names))
+        and all(map(math.isfinite, values))
+        and all(map(math.isfinite, timestamps))
         and (not steps or (min(steps) >= -INT64 and max(steps) < INT64))
     )
     if not valid:
@@ -50,7 +50,7 @@ def _fields(batch: MetricsBatch) -> list[str]:
     return fields
 
 
-def _raise_for_first_bad_point(points: list[Point], fields: list[str]) -> None:
+def _raise_for_first_bad_point(points: list[PointTuple], fields: list[str]) -> None:
     for field, (name, step, timestamp, value) in zip(fields, points, strict=True):
         if not name or len(name) > MAX_NAME or "\x00" in name:
             raise InvalidInput(f"a metric name has 1 to {MAX_NAME} characters, no NUL", f"{field}.name")

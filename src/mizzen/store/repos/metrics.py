@@ -27,7 +27,12 @@ class Point(NamedTuple):
     value: float
 
 
-def _fold(points: Sequence[Point]) -> dict[str, list[Any]]:
+# What ``ingest`` takes: a ``Point`` or any plain tuple in its order (the API's columnar series
+# arrive as plain tuples: building 100,000 named tuples would cost more than inserting them).
+PointTuple = tuple[str, int | None, float, float]
+
+
+def _fold(points: Sequence[PointTuple]) -> dict[str, list[Any]]:
     """Per metric: [last, last_step, last_timestamp, min, max, count] of the batch (a hot loop).
 
     The "last" point has the higher step; on equal or missing steps, the later (or same) time.
@@ -54,34 +59,35 @@ def _fold(points: Sequence[Point]) -> dict[str, list[Any]]:
     return folds
 
 
-def ingest(session: Session, run_id: int, points: Sequence[Point]) -> int:
+def ingest(session: Session, run_id: int, points: Sequence[PointTuple]) -> int:
     """Store the points of one run; returns how many were stored."""
     if not points:
         return 0
     folds = _fold(points)
-    rows = [(run_id, name, step, timestamp, value) for name, step, timestamp, value in points]
-    for start in range(0, len(rows), _INSERT_CHUNK):
-        _bulk_insert(session, rows[start : start + _INSERT_CHUNK])
+    for start in range(0, len(points), _INSERT_CHUNK):
+        _bulk_insert(session, run_id, points[start : start + _INSERT_CHUNK])
     _fold_into_summaries(session, run_id, folds)
-    return len(rows)
+    return len(points)
 
 
-_COLUMNS = ("run_id", "name", "step", "timestamp", "value")
+_COLUMNS = "run_id, name, step, timestamp, value"
 
 
-def _bulk_insert(session: Session, rows: list[tuple[Any, ...]]) -> None:
+def _bulk_insert(session: Session, run_id: int, points: Sequence[PointTuple]) -> None:
     """Through the driver: COPY on PostgreSQL, one prepared executemany on SQLite. Per-row
     parameter handling in SQLAlchemy would cost more than the insert itself."""
     connection = session.connection()
     cursor = connection.connection.cursor()
     try:
         if connection.dialect.name == "postgresql":
-            with cursor.copy(f"COPY metrics ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            with cursor.copy(f"COPY metrics ({_COLUMNS}) FROM STDIN") as copy:
+                for point in points:
+                    copy.write_row((run_id, *point))
         else:
-            placeholders = ", ".join("?" for _ in _COLUMNS)
-            cursor.executemany(f"INSERT INTO metrics ({', '.join(_COLUMNS)}) VALUES ({placeholders})", rows)
+            # The run id (an integer the database gave) is part of the statement, so that the
+            # points go to the driver as they are, without a row tuple built for each.
+            statement = f"INSERT INTO metrics ({_COLUMNS}) VALUES ({int(run_id)}, ?, ?, ?, ?)"
+            cursor.executemany(statement, points)
     finally:
         cursor.close()
 
