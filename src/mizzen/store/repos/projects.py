@@ -97,10 +97,9 @@ def update_project(
 
 
 def delete_project(session: Session, name: str) -> list[str]:
-    """Delete the project and its runs (metrics, statuses, lineage cascade); returns the runs' uuids
-    so that the caller can remove their artifacts once the transaction has committed."""
+    """Delete the project; its runs (and their metrics, statuses, lineage) cascade. Returns the
+    runs' uuids so that the caller can remove their artifacts once the transaction has committed."""
     row = get_project(session, name)
     uuids = list(session.scalars(select(RunRow.uuid).where(RunRow.project_id == row.id)))
-    session.execute(delete(RunRow).where(RunRow.project_id == row.id))
     session.execute(delete(ProjectRow).where(ProjectRow.id == row.id))
     return uuids
