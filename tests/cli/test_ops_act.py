@@ -262,3 +262,24 @@ def test_detach_without_a_server_only_creates_the_run(
     assert "It runs once a Mizzen process with the local executor starts" in result.stdout
     new = api_client.runs.list(query="cloning_kind:restart").items[0]
     assert new.status.value == "created"
+
+
+def test_resume_without_a_server_shows_only_the_new_attempt(
+    cli: Cli, api_client: MizzenClient, make_run: MakeRun
+) -> None:
+    original = make_run(
+        api_client,
+        name="greet",
+        spec=_job_spec("print('hello {{ who }}')"),
+        executor="local",
+        managed=True,
+        statuses=["running", ("failed", "Failed", "the first attempt broke")],
+        logs=["the first attempt's line"],
+    )
+    result = cli("ops", "resume", original.uuid, "-P", "who=again")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"Resumed run {original.uuid} (greet)."
+    assert any(line.endswith(" hello again") for line in lines)
+    assert "the first attempt" not in result.stdout  # neither its log line nor its failure
+    assert lines[-1] == f"Run {original.uuid} succeeded"

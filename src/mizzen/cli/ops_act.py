@@ -139,10 +139,13 @@ def copy_run(
 
 
 def _clone(ref: str | None, how: str, params: list[str] | None, name: str | None, watch: bool | None) -> None:
+    from mizzen.cli import run_watch
     from mizzen.cli.check import parse_params
     from mizzen.cli.connect import api, load_settings, server_url
-    from mizzen.cli.output import console
+    from mizzen.cli.ops_files import print_log_line
+    from mizzen.cli.output import console, styled_status
     from mizzen.cli.runs_resolve import resolve_uuid
+    from mizzen.schemas.statuses import RunStatus
 
     overrides = parse_params(params)
     settings = load_settings()
@@ -170,9 +173,10 @@ def _clone(ref: str | None, how: str, params: list[str] | None, name: str | None
                 f"Follow it with: mizzen ops logs {read.uuid[:12]} --follow", markup=False, soft_wrap=True
             )
             return
-        final = watch_to_end(client, read.uuid, first_line)
-    from mizzen.schemas.statuses import RunStatus
-
+        final = run_watch.watch(client, read, first_line=first_line, print_line=print_log_line)
+    reason = next((c.message or c.reason for c in reversed(final.conditions or [])), None)
+    tail = f": {reason}" if reason and final.status != RunStatus.SUCCEEDED else ""
+    console.print(f"Run {final.uuid} {styled_status(final.status.value)}{tail}", soft_wrap=True)
     if final.status != RunStatus.SUCCEEDED:
         raise typer.Exit(1)
 
@@ -183,21 +187,6 @@ def log_end(client: MizzenClient, uuid: str) -> int:
     while (chunk := client.logs.get(uuid, offset=offset)).lines and chunk.next_offset > offset:
         offset = chunk.next_offset
     return offset
-
-
-def watch_to_end(client: MizzenClient, uuid: str, first_line: int = 0) -> RunRead:
-    """Print the run's logs (from line ``first_line``) as they come until it ends; then its final
-    status."""
-    from mizzen.cli.ops_files import print_log_line
-    from mizzen.cli.output import console, styled_status
-
-    for line in client.logs.follow(uuid, offset=first_line):
-        print_log_line(line)
-    final = client.runs.get(uuid)
-    reason = next((c.message or c.reason for c in reversed(final.conditions or [])), None)
-    tail = f": {reason}" if reason and final.status.value != "succeeded" else ""
-    console.print(f"Run {uuid} {styled_status(final.status.value)}{tail}", soft_wrap=True)
-    return final
 
 
 @ops_app.command("delete")

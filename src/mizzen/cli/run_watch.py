@@ -1,31 +1,43 @@
-"""Watching a run from `mizzen run`: its logs as they come, a live status line, and a summary."""
+"""Watching a run to its end (`mizzen run`, and `mizzen ops restart|resume|copy` without a server):
+its logs as they come, its status changes, a live status line; then `mizzen run`'s summary."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from mizzen.cli.output import console, duration, styled_status
 from mizzen.errors import ApiError
+from mizzen.schemas.statuses import DONE_STATUSES
 
 if TYPE_CHECKING:
     from mizzen.client import MizzenClient
-    from mizzen.schemas.api import RunRead
+    from mizzen.schemas.api import LogLine, RunRead
 
-DONE = {"succeeded", "failed", "stopped", "skipped", "upstream_failed"}
 POLL_SECONDS = 0.25
 
 
-class LogPrinter(threading.Thread):
-    """Prints the run's log lines until the server ends the stream (the run is done); reconnects
-    from where it was if the stream breaks."""
+def print_run_line(line: LogLine) -> None:
+    """`mizzen run`'s log line: the main container's text as it is, others' prefixed by their name."""
+    if line.container not in ("main", "mizzen-main"):
+        console.print(f"[dim]{line.container} |[/dim] ", end="", highlight=False)
+    console.print(line.line, markup=False, highlight=False, soft_wrap=True)
 
-    def __init__(self, client: MizzenClient, uuid: str) -> None:
+
+class LogPrinter(threading.Thread):
+    """Prints the run's log lines from line ``offset`` until the server ends the stream (the run is
+    done); reconnects from where it was if the stream breaks."""
+
+    def __init__(
+        self, client: MizzenClient, uuid: str, offset: int, print_line: Callable[[LogLine], None]
+    ) -> None:
         super().__init__(daemon=True, name="mizzen-log-follow")
         self.client = client
         self.uuid = uuid
-        self.offset = 0
+        self.offset = offset
+        self.print_line = print_line
         self.stop_event = threading.Event()
         self.finished = threading.Event()
 
@@ -35,7 +47,7 @@ class LogPrinter(threading.Thread):
                 try:
                     for line in self.client.logs.follow(self.uuid, offset=self.offset):
                         self.offset += 1
-                        self._print(line.container, line.line)
+                        self.print_line(line)
                         if self.stop_event.is_set():
                             return
                     return  # the server closed the stream: the run is done
@@ -45,20 +57,21 @@ class LogPrinter(threading.Thread):
         finally:
             self.finished.set()
 
-    def _print(self, container: str, text: str) -> None:
-        if container in ("main", "mizzen-main"):
-            console.print(text, markup=False, highlight=False, soft_wrap=True)
-        else:
-            console.print(f"[dim]{container} |[/dim] ", end="", highlight=False)
-            console.print(text, markup=False, highlight=False, soft_wrap=True)
 
-
-def watch(client: MizzenClient, run: RunRead) -> RunRead:
-    """Follow ``run`` until it is done; returns its final state."""
-    printer = LogPrinter(client, run.uuid)
+def watch(
+    client: MizzenClient,
+    run: RunRead,
+    *,
+    first_line: int = 0,
+    print_line: Callable[[LogLine], None] = print_run_line,
+) -> RunRead:
+    """Follow ``run`` until it is done; returns its final state. Logs are printed from line
+    ``first_line`` (a resumed run keeps its earlier attempt's), status changes from those after
+    ``run.conditions``."""
+    printer = LogPrinter(client, run.uuid, first_line, print_line)
     printer.start()
     started = time.monotonic()
-    seen_conditions = 0
+    seen_conditions = len(run.conditions or [])
     label = run.name or run.uuid[:8]
     try:
         with console.status(f"{label}: {run.status}", spinner="dots") as status_line:
@@ -70,7 +83,7 @@ def watch(client: MizzenClient, run: RunRead) -> RunRead:
                 seen_conditions = len(conditions)
                 elapsed = duration(time.monotonic() - started)
                 status_line.update(f"{label}: {styled_status(current.status)} · {elapsed}")
-                if current.status in DONE:
+                if current.status in DONE_STATUSES:
                     break
                 # The log stream ends when the run does: that wakes this loop at once.
                 printer.finished.wait(POLL_SECONDS)
