@@ -55,13 +55,14 @@ def run_command(
 
     Exits 0 only when the run succeeded.
     """
+    from mizzen.cli.check import parse_params
     from mizzen.cli.connect import load_settings, server_url
     from mizzen.cli.run_submit import Submission, compile_submission
 
     settings = load_settings()
     submission = Submission(
         files=list(files),
-        params=_params(params),
+        params=parse_params(params),
         project=project or settings.project,
         name=name,
         description=description,
@@ -79,12 +80,6 @@ def run_command(
         )
     code = _submit_and_watch(settings, submission, compiled, watch)
     raise typer.Exit(code)
-
-
-def _params(values: list[str]) -> dict[str, str]:
-    from mizzen.cli.run_submit import parse_params
-
-    return parse_params(values)
 
 
 def _submit_and_watch(settings: Settings, submission: Submission, compiled: Compiled, watch: bool) -> int:

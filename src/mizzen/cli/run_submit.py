@@ -38,17 +38,6 @@ class Submission:
     upload: Path | None  # the folder `-u` uploads as the run's code
 
 
-def parse_params(values: list[str]) -> dict[str, str]:
-    """``-P name=value`` pairs; the compiler coerces each value to its input's type."""
-    params: dict[str, str] = {}
-    for item in values:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise MizzenError(f"-P {item!r}: expected name=value, e.g. -P lr=0.01")
-        params[name.strip()] = value
-    return params
-
-
 def compile_submission(submission: Submission, settings: Settings) -> Compiled:
     from mizzen.compiler.compile import compile_files
     from mizzen.connections_catalog import CONNECTIONS_FILE, load_connections
