@@ -13,26 +13,23 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from mizzen.client import MizzenClient
-from mizzen.compiler.plan import Plan, RuntimeContext
+from mizzen.compiler.plan import Plan
 from mizzen.errors import MizzenError
-from mizzen.executors.base import RunRef
 from mizzen.executors.kubernetes import KubernetesExecutor, OwnedRun
 from mizzen.executors.kubernetes.executor import NOT_YET_SUBMITTED
 from mizzen.executors.kubernetes.resources import SECRET
 from mizzen.executors.kubernetes.runs import token_secret_name
 from mizzen.render.k8s import RenderOptions
 from mizzen.scheduler.api_source import ApiRunSource, claimed_run
-from mizzen.scheduler.source import ClaimedRun, run_ref
+from mizzen.scheduler.loop import CompileRun
+from mizzen.scheduler.source import run_ref
 from mizzen.schemas.api import AgentRun
 from mizzen.schemas.statuses import RunStatus
 
 log = logging.getLogger(__name__)
-
-CompileRun = Callable[[ClaimedRun, RuntimeContext], Plan]
 
 
 def last_log_timestamp(client: MizzenClient, uuid: str) -> float | None:
@@ -90,16 +87,13 @@ class Adopter:
         if run.status in NOT_YET_SUBMITTED:  # may be submitted now: its pods will need a token
             token = self._token_in_cluster(run.uuid) or self.source.reclaim(run.uuid).token
         claimed = claimed_run(run.model_copy(update={"token": token}))
-        ref = self._ref(claimed)
+        ref = run_ref(claimed, self.api_host)
         plan = Plan.model_validate(run.plan) if run.plan else None
         if plan is None:  # claimed but its plan never reached the store: compile it again
             plan = self.compile_run(claimed, self.executor.runtime_context(ref))
             self.source.record_plan(run.uuid, plan.model_dump(mode="json", by_alias=True))
         since = last_log_timestamp(self.source.client, run.uuid)
         return OwnedRun(run=ref, plan=plan, status=run.status, logs_since=since)
-
-    def _ref(self, run: ClaimedRun) -> RunRef:
-        return run_ref(run, self.api_host)
 
     def _token_in_cluster(self, uuid: str) -> str | None:
         secret = self.executor.adapter.get(SECRET, token_secret_name(uuid), self.executor.namespace)

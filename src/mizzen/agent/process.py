@@ -52,8 +52,6 @@ class Agent:
             poll_interval=config.poll_interval,
         )
         self.executor: KubernetesExecutor | None = None
-        self.missing_operators: dict[str, str] = {}
-        self.adopted: list[str] = []
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
         self._api_reachable = True
@@ -77,7 +75,7 @@ class Agent:
         if not self._wait_for_api():
             return False
         adopter = Adopter(self.source, executor, self.compile_run, self.config.api_host_for_runs)
-        self.adopted = adopter.adopt_all()
+        adopter.adopt_all()
         self.heartbeat()
         self._heartbeat = threading.Thread(
             target=self._heartbeat_loop, name="mizzen-agent-heartbeat", daemon=True
@@ -124,8 +122,7 @@ class Agent:
             raise MizzenError(
                 f"cannot reach the Kubernetes API for namespace {self.config.namespace}: {error}"
             ) from None
-        self.missing_operators = {kind.value: why for kind, why in missing.items()}
-        for kind, why in sorted(self.missing_operators.items()):
+        for kind, why in sorted((kind.value, why) for kind, why in missing.items()):
             log.warning("%s runs cannot run here: %s", kind, why)
 
     def _wait_for_api(self) -> bool:

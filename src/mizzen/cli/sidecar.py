@@ -51,7 +51,6 @@ def sidecar_command(
         artifacts_path=artifacts_path,
         poll_interval=poll_interval,
         main_container=main_container,
-        store_url=store_url or None,
         logs=not no_logs,
         outputs=not no_outputs,
         wait_main=wait_main,

@@ -32,7 +32,6 @@ class SidecarOptions:
     artifacts_path: Path
     poll_interval: float
     main_container: str
-    store_url: str | None
     logs: bool = True
     outputs: bool = True
     wait_main: bool = False

@@ -208,10 +208,11 @@ class Delivery:
             self._lineage_known = {
                 _lineage_key(r.model_dump(mode="json")) for r in self.client.lineage.list(self.run_uuid)
             }
-        key = _lineage_key(LineageCreate.model_validate(record).model_dump(mode="json"))
+        lineage = LineageCreate.model_validate(record)
+        key = _lineage_key(lineage.model_dump(mode="json"))
         if key in self._lineage_known:
             return
-        self.client.lineage.create(self.run_uuid, [LineageCreate.model_validate(record)])
+        self.client.lineage.create(self.run_uuid, [lineage])
         self._lineage_known.add(key)
 
 
