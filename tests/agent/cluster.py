@@ -12,14 +12,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
-from tests.agent.support import RestartableApi
+from tests.agent.support import RestartableApi, eventually
 
 from k8s_double import K8sDouble
 from mizzen.client import MizzenClient
@@ -28,19 +26,6 @@ from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 
 MIZZEN = str(Path(sys.executable).parent / "mizzen")
 NS = "default"
-T = TypeVar("T")
-
-
-def eventually(check: Callable[[], T | None], what: str, timeout: float = 60.0) -> T:
-    """Poll ``check`` until it returns something truthy (bounded by ``timeout``); returns it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not reached within {timeout}s")
-        time.sleep(0.05)
 
 
 @dataclass

@@ -8,20 +8,18 @@ import os
 import socket
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
+
+from tests.agent.support import RestartableApi, eventually
 
 from mizzen.client import MizzenClient
 from mizzen.schemas.api import RunRead
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
-from mizzen.settings import Settings
 
 MIZZEN = str(Path(sys.executable).parent / "mizzen")
-T = TypeVar("T")
+POLL_SECONDS = 1.0  # for `eventually`: each check asks kubectl or the API, a real cluster's pace
 
 
 @dataclass(frozen=True)
@@ -54,17 +52,6 @@ class E2eConfig:
             moto_image=os.environ.get("MIZZEN_E2E_MOTO_IMAGE", "motoserver/moto:5.0.28"),
             timeout=float(os.environ.get("MIZZEN_E2E_TIMEOUT", "600")),
         )
-
-
-def eventually(check: Callable[[], T | None], what: str, timeout: float) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not reached within {timeout}s")
-        time.sleep(1.0)
 
 
 def local_ip() -> str:
@@ -105,38 +92,11 @@ class Kubectl:
         return found
 
 
-class ServedApi:
-    """The real API (``MIZZEN_EXECUTOR=kubernetes``) on ``bind``, in a thread of this process."""
-
-    def __init__(self, settings: Settings, bind: str) -> None:
-        import uvicorn
-
-        from mizzen.server.app import create_app
-
-        self.app = create_app(settings)
-        with socket.socket() as probe:
-            probe.bind((bind, 0))
-            self.port = int(probe.getsockname()[1])
-        config = uvicorn.Config(self.app, host=bind, port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True, name="mizzen-e2e-api")
-        self.thread.start()
-        while not self.server.started:
-            if not self.thread.is_alive():
-                raise RuntimeError(f"the API could not start on {bind}:{self.port}")
-            self.thread.join(0.05)
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
 @dataclass
 class E2eInstallation:
     config: E2eConfig
     kubectl: Kubectl
-    api: ServedApi
+    api: RestartableApi
     root: Path
     agent_env: dict[str, str]
     user_env: dict[str, str]
@@ -180,7 +140,7 @@ class E2eInstallation:
                 raise AssertionError(f"run {uuid} ended {run.status}, not {status}: {run.conditions}")
             return run if run.status == status else None
 
-        return eventually(reached, f"run {uuid} {status}", self.config.timeout)
+        return eventually(reached, f"run {uuid} {status}", self.config.timeout, POLL_SECONDS)
 
     def log_lines(self, uuid: str) -> list[str]:
         done = self.mizzen("ops", "logs", uuid, "--json")

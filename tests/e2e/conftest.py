@@ -14,14 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tests.e2e.cluster_support import (
-    E2eConfig,
-    E2eInstallation,
-    Kubectl,
-    ServedApi,
-    eventually,
-    local_ip,
-)
+from tests.agent.support import RestartableApi, eventually
+from tests.e2e.cluster_support import POLL_SECONDS, E2eConfig, E2eInstallation, Kubectl, local_ip
 
 from mizzen.settings import Settings
 
@@ -150,7 +144,7 @@ def installation(
         if name.startswith("MIZZEN_") and not name.startswith("MIZZEN_E2E_"):
             monkeypatch.delenv(name)
     settings = Settings(home=tmp_path / "server-home", executor="kubernetes")
-    api = ServedApi(settings, e2e_config.bind)
+    api = RestartableApi(settings, bind=e2e_config.bind).start()
     runs_host = e2e_config.runs_host or f"http://{local_ip()}:{api.port}"
     data = {"name": "data", "kind": "s3", "schema": {"bucket": f"s3://{DATA_BUCKET}"}}
     catalog = {"connections": [{**data, "secret": {"name": "aws-credentials"}}]}
@@ -187,6 +181,9 @@ def started(installation: E2eInstallation) -> E2eInstallation:
     """The installation with its agent started and claiming."""
     installation.start_agent()
     eventually(
-        lambda: "claiming" in installation.agent_log(), "the agent started", installation.config.timeout
+        lambda: "claiming" in installation.agent_log(),
+        "the agent started",
+        installation.config.timeout,
+        POLL_SECONDS,
     )
     return installation

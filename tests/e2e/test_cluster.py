@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from tests.e2e.cluster_support import E2eInstallation, eventually
+from tests.agent.support import eventually
+from tests.e2e.cluster_support import POLL_SECONDS, E2eInstallation
 
 from mizzen.client import MizzenClient
 from mizzen.render.k8s import run_object_name
@@ -38,6 +39,7 @@ def _gone(setup: E2eInstallation, kind: str, uuid: str) -> None:
         lambda: not setup.kubectl.items("pods", selector),
         f"the pods of {kind} {name} gone",
         setup.config.timeout,
+        POLL_SECONDS,
     )
 
 
@@ -103,6 +105,7 @@ def test_a_service_until_stopped(started: E2eInstallation) -> None:
         lambda: setup.kubectl.run("get", "deployment", name, check=False).returncode != 0,
         "the deployment deleted",
         setup.config.timeout,
+        POLL_SECONDS,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tracking_helpers import journal_entries, only_run_dir, run_script
+from tracking_helpers import journal_entries, managed_env, only_run_dir, run_script
 
 from mizzen.client import MizzenClient
 from mizzen.schemas.statuses import RunStatus
@@ -80,15 +80,7 @@ def test_a_managed_run_is_attached_from_the_environment(
         tracking.log_artifact(out, kind="data")
         tracking.log_outputs(loss=1)
     """
-    env = {
-        "MIZZEN_HOME": str(tmp_path / "home"),
-        "MIZZEN_IS_MANAGED": "true",
-        "MIZZEN_RUN_UUID": uuid,
-        "MIZZEN_HOST": api_server,
-        "MIZZEN_RUN_ARTIFACTS_PATH": str(run_dir),
-        "MIZZEN_RUN_OUTPUTS_PATH": str(run_dir / "outputs"),
-    }
-    done = run_script(code, env, tmp_path)
+    done = run_script(code, managed_env(tmp_path / "home", uuid, run_dir, api_server), tmp_path)
     assert done.returncode == 0, done.stderr
     run = client.runs.get(uuid)
     assert run.status == RunStatus.CREATED  # the executor owns a managed run's status
@@ -200,15 +192,7 @@ def test_files_a_managed_run_writes_into_a_local_store_are_not_uploaded_again(
         tracking.log_model(model, framework="none")
         tracking.log_image(np.ones((3, 3)), "ones", step=0)
     """
-    env = {
-        "MIZZEN_HOME": str(tmp_path / "home"),
-        "MIZZEN_IS_MANAGED": "true",
-        "MIZZEN_RUN_UUID": uuid,
-        "MIZZEN_HOST": api_server,
-        "MIZZEN_RUN_ARTIFACTS_PATH": str(run_dir),
-        "MIZZEN_RUN_OUTPUTS_PATH": str(run_dir / "outputs"),
-    }
-    done = run_script(code, env, tmp_path)
+    done = run_script(code, managed_env(tmp_path / "home", uuid, run_dir, api_server), tmp_path)
     assert done.returncode == 0, done.stderr
     model = run_dir / "outputs" / "model.bin"
     assert model.stat().st_ino == int(done.stdout)  # the same file: the server did not rewrite it

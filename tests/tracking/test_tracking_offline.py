@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tracking_helpers import closed_port, journal_entries, only_run_dir, run_script
+from tracking_helpers import closed_port, journal_entries, managed_env, only_run_dir, run_script
 
 from mizzen.tracking.journal import RunRecord, read_entries
 from mizzen.tracking.run import Run
@@ -80,14 +80,7 @@ def test_inside_a_managed_run_the_journal_goes_to_the_run_folder(tmp_path: Path)
         print(tracking.get_outputs_path())
         print(tracking.get_run().uuid)
     """
-    env = {
-        "MIZZEN_HOME": str(tmp_path / "home"),
-        "MIZZEN_IS_MANAGED": "true",
-        "MIZZEN_RUN_UUID": "abc123",
-        "MIZZEN_RUN_ARTIFACTS_PATH": str(artifacts),
-        "MIZZEN_RUN_OUTPUTS_PATH": str(artifacts / "outputs"),
-    }
-    done = run_script(code, env, tmp_path)
+    done = run_script(code, managed_env(tmp_path / "home", "abc123", artifacts), tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [str(artifacts / "outputs"), "abc123"]
     record = RunRecord.load(artifacts / ".tracking")

@@ -19,6 +19,18 @@ def script_env(**overrides: str) -> dict[str, str]:
     return {**clean, **overrides}
 
 
+def managed_env(home: Path, uuid: str, run_dir: Path, host: str | None = None) -> dict[str, str]:
+    """What the executor gives a managed run's processes (``host``: the API, when there is one)."""
+    env = {
+        "MIZZEN_HOME": str(home),
+        "MIZZEN_IS_MANAGED": "true",
+        "MIZZEN_RUN_UUID": uuid,
+        "MIZZEN_RUN_ARTIFACTS_PATH": str(run_dir),
+        "MIZZEN_RUN_OUTPUTS_PATH": str(run_dir / "outputs"),
+    }
+    return {**env, "MIZZEN_HOST": host} if host else env
+
+
 def run_script(
     code: str, env: dict[str, str], cwd: Path, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
