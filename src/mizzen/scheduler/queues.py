@@ -1,9 +1,10 @@
 """Queues and admission: which waiting runs may be submitted to compute now.
 
-Pure logic, no I/O: the agent (Kubernetes) and the cluster simulation (`benchmarks/cluster_sim.py`)
-both drive it. A run waits in a named queue; queues have a priority and a concurrency limit. Each
-round, ``Admission.admit`` walks the waiting runs in order (queue priority, run priority, arrival)
-and admits those that fit both their queue's limit and the free capacity the caller reports.
+Pure logic, no I/O: the cluster simulation (`benchmarks/cluster_sim.py`) drives it (the agent does
+not yet: it submits what it claims and leaves waiting to Kubernetes). A run waits in a named queue;
+queues have a priority and a concurrency limit. Each round, ``Admission.admit`` walks the waiting
+runs in order (queue priority, run priority, arrival) and admits those that fit both their queue's
+limit and the free capacity the caller reports.
 
 Capacity is checked per node, gang-style: a distributed run is admitted only if every replica fits
 somewhere at once, so it never holds half its pods while the rest sit unschedulable. The head of the
@@ -17,8 +18,6 @@ import heapq
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-
-GPU = "nvidia.com/gpu"
 
 
 @dataclass(frozen=True)
