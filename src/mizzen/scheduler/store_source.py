@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mizzen.errors import InvalidTransition, NotFound
-from mizzen.scheduler.source import OWNER_KEY, UPLOAD_KEY, UPLOAD_PENDING, ClaimedRun, owner_is_gone
+from mizzen.scheduler.source import OWNER_KEY, ClaimedRun, owner_is_gone
 from mizzen.schemas.api import LogLine
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store import Database
@@ -34,33 +34,23 @@ class StoreRunSource:
         self.on_status_changed = on_status_changed
 
     def claim(self, executor: str, owner: str, limit: int) -> list[ClaimedRun]:
-        claimed: list[ClaimedRun] = []
         with self.database.write() as session:
-            for run in scheduling.created_runs(session, executor, limit=limit * 4):
-                if len(claimed) >= limit:
-                    break
-                meta = run.meta or {}
-                if meta.get(UPLOAD_KEY) == UPLOAD_PENDING or meta.get(OWNER_KEY):
-                    continue  # code still uploading, or queued by a scheduler that runs it
-                token = runs_repo.rotate_token(run)
-                runs_repo.update_run(session, run, meta={OWNER_KEY: owner})
-                if run.status == RunStatus.CREATED:
-                    set_status(session, run, RunStatus.COMPILED)
-                claimed.append(
-                    ClaimedRun(
-                        uuid=run.uuid,
-                        project=run.project.name,
-                        project_uuid=run.project.uuid,
-                        kind=run.kind,
-                        name=run.name,
-                        spec=run.spec,
-                        params=dict(run.params or {}),
-                        token=token,
-                        meta=dict(run.meta or {}),
-                        original_uuid=run.original_uuid,
-                        cloning_kind=run.cloning_kind,
-                    )
+            claimed = [
+                ClaimedRun(
+                    uuid=claim.run.uuid,
+                    project=claim.run.project.name,
+                    project_uuid=claim.run.project.uuid,
+                    kind=claim.run.kind,
+                    name=claim.run.name,
+                    spec=claim.run.spec,
+                    params=dict(claim.run.params or {}),
+                    token=claim.token,
+                    meta=dict(claim.run.meta or {}),
+                    original_uuid=claim.run.original_uuid,
+                    cloning_kind=claim.run.cloning_kind,
                 )
+                for claim in scheduling.claim_runs(session, executor, owner, limit=limit)
+            ]
         return claimed
 
     def record_plan(self, uuid: str, plan: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from mizzen.errors import Conflict, InvalidInput
-from mizzen.scheduler.source import OWNER_KEY, UPLOAD_KEY, UPLOAD_PENDING
+from mizzen.scheduler.source import OWNER_KEY
 from mizzen.schemas.api import AgentClaim, AgentHeartbeat, AgentRead, AgentRun, AgentStops
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.server.services.events import RunEvent, RunEventBus
@@ -24,14 +24,11 @@ from mizzen.store.orm import AgentRow, RunRow
 from mizzen.store.repos import agents as agents_repo
 from mizzen.store.repos import idempotency, scheduling
 from mizzen.store.repos import runs as runs_repo
-from mizzen.store.repos.statuses import set_status
 
 log = logging.getLogger(__name__)
 
 # An agent heartbeats every few seconds; one unseen for this long is shown as unhealthy.
 AGENT_HEALTHY_SECONDS = 60
-# Created runs read per claim to find `limit` of the agent's queue among other queues' runs.
-CLAIM_SCAN = 500
 AGENT_NAME_MAX = 255
 
 
@@ -115,26 +112,20 @@ class AgentService:
         _check_name(name)
         check_length(body.queue, 128, "queue")
         key = f"agents:{name}:claim:{idempotency_key}" if idempotency_key else None
-        claimed: list[AgentRun] = []
-        changed: list[tuple[str, RunStatus]] = []
         with self.db.write() as session:
             if key is not None and (answer := idempotency.recall(session, key)) is not None:
                 return self._replay(session, name, list(answer.get("uuids", [])))
-            for run in scheduling.created_runs(session, body.executor, limit=max(body.limit, CLAIM_SCAN)):
-                if len(claimed) >= body.limit:
-                    break
-                meta = run.meta or {}
-                if meta.get(UPLOAD_KEY) == UPLOAD_PENDING or meta.get(OWNER_KEY):
-                    continue  # code still uploading, or queued by a scheduler that runs it
-                if body.queue is not None and run.queue != body.queue:
-                    continue
-                token = runs_repo.rotate_token(run)
-                runs_repo.update_run(session, run, meta={OWNER_KEY: name})
-                previous = RunStatus(run.status)
-                if previous == RunStatus.CREATED:  # a resumed run stays queued
-                    set_status(session, run, RunStatus.COMPILED, "ClaimedByAgent", f"claimed by agent {name}")
-                claimed.append(_agent_run(run, token))
-                changed.append((run.uuid, previous))
+            claims = scheduling.claim_runs(
+                session,
+                body.executor,
+                name,
+                limit=body.limit,
+                queue=body.queue,
+                reason="ClaimedByAgent",
+                message=f"claimed by agent {name}",
+            )
+            claimed = [_agent_run(claim.run, claim.token) for claim in claims]
+            changed = [(claim.run.uuid, claim.previous) for claim in claims]
             if key is not None:
                 idempotency.remember(session, key, {"uuids": [read.uuid for read in claimed]})
         for read, (_, previous) in zip(claimed, changed, strict=True):

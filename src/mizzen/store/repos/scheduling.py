@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -11,9 +12,13 @@ from mizzen.scheduler.source import OWNER_KEY, UPLOAD_KEY, UPLOAD_PENDING
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.store.json_sql import json_text
 from mizzen.store.orm import RunRow
+from mizzen.store.repos.runs import rotate_token, update_run
+from mizzen.store.repos.statuses import set_status
 
 
-def created_runs(session: Session, executor: str, *, limit: int) -> Sequence[RunRow]:
+def created_runs(
+    session: Session, executor: str, *, limit: int, queue: str | None = None
+) -> Sequence[RunRow]:
     """The oldest runs waiting for ``executor`` — created, or queued again by a resume (no owner
     yet) — whose code is not still uploading; locked for the caller's transaction (PostgreSQL skips
     rows another scheduler holds; SQLite write sessions hold the whole database)."""
@@ -23,14 +28,45 @@ def created_runs(session: Session, executor: str, *, limit: int) -> Sequence[Run
         RunRow.status == RunStatus.CREATED.value,
         and_(RunRow.status == RunStatus.QUEUED.value, owner.is_(None)),
     )
+    query = select(RunRow).where(
+        RunRow.executor == executor, waiting, or_(upload.is_(None), upload != UPLOAD_PENDING)
+    )
+    if queue is not None:
+        query = query.where(RunRow.queue == queue)
     query = (
-        select(RunRow)
-        .where(RunRow.executor == executor, waiting, or_(upload.is_(None), upload != UPLOAD_PENDING))
-        .order_by(RunRow.created_at, RunRow.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=RunRow)
+        query.order_by(RunRow.created_at, RunRow.id).limit(limit).with_for_update(skip_locked=True, of=RunRow)
     )
     return session.scalars(query).all()
+
+
+@dataclass
+class Claim:
+    run: RunRow
+    token: str  # a fresh API token for the run (only its hash is stored)
+    previous: RunStatus  # created (now compiled) or queued (a resumed run, left queued)
+
+
+def claim_runs(
+    session: Session,
+    executor: str,
+    owner: str,
+    *,
+    limit: int,
+    queue: str | None = None,
+    reason: str | None = None,
+    message: str | None = None,
+) -> list[Claim]:
+    """Take up to ``limit`` waiting runs for ``owner``: each records its owner and gets a fresh
+    token; a created run moves to ``compiled``, a resumed one stays ``queued``."""
+    claims = []
+    for run in created_runs(session, executor, limit=limit, queue=queue):
+        previous = RunStatus(run.status)
+        token = rotate_token(run)
+        update_run(session, run, meta={OWNER_KEY: owner})
+        if previous == RunStatus.CREATED:
+            set_status(session, run, RunStatus.COMPILED, reason, message)
+        claims.append(Claim(run, token, previous))
+    return claims
 
 
 def runs_in_status(session: Session, executor: str, status: RunStatus) -> Sequence[RunRow]:
