@@ -41,6 +41,11 @@ _KEYS = {
 }
 
 
+def load_home_connections(home: Path) -> dict[str, ConnectionPlan]:
+    """The catalog of the Mizzen home ``home`` (``$MIZZEN_HOME/connections.yaml``)."""
+    return load_connections(home / CONNECTIONS_FILE)
+
+
 def load_connections(path: Path) -> dict[str, ConnectionPlan]:
     """The catalog in ``path`` by name; empty when the file does not exist."""
     if not path.is_file():

@@ -24,6 +24,7 @@ ARTIFACTS_PATH = "MIZZEN_ARTIFACTS_PATH"  # root of the artifacts store as the r
 RUN_ARTIFACTS_PATH = "MIZZEN_RUN_ARTIFACTS_PATH"  # this run's folder (tracking journal lives here)
 RUN_OUTPUTS_PATH = "MIZZEN_RUN_OUTPUTS_PATH"  # where the run writes its outputs
 ITERATION = "MIZZEN_ITERATION"  # sweep iteration, when there is one
+ARTIFACTS_STORE = "MIZZEN_ARTIFACTS_STORE"  # the store URL, for Mizzen's init and sidecar containers
 
 TRACKING_DIR = ".tracking"  # inside RUN_ARTIFACTS_PATH: the tracking client's journal
 

@@ -21,7 +21,7 @@ from mizzen import __version__
 from mizzen.agent.adoption import Adopter
 from mizzen.agent.options import AgentConfig, render_options
 from mizzen.client import MizzenClient
-from mizzen.connections_catalog import CONNECTIONS_FILE, load_connections
+from mizzen.connections_catalog import load_home_connections
 from mizzen.errors import ApiError, MizzenError
 from mizzen.executors.kubernetes import KubernetesExecutor
 from mizzen.scheduler.api_source import ApiRunSource
@@ -42,7 +42,7 @@ class Agent:
         self.env = dict(os.environ if env is None else env)
         self.client = MizzenClient(config.host, token=config.token)
         self.source = ApiRunSource(self.client, config.name, executor=EXECUTOR, queue=config.queue)
-        connections = load_connections(settings.home / CONNECTIONS_FILE)
+        connections = load_home_connections(settings.home)
         self.compile_run = run_compiler(settings, connections)
         self.scheduler = RunScheduler(
             self.source,

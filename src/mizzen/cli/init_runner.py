@@ -24,11 +24,12 @@ from mizzen.executors.local.init_steps import InitRunner
 from mizzen.executors.local.outcome import RunFailure
 from mizzen.executors.local.storage import ArtifactsStore, StoreError, s3_options
 from mizzen.render.local import InitSpec, repo_name
+from mizzen.runtime_env import ARTIFACTS_STORE as STORE_ENV
 
 # Imported by `mizzen init` when it runs (never by `mizzen --help`): heavy imports are fine here.
 
 DEFAULT_CONTEXT_PATH = "/mizzen/context"
-STORE_ENV = "MIZZEN_ARTIFACTS_STORE"
+
 REDACTED = "********"
 
 

@@ -22,9 +22,10 @@ from mizzen.cli.render_matrix import first_trials
 from mizzen.compiler.compile import Compiled, Compiler
 from mizzen.compiler.matrix import sample_values
 from mizzen.compiler.plan import ConnectionPlan, Plan, RunKind, RuntimeContext
-from mizzen.connections_catalog import CONNECTIONS_FILE, load_connections
+from mizzen.connections_catalog import load_home_connections
 from mizzen.errors import MizzenError
-from mizzen.executors.kubernetes.executor import ARTIFACTS_PATH, CONTEXT_PATH
+from mizzen.executors.base import RunRef
+from mizzen.executors.kubernetes.executor import pod_context
 from mizzen.executors.kubernetes.objects import token_secret
 from mizzen.executors.kubernetes.runs import token_secret_name
 from mizzen.render.k8s import RenderOptions, render_plan
@@ -75,9 +76,7 @@ class KubernetesRender:
         self.settings = settings
         self.namespace = namespace
         self.connections = (
-            dict(connections)
-            if connections is not None
-            else load_connections(settings.home / CONNECTIONS_FILE)
+            dict(connections) if connections is not None else load_home_connections(settings.home)
         )
         self.notes: list[str] = []
         self.options = self._options(env)
@@ -93,22 +92,9 @@ class KubernetesRender:
 
     def context(self, uuid: str, name: str | None, project: str) -> RuntimeContext:
         """The RuntimeContext the Kubernetes executor gives a run (the same paths)."""
-        run_artifacts = f"{ARTIFACTS_PATH}/{uuid}"
-        store = self.options.artifacts_store
-        values: dict[str, Any] = {
-            "project_name": project,
-            "uuid": uuid,
-            "name": name,
-            "namespace": self.namespace,
-            "context_path": CONTEXT_PATH,
-            "artifacts_path": ARTIFACTS_PATH,
-            "run_artifacts_path": run_artifacts,
-            "run_outputs_path": f"{run_artifacts}/outputs",
-            "api_host": self.options.api_host or API_HOST_PLACEHOLDER,
-        }
-        if store is not None:
-            values["store_path"] = store.url
-        return RuntimeContext(**values)
+        run = RunRef(uuid=uuid, project=project, name=name)
+        api_host = self.options.api_host or API_HOST_PLACEHOLDER
+        return pod_context(run, self.namespace, self.options.artifacts_store, api_host)
 
     def objects(self, plan: Plan, context: RuntimeContext) -> list[dict[str, Any]]:
         """What the agent creates for the run: its token Secret, then the run's objects."""

@@ -40,12 +40,12 @@ class Submission:
 
 def compile_submission(submission: Submission, settings: Settings) -> Compiled:
     from mizzen.compiler.compile import compile_files
-    from mizzen.connections_catalog import CONNECTIONS_FILE, load_connections
+    from mizzen.connections_catalog import load_home_connections
 
     for file in submission.files:
         if not file.is_file():
             raise MizzenError(f"{file}: no such file")
-    connections = load_connections(settings.home / CONNECTIONS_FILE)
+    connections = load_home_connections(settings.home)
     return compile_files(submission.files, submission.params, settings, connections=connections)
 
 

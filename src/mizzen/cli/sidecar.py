@@ -13,8 +13,7 @@ from pathlib import Path
 import typer
 
 from mizzen.cli.main import app
-
-STORE_ENV = "MIZZEN_ARTIFACTS_STORE"
+from mizzen.runtime_env import ARTIFACTS_STORE as STORE_ENV
 
 
 @app.command("sidecar", hidden=True)

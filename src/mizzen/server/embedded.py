@@ -15,7 +15,7 @@ from typing import Any
 
 import uvicorn
 
-from mizzen.connections_catalog import CONNECTIONS_FILE, load_connections
+from mizzen.connections_catalog import load_home_connections
 from mizzen.errors import MizzenError
 from mizzen.scheduler.compile_run import run_compiler
 from mizzen.scheduler.loop import RunScheduler
@@ -88,7 +88,7 @@ class EmbeddedServer:
             services.events.publish(RunEvent("status_changed", uuid, project, status, previous))
 
         source = StoreRunSource(services.database, services.logs.append, publish)
-        connections = load_connections(self.settings.home / CONNECTIONS_FILE)
+        connections = load_home_connections(self.settings.home)
         scheduler = RunScheduler(source, run_compiler(self.settings, connections), api_host=self.url)
         executor = LocalExecutor.from_settings(self.settings, scheduler)
         scheduler.attach(executor)
