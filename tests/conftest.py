@@ -8,11 +8,13 @@
 - ``api_app`` / ``api_server``: ``create_app(settings)`` and that app served by uvicorn on
   127.0.0.1 (an ephemeral port) in a background thread; ``api_server`` is its base URL.
 - ``serve_app``: ``with serve_app(app) as base_url:`` serves any ASGI app the same way.
+- ``write``: ``write("name.yaml", text)`` writes dedented text under ``tmp_path``, returns the path.
 """
 
 from __future__ import annotations
 
 import os
+import textwrap
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -123,3 +125,16 @@ def serve_app() -> Callable[[Any], AbstractContextManager[str]]:
 def api_server(api_app: Any) -> Iterator[str]:
     with _serve(api_app) as base_url:
         yield base_url
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[[str, str], Path]:
+    """write("name.yaml", yaml_text) -> the file's path (text dedented, leading blank lines dropped)."""
+
+    def _write(name: str, text: str) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    return _write
