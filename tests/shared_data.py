@@ -2,6 +2,7 @@
 
 They sit in ``shared/`` beside the checkout (``../shared``), or inside it (``./shared``);
 ``MIZZEN_SHARED_DIR`` points elsewhere, and ``MIZZEN_CORPUS`` / ``MIZZEN_K8S_CRDS_DIR`` override one.
+A snapshot is kept in ``tests/data/shared`` so that a clone anywhere runs the whole suite.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ def shared_path(*parts: str, override_env: str | None = None) -> Path:
     if override_env and os.environ.get(override_env):
         return Path(os.environ[override_env])
     roots = [Path(os.environ[SHARED_ENV])] if os.environ.get(SHARED_ENV) else []
-    roots += [REPO.parent / "shared", REPO / "shared"]
+    roots += [REPO.parent / "shared", REPO / "shared", REPO / "tests" / "data" / "shared"]
     candidates = [root.joinpath(*parts) for root in roots]
     for candidate in candidates:
         if candidate.exists():
