@@ -161,6 +161,20 @@ def test_resume_reuses_the_run(api: httpx.Client, create_run: Make, move_run: Ma
     assert (resumed["started_at"], resumed["finished_at"]) == (None, None)
 
 
+def test_a_tracked_run_has_no_executor_and_cannot_be_run_again(
+    api: httpx.Client, create_run: Make, move_run: Make
+) -> None:
+    run = create_run(api, project="tracked", managed=False)
+    assert (run["managed"], run["executor"]) == (False, None)
+    move_run(api, run["uuid"], "running", "succeeded")
+    for how in ("restart", "copy", "resume"):
+        refused = api.post(f"/runs/{run['uuid']}/{how}")
+        assert refused.status_code == 409, refused.text
+        assert "created by tracking.init()" in refused.text
+    assert api.get("/runs", params={"project": "tracked"}).json()["count"] == 1
+    assert api.get(f"/runs/{run['uuid']}").json()["status"] == "succeeded"
+
+
 def test_delete_run_and_its_artifacts(api: httpx.Client, create_run: Make, settings: Any) -> None:
     from pathlib import Path
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from mizzen.errors import InvalidTransition
+from mizzen.errors import Conflict, InvalidTransition
 from mizzen.scheduler.source import OWNER_KEY
 from mizzen.schemas.api import (
     CloneRequest,
@@ -62,6 +62,14 @@ def _check_create(body: RunCreate) -> None:
     check_fields(body, ("name", "description", "content", "executor", "queue", "cache_key", *JSON_FIELDS))
 
 
+def _check_runnable(run: RunRow, how: str) -> None:
+    if not run.managed:
+        raise Conflict(
+            f"cannot {how} run {run.uuid}: it was created by tracking.init() in a script, so Mizzen has "
+            "no polyaxonfile to run again; run the script again instead"
+        )
+
+
 class RunService:
     def __init__(
         self, db: Database, store: ArtifactsStore, events: RunEventBus, default_executor: str = "local"
@@ -82,7 +90,9 @@ class RunService:
                 run = repo.get_run(session, answer["uuid"])
                 return self._read(session, run, token=repo.rotate_token(run))
             fields = body.model_dump(exclude={"status"})
-            fields["executor"] = fields["executor"] or self.default_executor
+            # A run tracking.init() creates is its script's alone: no executor ever runs it.
+            default = self.default_executor if body.managed else None
+            fields["executor"] = fields["executor"] or default
             run, token = repo.create_run(session, NewRun(**fields, status=body.status))
             if key is not None:
                 idempotency.remember(session, key, {"uuid": run.uuid})
@@ -200,6 +210,7 @@ class RunService:
             return self._resume(uuid, body)
         with self.db.write() as session:
             original = repo.get_run(session, uuid)
+            _check_runnable(original, how)
             new = NewRun(
                 project=original.project.name,
                 name=body.name or original.name,
@@ -228,6 +239,7 @@ class RunService:
     def _resume(self, uuid: str, body: CloneRequest) -> RunRead:
         with self.db.write() as session:
             run = repo.get_run(session, uuid, for_update=True)
+            _check_runnable(run, "resume")
             previous = RunStatus(run.status)
             if previous not in DONE_STATUSES:
                 raise InvalidTransition(previous.value, "resume (only a finished run can be resumed)")
