@@ -45,6 +45,7 @@ class NewRun:
     cache_key: str | None = None
     managed: bool = True
     status: RunStatus = RunStatus.CREATED
+    uuid: str | None = None  # default: a new one
 
 
 def hash_token(token: str) -> str:
@@ -62,7 +63,7 @@ def create_run(session: Session, new: NewRun, *, now: datetime | None = None) ->
     project = ensure_project(session, new.project, now=now)
     token = new_token()
     run = RunRow(
-        uuid=uuidlib.uuid4().hex,
+        uuid=new.uuid or uuidlib.uuid4().hex,
         project_id=project.id,
         project=project,
         name=new.name,
