@@ -11,6 +11,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from mizzen.compiler.plan import ConnectionPlan
 from mizzen.errors import ExecutorError
+from mizzen.extras import missing_extra
 
 _LOCAL_PROTOCOLS = ("file", "local")
 
@@ -27,7 +28,8 @@ class ArtifactsStore:
         try:
             self.fs, root = fsspec.core.url_to_fs(self.url, **dict(storage_options or {}))
         except (ImportError, ValueError) as error:
-            raise StoreError(f"artifacts store {url!r} cannot be opened: {error}") from None
+            missing = missing_extra(error)
+            raise StoreError(f"artifacts store {url!r} cannot be opened: {missing or error}") from None
         self.root = root.rstrip("/")
         self.is_local = isinstance(self.fs, LocalFileSystem)
 
