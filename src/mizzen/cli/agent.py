@@ -36,7 +36,8 @@ def agent_command(
     """Claim created runs from the API and run them on Kubernetes until SIGTERM or Ctrl-C.
 
     Runs keep going in the cluster when the agent stops; an agent with the same name adopts them
-    when it starts again (nothing is created twice).
+    when it starts again (nothing is created twice). Needs the Kubernetes client: pip install
+    'mizzen[kubernetes]'.
     """
     if ctx.invoked_subcommand is not None:
         return
