@@ -13,7 +13,10 @@ from mizzen.errors import MizzenError
 
 agent_app = typer.Typer(
     name="agent",
-    help="Run the API's runs on a Kubernetes namespace (`mizzen agent --namespace NS`), or list agents.",
+    help=(
+        "Run the API's runs on a Kubernetes namespace (`mizzen agent --namespace NS`), or list agents. "
+        "Needs the Kubernetes client: pip install 'mizzen[kubernetes]'."
+    ),
     rich_markup_mode="rich",
     invoke_without_command=True,
 )
@@ -36,8 +39,7 @@ def agent_command(
     """Claim created runs from the API and run them on Kubernetes until SIGTERM or Ctrl-C.
 
     Runs keep going in the cluster when the agent stops; an agent with the same name adopts them
-    when it starts again (nothing is created twice). Needs the Kubernetes client: pip install
-    'mizzen[kubernetes]'.
+    when it starts again (nothing is created twice).
     """
     if ctx.invoked_subcommand is not None:
         return
