@@ -64,10 +64,12 @@ def _check_create(body: RunCreate) -> None:
 
 
 def _check_runnable(run: RunRow, how: str) -> None:
-    if not run.managed:
+    """Only a run with a polyaxonfile can run again (a tracking.init() run has none)."""
+    if not run.spec:
+        origin = "tracking.init() in a script" if not run.managed else "the API without a spec"
         raise Conflict(
-            f"cannot {how} run {run.uuid}: it was created by tracking.init() in a script, so Mizzen has "
-            "no polyaxonfile to run again; run the script again instead"
+            f"cannot {how} run {run.uuid}: it has no polyaxonfile to run (it was created by {origin}); "
+            "run the script or `mizzen run -f FILE` again instead"
         )
 
 
@@ -94,9 +96,7 @@ class RunService:
             if body.uuid is not None and repo.find_run(session, body.uuid) is not None:
                 raise Conflict(f"a run with uuid {body.uuid} already exists")
             fields = body.model_dump(exclude={"status", "created_at"})
-            # A run tracking.init() creates is its script's alone: no executor ever runs it.
-            default = self.default_executor if body.managed else None
-            fields["executor"] = fields["executor"] or default
+            fields["executor"] = fields["executor"] or self.default_executor
             run, token = repo.create_run(session, NewRun(**fields, status=body.status), now=created_at)
             if key is not None:
                 idempotency.remember(session, key, {"uuid": run.uuid})
@@ -235,7 +235,7 @@ class RunService:
                 cloning_kind=how,
                 executor=original.executor,
                 queue=original.queue,
-                managed=original.managed,
+                managed=True,  # Mizzen runs the new run, whoever ran the original
             )
             run, token = repo.create_run(session, new)
             read = self._read_new(session, run, token)
@@ -255,6 +255,7 @@ class RunService:
             if body.params:
                 changes.update(params=body.params, clear_plan=True)  # new params need a new plan
             repo.update_run(session, run, **changes)
+            run.managed = True  # Mizzen runs it from now on
             # Whoever ran it before lets go: the next scheduler to look claims it again.
             run.meta = {k: v for k, v in (run.meta or {}).items() if k != OWNER_KEY}
             statuses.set_status(session, run, RunStatus.QUEUED, "Resumed", "resumed by the user", resume=True)
