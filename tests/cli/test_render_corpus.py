@@ -82,3 +82,63 @@ def test_a_whole_field_template_over_a_list_gives_its_items(
     given = main_container(rendered(render("-f", file, "-P", 'args=["s3", "ls", "a b"]')))
     assert given["args"] == ["s3", "ls", "a b"]
     assert main_container(rendered(render("-f", file, "-P", "args=[]"))).get("args", []) == []
+
+
+# -- item 17: runPatch.container on a distributed run ---------------------------------------------
+
+
+def test_run_patch_container_reaches_the_workers_of_a_tfjob(render: Render) -> None:
+    file = CORPUS / "polyaxon-examples/in_cluster/kubeflow/tfjob/operation-gpu.yml"
+    tfjob = next(o for o in rendered(render("-f", str(file))) if o["kind"] == "TFJob")
+    worker = tfjob["spec"]["tfReplicaSpecs"]["Worker"]["template"]["spec"]["containers"][0]
+    assert worker["resources"]["limits"] == {"nvidia.com/gpu": "1"}
+
+
+def test_run_patch_pod_sections_patch_every_replica(render: Render, tmp_path: Path) -> None:
+    component = {
+        "version": 1.1,
+        "kind": "component",
+        "run": {
+            "kind": "pytorchjob",
+            "master": {"replicas": 1, "container": {"image": "pytorch:2", "command": ["python", "m.py"]}},
+            "worker": {"replicas": 3, "container": {"image": "pytorch:2", "command": ["python", "w.py"]}},
+        },
+    }
+    (tmp_path / "component.yaml").write_text(yaml.safe_dump(component))
+    operation = {
+        "version": 1.1,
+        "kind": "operation",
+        "pathRef": "component.yaml",
+        "runPatch": {
+            "container": {"resources": {"limits": {"nvidia.com/gpu": 2}}},
+            "environment": {"nodeSelector": {"gpu": "a100"}},
+        },
+    }
+    (tmp_path / "op.yaml").write_text(yaml.safe_dump(operation))
+    job = next(o for o in rendered(render("-f", str(tmp_path / "op.yaml"))) if o["kind"] == "PyTorchJob")
+    for role in ("Master", "Worker"):
+        spec = job["spec"]["pytorchReplicaSpecs"][role]["template"]["spec"]
+        assert spec["containers"][0]["resources"]["limits"] == {"nvidia.com/gpu": "2"}, role
+        assert spec["nodeSelector"] == {"gpu": "a100"}, role
+    assert job["spec"]["pytorchReplicaSpecs"]["Worker"]["template"]["spec"]["containers"][0]["command"] == [
+        "python",
+        "w.py",
+    ]
+
+
+def test_a_run_patch_section_the_run_lacks_is_an_error_not_dropped(render: Render, tmp_path: Path) -> None:
+    (tmp_path / "op.yaml").write_text(
+        "version: 1.1\n"
+        "kind: operation\n"
+        "runPatch:\n"
+        "  replicas: 3\n"
+        "component:\n"
+        "  run:\n"
+        "    kind: job\n"
+        "    container: {image: python:3.11, command: [python, train.py]}\n"
+    )
+    done = render("-f", str(tmp_path / "op.yaml"))
+    assert done.returncode != 0
+    assert "op.yaml:4" in done.stderr and "runPatch.replicas" in done.stderr, done.stderr
+    assert "a job run has no 'replicas' section" in done.stderr
+    assert "Traceback" not in done.stderr
