@@ -142,3 +142,21 @@ def test_a_run_patch_section_the_run_lacks_is_an_error_not_dropped(render: Rende
     assert "op.yaml:4" in done.stderr and "runPatch.replicas" in done.stderr, done.stderr
     assert "a job run has no 'replicas' section" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# -- item 15: `check` rejects what the API server would ---------------------------------------------
+
+
+def test_check_rejects_a_node_affinity_without_terms(tmp_path: Path) -> None:
+    file = CORPUS / "cli/cli/tests/fixtures/plain/job_file_with_environment.yml"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MIZZEN_")}
+    env["MIZZEN_HOME"] = str(tmp_path / "home")
+    done = subprocess.run(
+        [MIZZEN, "check", "-f", str(file)], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode != 0, done.stdout
+    assert f"{file}:16:9" in done.stderr, done.stderr
+    assert (
+        "requiredDuringSchedulingIgnoredDuringExecution: missing required key 'nodeSelectorTerms'"
+        in done.stderr
+    )

@@ -36,8 +36,6 @@ EXPECTED_RENDER_ERRORS = {
 # (file, run) -> the field an API server would reject: Polyaxon test fixtures that are not valid
 # Kubernetes objects (the reference never validates them).
 EXPECTED_INVALID = {
-    # nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution: {} (a NodeSelector needs terms)
-    (f"{FIXTURES}/plain/job_file_with_environment.yml", "run"): "nodeSelectorTerms",
     # volumes named `my_ssh_secret` / `config_map` (not DNS labels), `configMap: {configName: ...}`
     (f"{FIXTURES}/plain/job_file_with_init.yml", "run"): CONFIG_NAME,
     (f"{FIXTURES}/plain/job_file_with_templated_file_init_and_to_env.yml", "run"): CONFIG_NAME,
