@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mizzen.compiler.build import build_plan
+from mizzen.compiler.build_image import with_built_image
 from mizzen.compiler.compose import compose
 from mizzen.compiler.contexts import build_context, globals_of
 from mizzen.compiler.dag import (
@@ -28,6 +29,7 @@ from mizzen.compiler.dag import (
     check_op_params,
     dag_param_context,
     dag_ref_resolver,
+    join_param_names,
 )
 from mizzen.compiler.locate import Where
 from mizzen.compiler.matrix import matrix_names, sample_values
@@ -248,6 +250,8 @@ class Compiler:
             params_where=op.resolved.where,
             cli_params=dict(values or {}),
             matrix_names=set() if values else matrix_names(op.matrix),
+            # Joins are not collected yet: checking leaves their inputs unset, a run requires them.
+            join_names=() if self.strict else join_param_names(op.resolved.operation),
             context=dag_param_context(dag_values, dag_values["globals"]),
             resolve_ref=dag_ref_resolver(
                 set(compiled.dag.ops), dag_values, upstream or {}, op.resolved.where
@@ -334,7 +338,7 @@ class Compiler:
                 inputs=_known_values(result.params, "input"),
                 outputs=_known_values(result.params, "output"),
             )
-        return build_plan(
+        plan = build_plan(
             top,
             rendered_run,
             result.params,
@@ -345,6 +349,9 @@ class Compiler:
             # {{ globals.artifacts_path }}/<repo>, which real polyaxonfiles use as their workingDir.
             context_path=self.context.artifacts_path,
         )
+        plan, unknown = with_built_image(plan, data.get("build"), self.context, self.connections)
+        warnings += [resolved.where.problem(message, "build", "connection").render() for message in unknown]
+        return plan
 
 
 def _known_values(params: Mapping[str, ResolvedParam], kind: str | None = None) -> dict[str, Any]:

@@ -297,6 +297,9 @@ def _init_payload(
     if data.get("artifacts") is not None:
         art = data["artifacts"]
         files, dirs = _as_list(art.get("files")), _as_list(art.get("dirs"))
+        if any(isinstance(item, list) for item in [*files, *dirs]):
+            # `dirs: [[FROM, TO]]`: a paths step copies each item (file or folder) to its destination
+            return "paths", "", {"paths": [*files, *dirs]}
         return (
             "artifacts",
             "",
