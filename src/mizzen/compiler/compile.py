@@ -31,6 +31,7 @@ from mizzen.compiler.dag import (
     dag_ref_resolver,
     join_param_names,
 )
+from mizzen.compiler.lint import empty_connections, legacy_resources
 from mizzen.compiler.locate import Where
 from mizzen.compiler.matrix import matrix_names, sample_values
 from mizzen.compiler.params import (
@@ -155,7 +156,9 @@ class Compiler:
             matrix=matrix,
             schedule=operation.schedule,
             missing_inputs=result.missing,
-            warnings=list(result.warnings) + _named_presets_warning(data, resolved.where),
+            warnings=list(result.warnings)
+            + _named_presets_warning(data, resolved.where)
+            + _legacy_resources_warnings(resolved),
             compiler=self,
         )
         if result.missing and require_inputs:
@@ -324,6 +327,14 @@ class Compiler:
         if not dag:
             to_render = split_run_commands(to_render, run_where)
         rendered_run = render_at(to_render, run_where)
+        for path, written in empty_connections(to_render, rendered_run):
+            fix = "(give the param it reads a connection)"
+            if self.strict:
+                message = f"connection {written!r} renders to nothing, so the run cannot start {fix}"
+                problems.append(run_where.problem(message, *path))
+            else:
+                message = f"connection {written!r} renders to nothing: a run would be refused {fix}"
+                warnings.append(run_where.problem(message, *path).render())
         if problems:
             raise CompileError(problems)
         if dag:
@@ -362,6 +373,20 @@ def _known_values(params: Mapping[str, ResolvedParam], kind: str | None = None) 
 def _dag_values(params: Mapping[str, ResolvedParam], globals_: Mapping[str, Any]) -> dict[str, Any]:
     """``dag.*`` in the templates and ``ref: dag`` params of a DAG's ops."""
     return {"inputs": _known_values(params), "globals": globals_}
+
+
+def _legacy_resources_warnings(resolved: Resolved) -> list[str]:
+    """The v1 resources form, converted: said once per place it is written."""
+    warnings: list[str] = []
+    files = {id(w.loaded): w.loaded for w in (resolved.where, resolved.component_where) if w.loaded}
+    for loaded in files.values():
+        for path in legacy_resources(loaded.raw):
+            message = (
+                "the v1 form {cpu: {requests: 1, limits: 2}} is read as requests: {cpu: 1} and "
+                "limits: {cpu: 2} (Polyaxon 2.x drops it); write it that way"
+            )
+            warnings.append(loaded.problem(list(path), message).render())
+    return warnings
 
 
 def _named_presets_warning(data: Mapping[str, Any], where: Where) -> list[str]:
