@@ -33,8 +33,8 @@ def used_connections(plan: Plan) -> set[str]:
 def placeholder_connection(name: str) -> ConnectionPlan:
     text = MISSING_CONNECTION.format(name=name)
     env_name = MISSING_CONNECTION_ENV + (re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").upper() or "UNNAMED")
-    return ConnectionPlan(
-        name=name, kind="missing", schema={"url": text}, env=[EnvVar(name=env_name, value=text)]
+    return ConnectionPlan.model_validate(
+        {"name": name, "kind": "missing", "schema": {"url": text}, "env": [EnvVar(name=env_name, value=text)]}
     )
 
 

@@ -378,7 +378,8 @@ def _dag_values(params: Mapping[str, ResolvedParam], globals_: Mapping[str, Any]
 def _legacy_resources_warnings(resolved: Resolved) -> list[str]:
     """The v1 resources form, converted: said once per place it is written."""
     warnings: list[str] = []
-    files = {id(w.loaded): w.loaded for w in (resolved.where, resolved.component_where) if w.loaded}
+    written = (resolved.where.loaded, resolved.component_where.loaded)
+    files = {id(loaded): loaded for loaded in written if isinstance(loaded, Loaded)}
     for loaded in files.values():
         for path in legacy_resources(loaded.raw):
             message = (
