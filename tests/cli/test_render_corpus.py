@@ -105,6 +105,22 @@ def test_a_whole_field_template_over_a_list_gives_its_items(
     assert main_container(rendered(render("-f", file, "-P", "args=[]"))).get("args", []) == []
 
 
+def test_a_whole_field_template_over_a_string_stays_one_argument(render: Render, tmp_path: Path) -> None:
+    spec = tmp_path / "echo.yaml"
+    spec.write_text(
+        "version: 1.1\n"
+        "kind: component\n"
+        "inputs: [{name: message, type: str}, {name: words, type: str, isList: true}]\n"
+        "run:\n"
+        "  kind: job\n"
+        "  container: {image: busybox, command: '{{ words }}', args: '{{ message }}'}\n"
+    )
+    done = render("-f", str(spec), "-P", "message=hello world", "-P", 'words=["echo", "-n"]')
+    main = main_container(rendered(done))
+    assert main["command"] == ["echo", "-n"]
+    assert main["args"] == ["hello world"]
+
+
 # -- item 17: runPatch.container on a distributed run ---------------------------------------------
 
 

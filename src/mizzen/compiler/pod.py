@@ -3,7 +3,7 @@
 ``command``/``args`` written as one string become argument lists (``shlex`` rules, template blocks
 kept whole), except the script after a shell's ``-c``, which stays one argument. A field that is one
 whole template (``args: "{{ args }}"``) is rendered first and read back: a list value gives its items,
-as the reference does. Empty arguments (a false flag, an unset optional input) are dropped, as the
+as the reference does; any other value is one argument. Empty arguments (a false flag, an unset optional input) are dropped, as the
 reference does.
 """
 
@@ -115,15 +115,24 @@ def as_argv(value: Any, field: str, where: Where, keep_whole: bool = False) -> l
     if isinstance(value, list):
         return [str(v) for v in value]
     text = str(value)
-    listed = _listed(text)
-    if listed is not None:
-        return listed
     if keep_whole:
         return [text]
     try:
         return split_words(text)
     except ValueError as exc:
         raise where.error(f"cannot split {text!r} into arguments: {exc}", field) from None
+
+
+def _rendered_argv(value: Any) -> list[str]:
+    """Rendered ``command``/``args``: a list, or the value of a whole-field template (left a string
+    by ``split_container``): the items of a list it printed, else one argument, as written."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    text = str(value)
+    listed = _listed(text)
+    return listed if listed is not None else [text]
 
 
 def split_container(data: Mapping[str, Any], where: Where) -> dict[str, Any]:
@@ -191,13 +200,8 @@ def container(
     data: Mapping[str, Any], default_name: str, where: Where, extra_env: list[EnvVar] | None = None
 ) -> ContainerPlan:
     """One container; ``where`` points at it (``run.container``, ``run.sidecars[0]``...)."""
-    command = as_argv(data.get("command"), "command", where)
-    args = as_argv(
-        data.get("args"),
-        "args",
-        where,
-        keep_whole=is_shell_script(command) and isinstance(data.get("args"), str),
-    )
+    command = _rendered_argv(data.get("command"))
+    args = _rendered_argv(data.get("args"))
     env = [
         EnvVar(
             name=str(e["name"]),
