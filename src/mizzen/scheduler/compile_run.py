@@ -8,11 +8,11 @@ from mizzen.compiler.compile import Compiler
 from mizzen.compiler.plan import ConnectionPlan, InitStep, Plan, RuntimeContext
 from mizzen.errors import CompileError
 from mizzen.scheduler.loop import CompileRun
-from mizzen.scheduler.source import UPLOAD_KEY, ClaimedRun
+from mizzen.scheduler.source import ClaimedRun
+from mizzen.schemas.run_meta import UPLOAD_DONE, UPLOAD_KEY
 from mizzen.settings import Settings
 from mizzen.spec import load_dict
 
-UPLOAD_DONE = "done"
 UPLOADS_FOLDER = "uploads"  # in the run's artifacts: the code `mizzen run -u` uploaded
 CODE_FOLDER = "code"  # in the run's context: where that code is copied before the run starts
 

@@ -18,11 +18,6 @@ from mizzen.executors.base import RunRef
 from mizzen.schemas.api import LogLine
 from mizzen.schemas.statuses import RunStatus
 
-# A run created with meta {"upload": "pending"} waits until its code is uploaded (`mizzen run -u`).
-UPLOAD_KEY = "upload"
-UPLOAD_PENDING = "pending"
-OWNER_KEY = "owner"  # meta key: the scheduler instance that claimed the run
-
 
 @dataclass(frozen=True)
 class ClaimedRun:
