@@ -73,15 +73,6 @@ def rendered(done: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
     return objects
 
 
-def containers(obj: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The run containers of each pod template of ``obj`` by role (``main`` for a Job's)."""
-    found = {}
-    for where, template in k8s_schema.pod_templates(obj):
-        first = template["spec"]["containers"][0]
-        found[where] = first
-    return found
-
-
 def main_container(objects: list[dict[str, Any]]) -> dict[str, Any]:
     job = next(o for o in objects if o["kind"] == "Job")
     container: dict[str, Any] = job["spec"]["template"]["spec"]["containers"][0]
