@@ -3,8 +3,8 @@
 ``command``/``args`` written as one string become argument lists (``shlex`` rules, template blocks
 kept whole), except the script after a shell's ``-c``, which stays one argument. A field that is one
 whole template (``args: "{{ args }}"``) is rendered first and read back: a list value gives its items,
-as the reference does; any other value is one argument. Empty arguments (a false flag, an unset optional input) are dropped, as the
-reference does.
+as the reference does; any other value is one argument. Empty arguments (a false flag, an unset
+optional input) are dropped, as the reference does.
 """
 
 from __future__ import annotations
