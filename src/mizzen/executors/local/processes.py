@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from mizzen.executors.local.reaper import kill_run_processes
+
 _PROC = Path("/proc")
 
 
@@ -155,26 +157,6 @@ def _wait_gone(processes: list[ManagedProcess], seconds: float) -> list[ManagedP
 
 
 def kill_leftovers(run_uuid: str) -> int:
-    """SIGKILL the process groups of a run whose supervisor died (the `mizzen` process was killed):
-    they are found by the MIZZEN_RUN_UUID every run process carries in its environment, so a reused
-    pid can never be mistaken for one. Returns how many processes were found."""
-    if not _PROC.is_dir():
-        return 0
-    marker = f"MIZZEN_RUN_UUID={run_uuid}".encode()
-    groups: set[int] = set()
-    found = 0
-    for entry in _PROC.iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes()
-        except OSError:
-            continue
-        if marker in environ.split(b"\0"):
-            found += 1
-            with contextlib.suppress(OSError):
-                groups.add(os.getpgid(int(entry.name)))
-    for group in groups:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(group, signal.SIGKILL)
-    return found
+    """SIGKILL the process groups of a run whose supervisor died (the `mizzen` process was killed).
+    Returns how many processes were found."""
+    return kill_run_processes(run_uuid)

@@ -19,6 +19,7 @@ from mizzen.executors.local.logs import LogCollector
 from mizzen.executors.local.network import free_ports, port_answers, port_is_free
 from mizzen.executors.local.outcome import Outcome, RunFailure, failed
 from mizzen.executors.local.processes import ManagedProcess, SpawnError, exit_reason, terminate
+from mizzen.executors.local.reaper import Reaper
 from mizzen.executors.local.storage import ArtifactsStore
 from mizzen.render.local import (
     LocalRenderError,
@@ -57,6 +58,7 @@ class LocalConfig:
     kill_grace: float = 5.0  # SIGTERM -> SIGKILL on timeout and when cleaning up sidecars
     readiness_timeout: float = 300.0  # a service must answer on its port within this
     log_flush_interval: float = 0.1
+    reaper: Reaper | None = None  # kills the run's processes if this process dies without doing so
 
 
 class Reporter:
@@ -133,6 +135,8 @@ class RunSupervisor:
     # -- the run --------------------------------------------------------------------------------
 
     def _main(self) -> None:
+        if self.config.reaper is not None:
+            self.config.reaper.watch(self.run.uuid)
         try:
             outcome = self._lifecycle()
         except Exception as error:  # a bug must not leave the run hanging or its processes behind
@@ -266,6 +270,8 @@ class RunSupervisor:
             if outcome.status == RunStatus.SUCCEEDED:
                 outcome = failed("artifacts upload failed", f"{self.config.store.url}: {error}")
         finally:
+            if self.config.reaper is not None:
+                self.config.reaper.forget(self.run.uuid)  # its processes are all gone by now
             self.reporter.status(outcome.status, outcome.reason, outcome.message)
             self._on_finished(self, outcome)
 
