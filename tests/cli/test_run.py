@@ -101,6 +101,34 @@ def test_a_job_runs_with_the_local_folder_as_code_and_is_tracked(home: Path, tmp
     assert "uploads/train.py" in artifacts and "secret.txt" not in artifacts
 
 
+def test_a_script_named_like_a_dependency_of_mizzen_runs_once(home: Path, tmp_path: Path) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    # httpx, which the tracking client uploads with, imports rich: the run's own rich.py must not
+    # be what it finds.
+    write(
+        code,
+        "rich.py",
+        """
+        from mizzen import tracking
+        print("rich.py executed as", __name__)
+        run = tracking.init()
+        run.log_metrics(step=1, loss=0.5)
+        """,
+    )
+    write(
+        code,
+        "polyaxonfile.yaml",
+        'version: 1.1\nkind: component\nrun: {kind: job, container: {command: "python rich.py"}}\n',
+    )
+    result = mizzen("run", "-f", "polyaxonfile.yaml", "-u", cwd=code)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("rich.py executed as") == 1, result.stdout
+    assert "rich.py executed as __main__" in result.stdout
+    metrics = {m["name"]: m for m in last_run()["metrics"]}
+    assert metrics["loss"]["count"] == 1
+
+
 def test_a_failing_job_exits_1_with_its_exit_code_as_the_reason(home: Path, tmp_path: Path) -> None:
     spec = write(
         tmp_path,
