@@ -129,6 +129,29 @@ def test_a_script_named_like_a_dependency_of_mizzen_runs_once(home: Path, tmp_pa
     assert metrics["loss"]["count"] == 1
 
 
+def test_a_job_whose_script_is_not_in_a_run_without_code_says_so_and_suggests_u(
+    home: Path, tmp_path: Path
+) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    write(code, "train.py", "print('trained')\n")  # here, but not in the run: no -u
+    write(
+        code,
+        "polyaxonfile.yaml",
+        'version: 1.1\nkind: component\nrun: {kind: job, container: {command: "python -u train.py"}}\n',
+    )
+    result = mizzen("run", "-f", "polyaxonfile.yaml", cwd=code)
+    assert result.returncode == 1
+    assert "train.py is not in the run's working folder" in result.stdout, result.stdout
+    assert "the run has no code" in result.stdout and "mizzen run -u" in result.stdout
+    run = last_run()
+    assert run["status"] == "failed" and run["conditions"][-1]["reason"] == "no code: exit code 2"
+    # With -u the same polyaxonfile runs.
+    result = mizzen("run", "-f", "polyaxonfile.yaml", "-u", cwd=code)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "trained" in result.stdout
+
+
 def test_a_failing_job_exits_1_with_its_exit_code_as_the_reason(home: Path, tmp_path: Path) -> None:
     spec = write(
         tmp_path,

@@ -46,6 +46,8 @@ class ManagedProcess:
 
     label: str  # "main", "worker-1/main", "init-git-0"
     popen: subprocess.Popen[bytes]
+    argv: tuple[str, ...] = ()
+    cwd: str = ""
 
     @property
     def pid(self) -> int:
@@ -88,7 +90,7 @@ class ManagedProcess:
             raise SpawnError(
                 f"cannot start: {argv[0]}", f"{label}: cannot start {argv[0]}: {error}"
             ) from None
-        return cls(label, popen)
+        return cls(label, popen, tuple(argv), cwd)
 
     def poll(self) -> int | None:
         return self.popen.poll()
