@@ -46,6 +46,7 @@ class EmbeddedServer:
         self.run_executor = run_executor and settings.executor == LOCAL_EXECUTOR
         self.log_level = log_level
         self.scheduler: RunScheduler | None = None
+        self.source: StoreRunSource | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
@@ -71,7 +72,7 @@ class EmbeddedServer:
             if not self._thread.is_alive():
                 raise MizzenError(f"the embedded API could not start on {self.url}")
             self._thread.join(0.01)
-        source = self._run_source()
+        source = self.source = self._run_source()
         # Every command that opens the store (`ops ls` too) tells what a killed `mizzen run` left.
         orphans = source.fail_orphans(LOCAL_EXECUTOR, reap=_kill_leftovers)
         if orphans:
@@ -123,6 +124,9 @@ class EmbeddedServer:
         if self.scheduler is not None:
             self.scheduler.close(grace_seconds)
             self.scheduler = None
+        if self.source is not None:
+            self.source.close()  # the last statuses are stored before the database closes
+            self.source = None
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
