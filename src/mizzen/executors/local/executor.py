@@ -176,7 +176,7 @@ class LocalExecutor:
         """Start queued runs in FIFO order while a slot and their GPUs are free."""
         starting: list[RunSupervisor] = []
         impossible: list[tuple[_Entry, int]] = []
-        broken: list[tuple[_Entry, Exception]] = []
+        broken: list[tuple[_Entry, str]] = []
         with self._lock:
             while self._queue and self._running < self._max_concurrency:
                 entry = self._queue[0]
@@ -196,7 +196,7 @@ class LocalExecutor:
                     logger.exception("local run %s could not be started", entry.run.uuid)
                     self._running -= 1
                     self._gpus.release(entry.run.uuid)
-                    broken.append((entry, error))
+                    broken.append((entry, f"the local executor failed: {error}"))
                     continue
                 starting.append(entry.supervisor)
         for entry, needed in impossible:
@@ -206,8 +206,8 @@ class LocalExecutor:
                 RunStatus.FAILED, f"unschedulable: {reason}", f"{reason}: run it on a cluster"
             )
             entry.done.set()
-        for entry, error in broken:
-            entry.reporter.status(RunStatus.FAILED, "executor error", f"the local executor failed: {error}")
+        for entry, why in broken:
+            entry.reporter.status(RunStatus.FAILED, "executor error", why)
             entry.done.set()
         for supervisor in starting:
             try:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-# Interpreter options that take the next argument as their value (not the script).
-_PYTHON_VALUE_OPTIONS = frozenset({"-W", "-X", "--check-hash-based-pycs"})
-_SHELL_VALUE_OPTIONS = frozenset({"-o", "+o", "-O", "+O"})
+# Per interpreter: the one-letter options after which the program is inline (not a file), and those
+# that take a value (attached, ``-Wignore``, or the next argument).
+_PYTHON = ("cm", "WX")
+_SHELL = ("c", "oO")
 _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh"})
 
 
@@ -22,19 +23,26 @@ def script_of(argv: Sequence[str]) -> str | None:
         return None
     program = os.path.basename(argv[0])
     if program.startswith("python"):
-        value_options, inline = _PYTHON_VALUE_OPTIONS, ("-c", "-m")
+        inline, valued = _PYTHON
     elif program in _SHELLS:
-        value_options, inline = _SHELL_VALUE_OPTIONS, ("-c",)
+        inline, valued = _SHELL
     else:
         return None
     arguments = iter(argv[1:])
     for argument in arguments:
-        if argument.startswith(inline) or argument == "-":
-            return None
-        if argument in value_options:
-            next(arguments, None)
-        elif not argument.startswith(("-", "+")):
+        if argument == "-":
+            return None  # the program comes from stdin
+        if argument.startswith("--"):
+            continue  # --check-hash-based-pycs MODE is the one long option with a value; rare
+        if not argument.startswith(("-", "+")):
             return argument
+        for position, letter in enumerate(argument[1:], start=1):  # a cluster: -uc, -ec, -Wignore
+            if letter in inline:
+                return None
+            if letter in valued:
+                if position == len(argument) - 1:
+                    next(arguments, None)
+                break
     return None
 
 
