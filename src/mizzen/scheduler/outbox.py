@@ -6,8 +6,8 @@ left ``running`` forever), and must never wait on one either. Reports queue here
 one at a time, in order; a delivery that fails stays first in line and is tried again every
 ``retry_interval`` seconds, while the executor goes on. ``ApiRunSource`` (the agent, over HTTP)
 delivers from a sender thread only; ``StoreRunSource`` (the store beside the API) delivers ``inline``:
-in the reporting thread while nothing is waiting, so what was reported is stored when the call
-returns, and through the sender thread once something failed.
+in the reporting thread when nothing else is queued or being delivered (so what was reported is
+stored when the call returns, as a direct write would be), through the sender once a delivery failed.
 """
 
 from __future__ import annotations
@@ -81,10 +81,11 @@ class Outbox:
             if report.kind == "logs":
                 self._buffered_lines += len(report.lines)
                 self._drop_oldest_logs()
-            # With a backlog (a delivery failed), the caller must not wait on it: the sender retries.
-            now = self.inline and len(self._queue) == 1 and not self._delivering
-        if now:
-            self._deliver_queued()
+            # Inline only when nothing waits: with a backlog (a delivery failed) the caller must not
+            # wait on the failing store or API; the sender retries.
+            now = self._take() if self.inline and len(self._queue) == 1 else None
+        if now is not None:
+            self._deliver_from(now)
         else:
             self._wake.set()
 
@@ -126,45 +127,48 @@ class Outbox:
                 self._deliver_queued()
 
     def _deliver_queued(self) -> None:
-        """Deliver from the head until the queue is empty or a delivery fails (the sender retries)."""
-        while True:
+        with self._lock:
             report = self._take()
-            if report is None:
-                return
+        if report is not None:
+            self._deliver_from(report)
+
+    def _deliver_from(self, report: Report | None) -> None:
+        """Deliver ``report`` (taken from the head), then what follows it, until the queue is empty
+        or a delivery fails (the sender tries again within ``retry_interval``)."""
+        while report is not None:
             try:
                 done = self.deliver(report)
             except Exception:  # a bug in a delivery must not kill the sender: keep the report
                 log.exception("run %s: delivering %s failed", report.uuid, report.describe())
                 done = False
-            self._settle(report, done)
-            if not done:
-                return  # the sender tries again within retry_interval
+            with self._sent:
+                self._settle(report, done)
+                report = self._take() if done else None
 
     def _take(self) -> Report | None:
-        """The head, with the log batches of the same run right behind it merged in; None when
-        empty or another thread is delivering."""
-        with self._lock:
-            if not self._queue or self._delivering:
-                return None
-            self._delivering = True
-            report = self._queue[0]
-            if report.kind == "logs":
-                while len(self._queue) > 1 and len(report.lines) < MAX_LINES_PER_BATCH:
-                    following = self._queue[1]
-                    if following.kind != "logs" or following.uuid != report.uuid:
-                        break
-                    report.lines.extend(following.lines)
-                    del self._queue[1]
-            return report
+        """(Lock held.) The head, with the log batches of the same run right behind it merged in;
+        None when empty or another thread is delivering."""
+        if not self._queue or self._delivering:
+            return None
+        self._delivering = True
+        report = self._queue[0]
+        if report.kind == "logs":
+            while len(self._queue) > 1 and len(report.lines) < MAX_LINES_PER_BATCH:
+                following = self._queue[1]
+                if following.kind != "logs" or following.uuid != report.uuid:
+                    break
+                report.lines.extend(following.lines)
+                del self._queue[1]
+        return report
 
     def _settle(self, report: Report, done: bool) -> None:
-        with self._sent:
-            self._delivering = False
-            if done and self._queue and self._queue[0] is report:
-                self._queue.popleft()
-                if report.kind == "logs":
-                    self._buffered_lines -= len(report.lines)
-            self._sent.notify_all()
+        """(Lock held.) A delivery ended: a delivered report leaves the queue."""
+        self._delivering = False
+        if done and self._queue and self._queue[0] is report:
+            self._queue.popleft()
+            if report.kind == "logs":
+                self._buffered_lines -= len(report.lines)
+        self._sent.notify_all()
 
     def _drop_oldest_logs(self) -> None:
         while self._buffered_lines > MAX_BUFFERED_LOG_LINES:

@@ -2,7 +2,7 @@
 (``mizzen run`` in embedded mode, ``mizzen server``).
 
 Reports (statuses, logs, plans) go through the same outbox as the agent's (``mizzen.scheduler.outbox``),
-delivered inline: stored before the call returns while the database answers; when it fails (locked,
+delivered inline: stored by the reporting thread while the database answers; when it fails (locked,
 restarting, a connection lost), kept in order and retried by the outbox's sender until stored, so a
 brief database error never leaves a run ``running`` forever.
 """
