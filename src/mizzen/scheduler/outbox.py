@@ -43,6 +43,7 @@ class Report:
     plan: dict[str, Any] | None = None
     failures: int = 0  # for the deliverer: how often it failed so far, and since when
     failing_since: float | None = None
+    seq: int = 0  # its place in the outbox (a merged batch: that of its last part)
 
     def describe(self) -> str:
         if self.kind == "status":
@@ -68,6 +69,9 @@ class Outbox:
         self._queue: deque[Report] = deque()
         self._buffered_lines = 0
         self._delivering = False  # one delivery at a time keeps the order
+        self._failing = False  # the last delivery failed: the sender retries
+        self._last_seq = 0
+        self._settled_seq = 0  # every report up to this one is delivered (or given up on)
         self._lock = threading.Lock()
         self._sent = threading.Condition(self._lock)
         self._wake = threading.Event()
@@ -77,6 +81,8 @@ class Outbox:
 
     def put(self, report: Report) -> None:
         with self._lock:
+            self._last_seq += 1
+            report.seq = self._last_seq
             self._queue.append(report)
             if report.kind == "logs":
                 self._buffered_lines += len(report.lines)
@@ -86,8 +92,17 @@ class Outbox:
             now = self._take() if self.inline and len(self._queue) == 1 else None
         if now is not None:
             self._deliver_from(now)
+        elif self.inline:
+            self._wait_settled(report)
         else:
             self._wake.set()
+
+    def _wait_settled(self, report: Report) -> None:
+        """Inline: while another thread delivers, wait for it to deliver this report too, as a
+        direct write would (a fast job's logs are not buffered without bound); not while failing."""
+        with self._sent:
+            while self._settled_seq < report.seq and not self._failing:
+                self._sent.wait(0.2)
 
     @property
     def pending(self) -> int:
@@ -158,16 +173,20 @@ class Outbox:
                 if following.kind != "logs" or following.uuid != report.uuid:
                     break
                 report.lines.extend(following.lines)
+                report.seq = following.seq
                 del self._queue[1]
         return report
 
     def _settle(self, report: Report, done: bool) -> None:
         """(Lock held.) A delivery ended: a delivered report leaves the queue."""
         self._delivering = False
-        if done and self._queue and self._queue[0] is report:
-            self._queue.popleft()
-            if report.kind == "logs":
-                self._buffered_lines -= len(report.lines)
+        self._failing = not done
+        if done:
+            self._settled_seq = max(self._settled_seq, report.seq)
+            if self._queue and self._queue[0] is report:
+                self._queue.popleft()
+                if report.kind == "logs":
+                    self._buffered_lines -= len(report.lines)
         self._sent.notify_all()
 
     def _drop_oldest_logs(self) -> None:
