@@ -30,7 +30,7 @@ from mizzen.compiler.plan import (
     Volume,
     VolumeMount,
 )
-from mizzen.render.k8s import ArtifactsStore, RenderOptions
+from mizzen.render.k8s import RenderOptions, StoreLocation
 
 UUID = "8f2c1d7e4b6a4c3d9e0f1a2b3c4d5e6f"
 
@@ -350,20 +350,20 @@ ALL_PLANS = {
 }
 
 
-def s3_store() -> ArtifactsStore:
-    return ArtifactsStore(
+def s3_store() -> StoreLocation:
+    return StoreLocation(
         url="s3://acme-artifacts/mizzen",
         connection=ConnectionPlan(name="artifacts", kind="s3", secret=SecretRef(name="artifacts-s3")),
     )
 
 
-def volume_store(mount_path: str = "/mizzen/store") -> ArtifactsStore:
+def volume_store(mount_path: str = "/mizzen/store") -> StoreLocation:
     connection = ConnectionPlan(
         name="artifacts",
         kind="volume_claim",
         schema={"volumeClaim": "mizzen-artifacts", "mountPath": mount_path},
     )
-    return ArtifactsStore(url=mount_path, connection=connection)
+    return StoreLocation(url=mount_path, connection=connection)
 
 
 ALL_OPTIONS = {

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mizzen import runtime_env
+from mizzen.artifacts.store import ArtifactsStore
 from mizzen.cli.sidecar_pod import PodApi, PodApiError
 from mizzen.errors import MizzenError, NotFound
-from mizzen.executors.local.storage import ArtifactsStore
 
 log = logging.getLogger("mizzen.sidecar")
 

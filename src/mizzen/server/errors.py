@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mizzen.errors import Conflict, InvalidInput, InvalidTransition, MizzenError, NotFound
+from mizzen.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, MizzenError, NotFound
 from mizzen.schemas.api import ErrorBody
 
 log = logging.getLogger(__name__)
@@ -87,10 +87,18 @@ async def _on_mizzen_error(_request: Request, exc: Exception) -> JSONResponse:
         return error_response(409, "conflict", exc.message)
     if isinstance(exc, Unauthorized):
         return error_response(401, "unauthorized", exc.message)
+    if isinstance(exc, Forbidden):
+        return error_response(403, "forbidden", exc.message)
     return error_response(400, "error", exc.message)
 
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 413: "too_large"}
+_HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    401: "unauthorized",
+    403: "forbidden",
+    413: "too_large",
+}
 
 
 async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import mimetypes
 import tempfile
-from typing import Annotated
+from collections.abc import Iterator
+from typing import IO, Annotated
 
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+from mizzen.artifacts.store import READ_CHUNK
 from mizzen.errors import InvalidInput
 from mizzen.schemas.api import ArtifactRead, LineageCreate, LineageRead
 from mizzen.server.responses import model_response, models_response, services
@@ -52,14 +54,17 @@ def list_artifacts(request: Request, uuid: str, prefix: str | None = None) -> Re
 
 @router.get("/artifacts/{path:path}", response_class=StreamingResponse)
 def download_artifact(request: Request, uuid: str, path: str) -> StreamingResponse:
-    artifacts = services(request).artifacts
-    stored = artifacts.stat(uuid, path)
+    stored, stream = services(request).artifacts.open(uuid, path)
     media_type = mimetypes.guess_type(stored.path)[0] or "application/octet-stream"
     return StreamingResponse(
-        artifacts.store.iter_bytes(uuid, stored.path),
-        media_type=media_type,
-        headers={"Content-Length": str(stored.size)},
+        _chunks(stream), media_type=media_type, headers={"Content-Length": str(stored.size)}
     )
+
+
+def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
+    with stream:
+        while chunk := stream.read(READ_CHUNK):
+            yield chunk
 
 
 @router.post("/lineage", response_model=list[LineageRead])

@@ -6,11 +6,12 @@ import base64
 import hashlib
 from typing import IO
 
+from mizzen.artifacts.paths import safe_path
+from mizzen.artifacts.store import ArtifactsStore, StoredFile
 from mizzen.errors import InvalidInput
 from mizzen.runtime_env import TRACKING_DIR
 from mizzen.schemas.api import ArtifactRead, LineageCreate, LineageRead
 from mizzen.server.services import convert
-from mizzen.server.services.artifacts_store import ArtifactsStore, StoredFile, safe_path
 from mizzen.server.services.logs import LOGS_FOLDER
 from mizzen.server.services.validation import check_storable
 from mizzen.store import Database
@@ -24,6 +25,12 @@ RESERVED = (f"{LOGS_FOLDER}/", f"{TRACKING_DIR}/")
 
 def _read(stored: StoredFile) -> ArtifactRead:
     return ArtifactRead.model_construct(path=stored.path, size=stored.size, modified_at=stored.modified_at)
+
+
+def _size(stream: IO[bytes]) -> int:
+    end = stream.seek(0, 2)
+    stream.seek(0)
+    return end
 
 
 class ArtifactService:
@@ -75,6 +82,19 @@ class ArtifactService:
         relative = safe_path(path)
         self._require_run(run_uuid)
         return self.store.stat(run_uuid, relative)
+
+    def open(self, run_uuid: str, path: str) -> tuple[StoredFile, IO[bytes]]:
+        """A file to download and its size, from one open file (a link swapped in later is not read)."""
+        relative = safe_path(path)
+        self._require_run(run_uuid)
+        self.store.stat(run_uuid, relative)  # folders and links answer here, before a stream starts
+        stream = self.store.open_read(run_uuid, relative)
+        try:
+            size = _size(stream)
+        except BaseException:
+            stream.close()
+            raise
+        return StoredFile(relative, size, None), stream
 
     def record_lineage(self, run_uuid: str, items: list[LineageCreate]) -> list[LineageRead]:
         records = []

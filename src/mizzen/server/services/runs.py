@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from mizzen.artifacts.store import ArtifactsStore
 from mizzen.errors import InvalidTransition
 from mizzen.scheduler.source import OWNER_KEY
 from mizzen.schemas.api import (
@@ -22,7 +23,6 @@ from mizzen.schemas.api import (
 )
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.server.services import convert
-from mizzen.server.services.artifacts_store import ArtifactsStore
 from mizzen.server.services.events import RunEvent, RunEventBus
 from mizzen.server.services.validation import (
     check_cloning_kind,
