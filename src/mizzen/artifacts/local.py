@@ -53,7 +53,7 @@ def folder_fd(root: str, folders: list[str], *, create: bool = False) -> Iterato
     try:
         fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except FileNotFoundError:
-        raise NotFound("the artifacts store's folder does not exist yet") from None
+        raise NotFound("no artifacts are stored yet") from None
     try:
         for depth, name in enumerate(folders):
             child = _open_folder(fd, name, "/".join(folders[1 : depth + 1]) or ".", create=create)

@@ -122,9 +122,10 @@ class RunService:
             run_id = repo.run_id_of(session, uuid)
             return [convert.condition(c) for c in statuses.list_conditions(session, run_id)]
 
-    def token_is_valid(self, token: str) -> bool:
+    def run_of_token(self, token: str) -> str | None:
+        """The uuid of the run whose token this is, or None."""
         with self.db.read() as session:
-            return repo.is_run_token(session, token)
+            return repo.run_uuid_of_token(session, token)
 
     # -- change -----------------------------------------------------------------------------------
 
