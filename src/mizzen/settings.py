@@ -61,6 +61,9 @@ class Settings(BaseModel):
     artifacts_store_options: dict[str, Any] = Field(
         default_factory=dict, description="fsspec storage options of the artifacts store (JSON)."
     )
+    max_upload_bytes: int = Field(
+        5 * 1024**3, ge=1, description="The largest artifact (or code file) one upload may store."
+    )
     hub_path: str = Field("", description="Colon-separated folders searched for hubRef components.")
     url_mirrors: str = Field("", description="Comma-separated URL_PREFIX=FOLDER pairs for urlRef.")
     max_concurrency: int = Field(4, description="Runs the local executor runs at once.")

@@ -100,27 +100,47 @@ def open_read(root: str, run_uuid: str, relative: str) -> IO[bytes]:
     return handle
 
 
-def write(root: str, run_uuid: str, relative: str, fill: object) -> None:
-    """Write a new file with ``fill(out)`` and put it at ``relative`` in one rename: readers never see
-    a half-written file, and a link at ``relative`` is refused, never followed."""
-    folders, name = _split(run_uuid, relative)
-    with folder_fd(root, folders, create=True) as parent:
-        with contextlib.suppress(FileNotFoundError):
-            existing = os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode
-            if stat.S_ISLNK(existing):
-                raise _outside(relative)
-            if stat.S_ISDIR(existing):
-                raise InvalidInput(f"'{relative}' is a folder of artifacts", field="path")
-        partial = f"{name}.{uuidlib.uuid4().hex}{PARTIAL_SUFFIX}"
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-        fd = os.open(partial, flags, 0o644, dir_fd=parent)
+class PendingFile:
+    """A new file of a run's folder, written under a temporary name in its final folder; ``commit``
+    renames it into place (readers never see a half-written file), ``discard`` leaves no trace. A
+    link at the final name is refused, never followed."""
+
+    def __init__(self, root: str, run_uuid: str, relative: str) -> None:
+        folders, self._name = _split(run_uuid, relative)
+        with folder_fd(root, folders, create=True) as parent:
+            self._parent = os.dup(parent)
         try:
-            with os.fdopen(fd, "wb") as out:
-                fill(out)  # type: ignore[operator]
-            os.replace(partial, name, src_dir_fd=parent, dst_dir_fd=parent)
-        finally:
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(partial, dir_fd=parent)
+                existing = os.stat(self._name, dir_fd=self._parent, follow_symlinks=False).st_mode
+                if stat.S_ISLNK(existing):
+                    raise _outside(relative)
+                if stat.S_ISDIR(existing):
+                    raise InvalidInput(f"'{relative}' is a folder of artifacts", field="path")
+            self._partial = f"{self._name}.{uuidlib.uuid4().hex}{PARTIAL_SUFFIX}"
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+            self._out = os.fdopen(os.open(self._partial, flags, 0o644, dir_fd=self._parent), "wb")
+        except BaseException:
+            os.close(self._parent)
+            raise
+
+    def write(self, data: bytes) -> None:
+        self._out.write(data)
+
+    def commit(self) -> None:
+        try:
+            self._out.close()
+            os.replace(self._partial, self._name, src_dir_fd=self._parent, dst_dir_fd=self._parent)
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        if self._parent < 0:
+            return
+        self._out.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._partial, dir_fd=self._parent)
+        os.close(self._parent)
+        self._parent = -1
 
 
 def delete(root: str, run_uuid: str, relative: str) -> None:

@@ -11,14 +11,14 @@ fsspec calls are blocking (s3fs runs its own event loop): call them from worker 
 from __future__ import annotations
 
 import contextlib
+import io
 import posixpath
-import shutil
 import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
@@ -112,24 +112,25 @@ class ArtifactsStore:
             raise InvalidInput(f"'{relative}' leaves the run's artifacts folder", field="path")
         return key
 
-    def write_bytes(self, run_uuid: str, relative: str, data: bytes) -> None:
+    def open_write(self, run_uuid: str, relative: str) -> PendingWrite:
+        """A file to write chunk by chunk; it appears at ``relative`` only on ``commit()``."""
         if self.is_local:
-            local.write(self.root, run_folder(run_uuid), safe_path(relative), lambda out: out.write(data))
-        else:
-            self.fs.pipe_file(self._key(run_uuid, relative), data)
+            return local.PendingFile(self.root, run_folder(run_uuid), safe_path(relative))
+        return _PendingObject(self.fs, self._key(run_uuid, relative))
+
+    def write_bytes(self, run_uuid: str, relative: str, data: bytes) -> None:
+        self.write_stream(run_uuid, relative, io.BytesIO(data))
 
     def write_stream(self, run_uuid: str, relative: str, source: IO[bytes]) -> None:
         """Copy ``source`` to the store; readers never see a half-written file."""
-        if self.is_local:
-            local.write(
-                self.root,
-                run_folder(run_uuid),
-                safe_path(relative),
-                lambda out: shutil.copyfileobj(source, out, READ_CHUNK),
-            )
-        else:
-            with self.fs.open(self._key(run_uuid, relative), "wb") as out:
-                shutil.copyfileobj(source, out, READ_CHUNK)
+        pending = self.open_write(run_uuid, relative)
+        try:
+            while chunk := source.read(READ_CHUNK):
+                pending.write(chunk)
+            pending.commit()
+        except BaseException:
+            pending.discard()
+            raise
 
     def stat(self, run_uuid: str, relative: str) -> StoredFile:
         if self.is_local:
@@ -213,6 +214,34 @@ class ArtifactsStore:
                 self.write_stream(target_uuid, stored.path, source)
             copied += 1
         return copied
+
+
+class PendingWrite(Protocol):
+    def write(self, data: bytes) -> None: ...
+    def commit(self) -> None: ...
+    def discard(self) -> None: ...
+
+
+class _PendingObject:
+    """An object being uploaded: s3fs sends it on ``commit`` (or aborts its multipart upload)."""
+
+    def __init__(self, fs: fsspec.AbstractFileSystem, key: str) -> None:
+        self._out = fs.open(key, "wb")
+        self._done = False
+
+    def write(self, data: bytes) -> None:
+        self._out.write(data)
+
+    def commit(self) -> None:
+        self._out.close()
+        self._done = True
+
+    def discard(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        self._out.discard()  # s3fs: aborts the multipart upload; nothing was sent otherwise
+        self._out.closed = True  # close() must not send what was discarded
 
 
 def _modified(info: dict[str, Any]) -> datetime | None:

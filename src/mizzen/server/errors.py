@@ -21,6 +21,10 @@ from mizzen.schemas.api import ErrorBody
 log = logging.getLogger(__name__)
 
 
+class TooLarge(MizzenError):
+    """A request body over the server's limit (413); the message says the limit."""
+
+
 class Unauthorized(MizzenError):
     """No valid bearer token on a server that requires one."""
 
@@ -87,6 +91,8 @@ async def _on_mizzen_error(_request: Request, exc: Exception) -> JSONResponse:
         return error_response(409, "conflict", exc.message)
     if isinstance(exc, Unauthorized):
         return error_response(401, "unauthorized", exc.message)
+    if isinstance(exc, TooLarge):
+        return error_response(413, "too_large", exc.message, "body")
     if isinstance(exc, Forbidden):
         return error_response(403, "forbidden", exc.message)
     return error_response(400, "error", exc.message)
