@@ -61,6 +61,9 @@ class Settings(BaseModel):
     artifacts_store_options: dict[str, Any] = Field(
         default_factory=dict, description="fsspec storage options of the artifacts store (JSON)."
     )
+    allow_host_access: bool = Field(
+        False, description="Let Kubernetes runs use hostPath volumes, privileged containers, host namespaces."
+    )
     max_upload_bytes: int = Field(
         5 * 1024**3, ge=1, description="The largest artifact (or code file) one upload may store."
     )

@@ -46,7 +46,13 @@ class Services:
             idempotency.forget_older_than(session, utcnow() - IDEMPOTENCY_KEEP)
         store = ArtifactsStore(settings.resolved_artifacts_store, settings.artifacts_store_options)
         events = RunEventBus()
-        runs = RunService(database, store, events, default_executor=settings.executor)
+        runs = RunService(
+            database,
+            store,
+            events,
+            default_executor=settings.executor,
+            allow_host_access=settings.allow_host_access,
+        )
         logs = LogService(database, store)
 
         def on_run_event(event: RunEvent) -> None:

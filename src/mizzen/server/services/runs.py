@@ -22,6 +22,7 @@ from mizzen.schemas.api import (
     StatusUpdate,
 )
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
+from mizzen.server.exposure import check_host_access
 from mizzen.server.services import convert
 from mizzen.server.services.events import RunEvent, RunEventBus
 from mizzen.server.services.validation import (
@@ -64,17 +65,25 @@ def _check_create(body: RunCreate) -> None:
 
 class RunService:
     def __init__(
-        self, db: Database, store: ArtifactsStore, events: RunEventBus, default_executor: str = "local"
+        self,
+        db: Database,
+        store: ArtifactsStore,
+        events: RunEventBus,
+        default_executor: str = "local",
+        allow_host_access: bool = False,
     ) -> None:
         self.db = db
         self.store = store
         self.events = events
         self.default_executor = default_executor  # runs created without one go to this executor
+        self.allow_host_access = allow_host_access  # hostPath/privileged for cluster runs
 
     # -- create / read ----------------------------------------------------------------------------
 
     def create(self, body: RunCreate, idempotency_key: str | None = None) -> RunRead:
         _check_create(body)
+        if (body.executor or self.default_executor) != "local":  # local runs are on this host already
+            check_host_access({"spec": body.spec, "params": body.params}, self.allow_host_access)
         key = f"runs:{idempotency_key}" if idempotency_key else None
         with self.db.write() as session:
             if key is not None and (answer := idempotency.recall(session, key)) is not None:
