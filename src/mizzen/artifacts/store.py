@@ -150,7 +150,7 @@ class ArtifactsStore:
         if self.is_local:
             return local.open_read(self.root, run_folder(run_uuid), safe_path(relative))
         try:
-            return self.fs.open(self._key(run_uuid, relative), "rb")  # type: ignore[no-any-return]
+            return self.fs.open(self._key(run_uuid, relative), "rb")
         except FileNotFoundError:
             raise NotFound(f"run '{run_uuid}' has no artifact '{relative}'") from None
 
