@@ -177,3 +177,27 @@ def walk(root: str, run_uuid: str, prefix: str) -> Iterator[tuple[str, os.stat_r
                     yield "/".join([*parts, inner]), found
     finally:
         os.close(top)
+
+
+def folder_files(folder: str) -> Iterator[tuple[str, os.stat_result, IO[bytes]]]:
+    """(relative path, status, open file) of each regular file under a run's local ``folder``, for
+    copying it to a store. Links are skipped and folder links not entered, and each file is opened
+    without following a link: what a run links to is not the run's to archive. The file is closed
+    when the iteration moves on."""
+    try:
+        top = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    try:
+        for here, _dirs, files, here_fd in os.fwalk(".", dir_fd=top, follow_symlinks=False):
+            for name in sorted(files):
+                try:
+                    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=here_fd)
+                except OSError:
+                    continue  # a link (ELOOP), or removed since it was listed
+                with os.fdopen(fd, "rb") as handle:
+                    found = os.fstat(fd)
+                    if stat.S_ISREG(found.st_mode) and not name.endswith(PARTIAL_SUFFIX):
+                        yield os.path.normpath(f"{here}/{name}"), found, handle
+    finally:
+        os.close(top)

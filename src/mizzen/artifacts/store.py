@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import posixpath
+import shutil
 import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -92,12 +93,18 @@ class ArtifactsStore:
         """Copy every file under a local ``folder`` to ``path`` in the store; files copied. Links are
         left behind: what they point to is not the run's to archive."""
         count = 0
-        for file in sorted(folder.rglob("*")):
-            if file.is_file() and not any(p.is_symlink() for p in (file, *file.relative_to(folder).parents)):
-                target = self._full(f"{path}/{file.relative_to(folder).as_posix()}")
-                self.fs.put_file(str(file), target)
-                count += 1
+        for relative, _status, source in local.folder_files(str(folder)):
+            self.put_stream(source, f"{path}/{relative}")
+            count += 1
         return count
+
+    def put_stream(self, source: IO[bytes], path: str) -> None:
+        """Copy an open file to ``path`` of the store (its folders made as needed)."""
+        target = self._full(path)
+        if self.is_local:
+            self.fs.makedirs(posixpath.dirname(target), exist_ok=True)
+        with self.fs.open(target, "wb") as out:
+            shutil.copyfileobj(source, out, READ_CHUNK)
 
     # -- one run's files (the server) -------------------------------------------------------------
 
