@@ -80,3 +80,19 @@ def test_a_param_cannot_smuggle_a_host_path(serve: Callable[..., httpx.Client]) 
 
 def test_local_runs_are_on_this_host_already(serve: Callable[..., httpx.Client]) -> None:
     assert serve().post("/runs", json={"spec": PRIVILEGED}).status_code == 201
+
+
+@pytest.mark.parametrize("how", ["restart", "copy", "resume"])
+def test_a_restart_copy_or_resume_cannot_add_a_host_path_either(
+    serve: Callable[..., httpx.Client], how: str
+) -> None:
+    api = serve(executor="kubernetes")
+    uuid = api.post("/runs", json={"spec": _spec()}).json()["uuid"]
+    for status in ("queued", "failed"):  # resume takes a finished run
+        assert api.post(f"/runs/{uuid}/statuses", json={"status": status}).status_code == 200
+    params = {"volumes": [{"name": "root", "hostPath": {"path": "/"}}]}
+    refused = api.post(f"/runs/{uuid}/{how}", json={"params": params})
+    assert refused.status_code == 403, refused.text
+    assert "params.volumes[0].hostPath" in refused.json()["message"]
+    assert api.get("/runs").json()["count"] == 1
+    assert api.get(f"/runs/{uuid}").json()["status"] == "failed"

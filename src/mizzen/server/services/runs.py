@@ -82,8 +82,9 @@ class RunService:
 
     def create(self, body: RunCreate, idempotency_key: str | None = None) -> RunRead:
         _check_create(body)
-        if (body.executor or self.default_executor) != "local":  # local runs are on this host already
-            check_host_access({"spec": body.spec, "params": body.params}, self.allow_host_access)
+        self._check_host_access(
+            body.executor or self.default_executor, {"spec": body.spec, "params": body.params}
+        )
         key = f"runs:{idempotency_key}" if idempotency_key else None
         with self.db.write() as session:
             if key is not None and (answer := idempotency.recall(session, key)) is not None:
@@ -210,6 +211,7 @@ class RunService:
             return self._resume(uuid, body)
         with self.db.write() as session:
             original = repo.get_run(session, uuid)
+            self._check_host_access(original.executor, {"params": body.params})
             new = NewRun(
                 project=original.project.name,
                 name=body.name or original.name,
@@ -239,6 +241,7 @@ class RunService:
         with self.db.write() as session:
             run = repo.get_run(session, uuid, for_update=True)
             previous = RunStatus(run.status)
+            self._check_host_access(run.executor, {"params": body.params})
             if previous not in DONE_STATUSES:
                 raise InvalidTransition(previous.value, "resume (only a finished run can be resumed)")
             changes: dict[str, Any] = {"name": body.name}
@@ -253,6 +256,10 @@ class RunService:
         return read
 
     # -- helpers ----------------------------------------------------------------------------------
+
+    def _check_host_access(self, executor: str, fields: dict[str, Any]) -> None:
+        if executor != "local":  # a local run is on this host already
+            check_host_access(fields, self.allow_host_access)
 
     def _read(self, session: Session, run: RunRow, *, token: str | None = None) -> RunRead:
         return convert.run_read(
