@@ -82,9 +82,7 @@ class RunService:
 
     def create(self, body: RunCreate, idempotency_key: str | None = None) -> RunRead:
         _check_create(body)
-        self._check_host_access(
-            body.executor or self.default_executor, {"spec": body.spec, "params": body.params}
-        )
+        self._check_host_access(body.executor, {"spec": body.spec, "params": body.params})
         key = f"runs:{idempotency_key}" if idempotency_key else None
         with self.db.write() as session:
             if key is not None and (answer := idempotency.recall(session, key)) is not None:
@@ -257,8 +255,8 @@ class RunService:
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    def _check_host_access(self, executor: str, fields: dict[str, Any]) -> None:
-        if executor != "local":  # a local run is on this host already
+    def _check_host_access(self, executor: str | None, fields: dict[str, Any]) -> None:
+        if (executor or self.default_executor) != "local":  # a local run is on this host already
             check_host_access(fields, self.allow_host_access)
 
     def _read(self, session: Session, run: RunRow, *, token: str | None = None) -> RunRead:
