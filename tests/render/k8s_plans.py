@@ -32,7 +32,7 @@ from mizzen.compiler.plan import (
     VolumeMount,
 )
 from mizzen.connections_catalog import load_connections
-from mizzen.render.k8s import ArtifactsStore, RenderOptions
+from mizzen.render.k8s import RenderOptions, StoreLocation
 
 CORPUS_CONNECTIONS = Path(__file__).resolve().parents[1] / "data" / "corpus_connections.yaml"
 
@@ -354,20 +354,20 @@ ALL_PLANS = {
 }
 
 
-def s3_store() -> ArtifactsStore:
-    return ArtifactsStore(
+def s3_store() -> StoreLocation:
+    return StoreLocation(
         url="s3://acme-artifacts/mizzen",
         connection=ConnectionPlan(name="artifacts", kind="s3", secret=SecretRef(name="artifacts-s3")),
     )
 
 
-def volume_store(mount_path: str = "/mizzen/store") -> ArtifactsStore:
+def volume_store(mount_path: str = "/mizzen/store") -> StoreLocation:
     connection = ConnectionPlan(
         name="artifacts",
         kind="volume_claim",
         schema={"volumeClaim": "mizzen-artifacts", "mountPath": mount_path},
     )
-    return ArtifactsStore(url=mount_path, connection=connection)
+    return StoreLocation(url=mount_path, connection=connection)
 
 
 ALL_OPTIONS = {

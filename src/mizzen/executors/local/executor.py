@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mizzen.artifacts.store import ArtifactsStore
 from mizzen.compiler.plan import Plan, RuntimeContext
 from mizzen.errors import ExecutorError
 from mizzen.executors.base import ExecutorCapabilities, ExecutorEvents, RunRef
@@ -18,7 +19,6 @@ from mizzen.executors.local.gpus import GpuAllocator, GpuInventory
 from mizzen.executors.local.layout import RunLayout
 from mizzen.executors.local.outcome import Outcome, failed
 from mizzen.executors.local.reaper import Reaper
-from mizzen.executors.local.storage import ArtifactsStore
 from mizzen.executors.local.supervisor import Backoff, LocalConfig, Reporter, RunSupervisor
 from mizzen.render.local import SUPPORTED_KINDS, UNSUPPORTED_KINDS, SecretCatalog, gpus_needed
 from mizzen.schemas.statuses import RunStatus
@@ -85,6 +85,7 @@ class LocalExecutor:
         options: dict[str, Any] = {
             "home": settings.home,
             "artifacts_store": settings.resolved_artifacts_store,
+            "storage_options": settings.artifacts_store_options,
             "max_concurrency": settings.max_concurrency,
             "catalog": load_catalog(settings.home / SECRETS_FILE),
         }

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mizzen.artifacts.store import ArtifactsStore
 from mizzen.compiler.plan import Plan, RunKind
 from mizzen.executors.base import ExecutorEvents, RunRef
 from mizzen.executors.local.init_steps import InitRunner
@@ -21,7 +22,6 @@ from mizzen.executors.local.network import free_ports, port_answers, port_is_fre
 from mizzen.executors.local.outcome import Outcome, RunFailure, failed
 from mizzen.executors.local.processes import ManagedProcess, SpawnError, exit_reason, terminate
 from mizzen.executors.local.reaper import Reaper
-from mizzen.executors.local.storage import ArtifactsStore
 from mizzen.render.local import (
     LocalRenderError,
     LocalRun,
