@@ -103,3 +103,7 @@ class ApiError(MizzenError):
     def __init__(self, message: str, status_code: int | None = None) -> None:
         super().__init__(message)
         self.status_code = status_code
+
+
+class Forbidden(MizzenError):
+    """Authenticated, but not allowed: another run's data, a path outside the run's folder."""

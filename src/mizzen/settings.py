@@ -6,6 +6,7 @@ point ``MIZZEN_HOME`` anywhere.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,15 @@ class Settings(BaseModel):
     project: str = Field("default", description="Project used when a command names none.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in home.")
     artifacts_store: str | None = Field(None, description="fsspec URL; default a folder in home.")
+    artifacts_store_options: dict[str, Any] = Field(
+        default_factory=dict, description="fsspec storage options of the artifacts store (JSON)."
+    )
+    allow_host_access: bool = Field(
+        False, description="Let Kubernetes runs use hostPath volumes, privileged containers, host namespaces."
+    )
+    max_upload_bytes: int = Field(
+        5 * 1024**3, ge=1, description="The largest artifact (or code file) one upload may store."
+    )
     hub_path: str = Field("", description="Colon-separated folders searched for hubRef components.")
     url_mirrors: str = Field("", description="Comma-separated URL_PREFIX=FOLDER pairs for urlRef.")
     max_concurrency: int = Field(4, description="Runs the local executor runs at once.")
@@ -64,6 +74,11 @@ class Settings(BaseModel):
     executor: str = Field(
         "local", description="Executor of new runs: local (this machine) or kubernetes (an agent)."
     )
+
+    @field_validator("artifacts_store_options", mode="before")
+    @classmethod
+    def _options_from_json(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
 
     @field_validator("home", mode="before")
     @classmethod

@@ -101,6 +101,57 @@ def test_a_job_runs_with_the_local_folder_as_code_and_is_tracked(home: Path, tmp
     assert "uploads/train.py" in artifacts and "secret.txt" not in artifacts
 
 
+def test_a_script_named_like_a_dependency_of_mizzen_runs_once(home: Path, tmp_path: Path) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    # httpx, which the tracking client uploads with, imports rich: the run's own rich.py must not
+    # be what it finds.
+    write(
+        code,
+        "rich.py",
+        """
+        from mizzen import tracking
+        print("rich.py executed as", __name__)
+        run = tracking.init()
+        run.log_metrics(step=1, loss=0.5)
+        """,
+    )
+    write(
+        code,
+        "polyaxonfile.yaml",
+        'version: 1.1\nkind: component\nrun: {kind: job, container: {command: "python rich.py"}}\n',
+    )
+    result = mizzen("run", "-f", "polyaxonfile.yaml", "-u", cwd=code)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("rich.py executed as") == 1, result.stdout
+    assert "rich.py executed as __main__" in result.stdout
+    metrics = {m["name"]: m for m in last_run()["metrics"]}
+    assert metrics["loss"]["count"] == 1
+
+
+def test_a_job_whose_script_is_not_in_a_run_without_code_says_so_and_suggests_u(
+    home: Path, tmp_path: Path
+) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    write(code, "train.py", "print('trained')\n")  # here, but not in the run: no -u
+    write(
+        code,
+        "polyaxonfile.yaml",
+        'version: 1.1\nkind: component\nrun: {kind: job, container: {command: "python -u train.py"}}\n',
+    )
+    result = mizzen("run", "-f", "polyaxonfile.yaml", cwd=code)
+    assert result.returncode == 1
+    assert "train.py is not in the run's working folder" in result.stdout, result.stdout
+    assert "the run has no code" in result.stdout and "mizzen run -u" in result.stdout
+    run = last_run()
+    assert run["status"] == "failed" and run["conditions"][-1]["reason"] == "no code: exit code 2"
+    # With -u the same polyaxonfile runs.
+    result = mizzen("run", "-f", "polyaxonfile.yaml", "-u", cwd=code)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "trained" in result.stdout
+
+
 def test_a_failing_job_exits_1_with_its_exit_code_as_the_reason(home: Path, tmp_path: Path) -> None:
     spec = write(
         tmp_path,
@@ -271,10 +322,9 @@ def test_detach_without_a_server_says_how_to_get_one(home: Path, tmp_path: Path)
     assert "mizzen server" in result.stderr
 
 
-def test_a_killed_mizzen_run_leaves_no_run_pretending_to_be_alive_and_no_process(
-    home: Path, tmp_path: Path
-) -> None:
-    pid_file = tmp_path / "pid"
+def _long_job(tmp_path: Path) -> tuple[Path, Path]:
+    """A job whose shell starts two background children: the whole tree must go, not only the shell."""
+    pids = tmp_path / "pids"
     spec = write(
         tmp_path,
         "long.yaml",
@@ -284,35 +334,108 @@ def test_a_killed_mizzen_run_leaves_no_run_pretending_to_be_alive_and_no_process
         name: long
         run:
           kind: job
-          container: {{image: x, command: ["sh", "-c", "echo $$$$ > {pid_file}; sleep 300"]}}
+          container:
+            image: x
+            command:
+            - sh
+            - -c
+            - "sleep 300 & echo $! >> {pids}; sleep 300 & echo $! >> {pids}; echo $$$$ >> {pids}; wait"
         """,
     )
+    return spec, pids
+
+
+def _start_and_wait_for_job(spec: Path, pids: Path) -> tuple[subprocess.Popen[str], list[int]]:
     watcher = subprocess.Popen(
-        [MIZZEN, "run", "-f", str(spec)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [MIZZEN, "run", "-f", str(spec)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     deadline = time.monotonic() + 60
-    while not (pid_file.exists() and pid_file.read_text().strip()):
+    while not (pids.exists() and len(pids.read_text().split()) == 3):
+        assert watcher.poll() is None, watcher.communicate()
         assert time.monotonic() < deadline, "the job never started"
         time.sleep(0.1)
-    job_pid = int(pid_file.read_text())
-    watcher.send_signal(signal.SIGKILL)
-    watcher.wait(timeout=30)
-    os.kill(job_pid, 0)  # the job outlived the process that supervised it...
+    return watcher, [int(pid) for pid in pids.read_text().split()]
 
-    quick = write(
-        tmp_path,
-        "quick.yaml",
-        'version: 1.1\nkind: component\nname: quick\nrun: {kind: job, container: {command: ["true"]}}\n',
+
+def _run_processes(uuid: str) -> list[int]:
+    """Live processes carrying the run's MIZZEN_RUN_UUID (every process of a run has it)."""
+    marker = f"MIZZEN_RUN_UUID={uuid}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if marker in environ.split(b"\0") and _alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+def _run_uuid_of(pid: int) -> str:
+    for item in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+        if item.startswith(b"MIZZEN_RUN_UUID="):
+            return item.split(b"=", 1)[1].decode()
+    raise AssertionError(f"process {pid} has no MIZZEN_RUN_UUID")
+
+
+def _wait_all_gone(uuid: str, pids: list[int], within: float) -> None:
+    deadline = time.monotonic() + within
+    while left := [pid for pid in pids if _alive(pid)] + _run_processes(uuid):
+        assert time.monotonic() < deadline, f"processes {left} of run {uuid} are still running"
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_sigterm_or_sighup_of_mizzen_run_stops_the_run_and_its_whole_process_tree(
+    home: Path, tmp_path: Path, signum: int, code: int
+) -> None:
+    spec, pids = _long_job(tmp_path)
+    watcher, job_pids = _start_and_wait_for_job(spec, pids)
+    try:
+        watcher.send_signal(signum)
+        _, stderr = watcher.communicate(timeout=120)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    assert watcher.returncode == code, stderr
+    assert "Traceback" not in stderr
+    run = last_run()
+    assert run["status"] == "stopped", run
+    _wait_all_gone(run["uuid"], job_pids, within=30)  # already gone: a stopped run has no process
+
+
+def test_timeout_s_term_of_mizzen_run_leaves_a_stopped_run_and_no_process(home: Path, tmp_path: Path) -> None:
+    spec, pids = _long_job(tmp_path)
+    # timeout signals mizzen once the job has had plenty of time to start; the job never ends by itself
+    result = subprocess.run(
+        ["timeout", "--preserve-status", "-s", "TERM", "30", MIZZEN, "run", "-f", str(spec)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
     )
-    assert mizzen("run", "-f", str(quick)).returncode == 0
-    # ...until the next command that runs jobs found it: the run failed, its processes are gone.
-    runs = {r["name"]: r for r in json.loads(mizzen("ops", "ls", "--json").stdout)}
-    run = ops_get(runs["long"]["uuid"])
-    assert run["status"] == "failed" and run["conditions"][-1]["reason"] == "orphaned"
-    deadline = time.monotonic() + 10
-    while _alive(job_pid):
-        assert time.monotonic() < deadline, "the orphaned job is still running"
-        time.sleep(0.05)
+    assert result.returncode == 143, result.stderr
+    run = last_run()
+    assert run["status"] == "stopped", run
+    _wait_all_gone(run["uuid"], [int(pid) for pid in pids.read_text().split()], within=30)
+
+
+def test_kill_9_of_mizzen_run_leaves_no_process_and_the_next_read_says_orphaned(
+    home: Path, tmp_path: Path
+) -> None:
+    spec, pids = _long_job(tmp_path)
+    watcher, job_pids = _start_and_wait_for_job(spec, pids)
+    uuid = _run_uuid_of(job_pids[-1])  # not through `mizzen`: no command may help before the check
+    watcher.send_signal(signal.SIGKILL)
+    watcher.communicate(timeout=30)
+    # No other `mizzen run` needed: the watchdog `mizzen run` left behind kills the job's processes.
+    # (Generous deadline for a loaded machine; on an idle one they are gone well within a second.)
+    _wait_all_gone(uuid, job_pids, within=20)
+    run = ops_get(uuid)
+    assert run["status"] == "failed" and run["conditions"][-1]["reason"] == "orphaned", run
+    assert "exited before the run finished" in run["conditions"][-1]["message"]
 
 
 def _alive(pid: int) -> bool:

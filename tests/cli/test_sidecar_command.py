@@ -46,6 +46,20 @@ def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return {**env, **(extra or {})}
 
 
+def _read_line(process: subprocess.Popen[str]) -> str:
+    """One line of the process's output, read byte by byte from the pipe: ``stdout.readline()``
+    would buffer what follows it, and ``communicate()`` (which reads the pipe itself) would never
+    see those lines."""
+    assert process.stdout is not None
+    line = b""
+    while not line.endswith(b"\n"):
+        byte = os.read(process.stdout.fileno(), 1)
+        if not byte:
+            break
+        line += byte
+    return line.decode()
+
+
 @pytest.fixture
 def start_sidecar(run_folder: Path) -> Iterator[Callable[..., subprocess.Popen[str]]]:
     started: list[subprocess.Popen[str]] = []
@@ -69,8 +83,7 @@ def start_sidecar(run_folder: Path) -> Iterator[Callable[..., subprocess.Popen[s
         )
         started.append(process)
         if ready:  # once it says so, a SIGTERM ends it cleanly
-            assert process.stdout is not None
-            first = process.stdout.readline()
+            first = _read_line(process)
             assert "archiving" in first, first
         return process
 
@@ -218,10 +231,9 @@ def test_without_a_store_it_says_so_and_keeps_running(
 ) -> None:
     (run_folder / "outputs" / "a.txt").write_text("a")
     sidecar = start_sidecar(ready=False)  # a native sidecar that crashed would be restarted forever
-    assert sidecar.stdout is not None
-    warning = sidecar.stdout.readline()
+    warning = _read_line(sidecar)
     assert "no artifacts store (--store URL or MIZZEN_ARTIFACTS_STORE)" in warning
-    assert "archiving" in sidecar.stdout.readline()
+    assert "archiving" in _read_line(sidecar)
     sidecar.send_signal(signal.SIGTERM)
     output, _ = sidecar.communicate(timeout=60)
     assert sidecar.returncode == 0, output

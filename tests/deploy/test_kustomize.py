@@ -109,10 +109,21 @@ def _references(obj: dict[str, Any]) -> Iterator[tuple[str, str]]:
                     yield kind, ref[key]["name"]
 
 
+def made_by_jobs(objs: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """Objects a Job of the overlay creates when installed: the token Secret."""
+    made = set()
+    for job in (o for o in objs if o["kind"] == "Job"):
+        args = job["spec"]["template"]["spec"]["containers"][0].get("args", [])
+        if args[:2] == ["agent", "token-secret"]:
+            name = args[args.index("--name") + 1] if "--name" in args else "mizzen-token"
+            made.add(("Secret", name))
+    return made
+
+
 @pytest.mark.parametrize("overlay", OVERLAY_NAMES)
 def test_every_reference_resolves_to_an_object_of_the_overlay(overlay: str) -> None:
     objs = objects(overlay)
-    present = {(o["kind"], o["metadata"]["name"]) for o in objs}
+    present = {(o["kind"], o["metadata"]["name"]) for o in objs} | made_by_jobs(objs)
     claims = {
         ("PersistentVolumeClaim", f"{t['metadata']['name']}")
         for o in objs
@@ -237,3 +248,21 @@ def test_kubernetes_validate_rejects_a_broken_overlay_output() -> None:
     server["spec"]["template"]["spec"]["containers"][0]["imagePullPolcy"] = "Always"
     with pytest.raises(k8s_schema.InvalidObject, match="imagePullPolcy"):
         k8s_schema.assert_valid(objs)
+
+
+@pytest.mark.parametrize("overlay", OVERLAY_NAMES)
+def test_the_api_needs_a_token_made_at_install_and_pods_stay_off_the_host(overlay: str) -> None:
+    objs = objects(overlay)
+    assert made_by_jobs(objs) == {("Secret", "mizzen-token")}
+    for deployment in ("mizzen-server", "mizzen-agent"):
+        token = next(e for e in container(objs, deployment)["env"] if e["name"] == "MIZZEN_TOKEN")
+        assert token["valueFrom"]["secretKeyRef"] == {"name": "mizzen-token", "key": "token"}
+        assert "optional" not in token["valueFrom"]["secretKeyRef"]  # no token, no server
+    server_args = container(objs, "mizzen-server")["args"]
+    assert "0.0.0.0" in server_args and "--insecure" not in server_args
+    assert _rules(objs, "Role", "mizzen-token") == {("", "secrets"): {"create", "get"}}
+    limited = [r for r in find(objs, "Role", "mizzen-token")["rules"] if "get" in r["verbs"]]
+    assert [r.get("resourceNames") for r in limited] == [["mizzen-token"]]
+    labels = find(objs, "Namespace", "mizzen")["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert labels["pod-security.kubernetes.io/warn"] == "restricted"

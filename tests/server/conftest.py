@@ -4,13 +4,16 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
+import boto3
 import httpx
 import pytest
+from moto.server import ThreadedMotoServer
 
 from mizzen.schemas.api import API_PREFIX
 from mizzen.settings import Settings
 
 Client = httpx.Client
+BUCKET = "mizzen-artifacts"
 
 
 @pytest.fixture
@@ -61,3 +64,44 @@ def create_run() -> Callable[..., dict[str, Any]]:
 def move_run() -> Callable[..., dict[str, Any]]:
     """``move_run(api, uuid, "queued", "running", ...)`` -> the last RunRead dict (asserts 200 each)."""
     return _move_run
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_api(
+    moto_endpoint: str,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    serve_app: Callable[[Any], AbstractContextManager[str]],
+) -> Iterator[tuple[httpx.Client, Any]]:
+    import s3fs
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": moto_endpoint,
+    }.items():
+        monkeypatch.setenv(name, value)
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
+    s3.create_bucket(Bucket=BUCKET)
+    s3fs.S3FileSystem.clear_instance_cache()
+    from mizzen.server.app import create_app
+
+    app = create_app(settings.model_copy(update={"artifacts_store": f"s3://{BUCKET}/store"}))
+    with serve_app(app) as base, httpx.Client(base_url=base + API_PREFIX, timeout=30) as client:
+        yield client, s3
+    app.state.services.close()
+    s3fs.S3FileSystem.clear_instance_cache()
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+    for key in keys:
+        s3.delete_object(Bucket=BUCKET, Key=key)
+    s3.delete_bucket(Bucket=BUCKET)

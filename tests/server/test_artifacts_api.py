@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from mizzen.artifacts.paths import safe_path
+from mizzen.artifacts.store import ArtifactsStore
 from mizzen.errors import InvalidInput
-from mizzen.server.services.artifacts_store import ArtifactsStore, safe_path
 
 Make = Callable[..., dict[str, Any]]
 

@@ -3,61 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
 import boto3
 import httpx
 import pytest
-from moto.server import ThreadedMotoServer
 
 from mizzen.schemas.api import API_PREFIX
 from mizzen.settings import Settings
 
 BUCKET = "mizzen-artifacts"
 Make = Callable[..., dict[str, Any]]
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def s3_api(
-    moto_endpoint: str,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-    serve_app: Callable[[Any], AbstractContextManager[str]],
-) -> Iterator[tuple[httpx.Client, Any]]:
-    import s3fs
-
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": moto_endpoint,
-    }.items():
-        monkeypatch.setenv(name, value)
-    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
-    s3.create_bucket(Bucket=BUCKET)
-    s3fs.S3FileSystem.clear_instance_cache()
-    from mizzen.server.app import create_app
-
-    app = create_app(settings.model_copy(update={"artifacts_store": f"s3://{BUCKET}/store"}))
-    with serve_app(app) as base, httpx.Client(base_url=base + API_PREFIX, timeout=30) as client:
-        yield client, s3
-    app.state.services.close()
-    s3fs.S3FileSystem.clear_instance_cache()
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
-    for key in keys:
-        s3.delete_object(Bucket=BUCKET, Key=key)
-    s3.delete_bucket(Bucket=BUCKET)
 
 
 def _keys(s3: Any) -> list[str]:
@@ -98,3 +56,47 @@ def test_logs_on_s3(s3_api: tuple[httpx.Client, Any], create_run: Make, move_run
     move_run(api, uuid, "succeeded")
     streamed = api.get(f"/runs/{uuid}/logs/stream").text.splitlines()
     assert [json.loads(raw)["line"] for raw in streamed] == [f"line {i}" for i in range(5)]
+
+
+def test_store_options_reach_the_servers_store(
+    moto_endpoint: str,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    serve_app: Callable[[Any], AbstractContextManager[str]],
+    create_run: Make,
+) -> None:
+    """MIZZEN_ARTIFACTS_STORE_OPTIONS (JSON) is how the server reaches a bucket: no AWS_* variables."""
+    import s3fs
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    options = {"key": "testing", "secret": "testing", "endpoint_url": moto_endpoint}
+    monkeypatch.setenv("MIZZEN_ARTIFACTS_STORE_OPTIONS", json.dumps(options))
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=moto_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="t",
+        aws_secret_access_key="t",
+    )
+    s3.create_bucket(Bucket="with-options")
+    s3fs.S3FileSystem.clear_instance_cache()
+    from mizzen.server.app import create_app
+
+    loaded = Settings.load(artifacts_store="s3://with-options/store")
+    assert loaded.artifacts_store_options == options
+    app = create_app(loaded.model_copy(update={"home": settings.home}))
+    try:
+        with serve_app(app) as base, httpx.Client(base_url=base + API_PREFIX, timeout=30) as api:
+            first, second = create_run(api)["uuid"], create_run(api)["uuid"]
+            assert api.put(f"/runs/{first}/artifacts/a.txt", content=b"first").status_code == 200
+            keys = [o["Key"] for o in s3.list_objects_v2(Bucket="with-options").get("Contents", [])]
+            assert keys == [f"store/{first}/a.txt"]
+            assert api.get(f"/runs/{second}/artifacts").json() == []  # each run sees its own prefix
+            assert api.get(f"/runs/{second}/artifacts/../{first}/a.txt").status_code in (404, 422)
+            assert api.get(f"/runs/{second}/artifacts/%2e%2e/{first}/a.txt").status_code == 422
+    finally:
+        app.state.services.close()
+        s3fs.S3FileSystem.clear_instance_cache()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from mizzen.compiler.plan import ConnectionPlan, SecretRef
 from mizzen.errors import MizzenError
-from mizzen.render.k8s import ArtifactsStore, RenderOptions
+from mizzen.render.k8s import RenderOptions, StoreLocation
 from mizzen.settings import Settings
 
 # The PersistentVolumeClaim that holds a path store: mounted in run pods at the store's path.
@@ -45,7 +45,7 @@ def default_agent_name(namespace: str, queue: str | None) -> str:
     return f"{namespace}-{queue}" if queue else namespace
 
 
-def artifacts_store(settings: Settings, env: Mapping[str, str]) -> ArtifactsStore | None:
+def artifacts_store(settings: Settings, env: Mapping[str, str]) -> StoreLocation | None:
     """Where run pods archive to and read from, as their init and sidecar containers see it."""
     url = settings.artifacts_store
     if not url:
@@ -67,7 +67,7 @@ def artifacts_store(settings: Settings, env: Mapping[str, str]) -> ArtifactsStor
                 "schema": {"volumeClaim": claim, "mountPath": url},
             }
         )
-        return ArtifactsStore(url=url, connection=connection)
+        return StoreLocation(url=url, connection=connection)
     scheme = url.split("://", 1)[0]
     kind = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "az": "wasb", "abfs": "wasb"}.get(scheme)
     if kind is None:
@@ -80,7 +80,7 @@ def artifacts_store(settings: Settings, env: Mapping[str, str]) -> ArtifactsStor
             "secret": SecretRef(name=secret) if secret else None,
         }
     )
-    return ArtifactsStore(url=url, connection=connection)
+    return StoreLocation(url=url, connection=connection)
 
 
 def render_options(settings: Settings, env: Mapping[str, str], namespace: str | None = None) -> RenderOptions:

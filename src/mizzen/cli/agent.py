@@ -94,6 +94,38 @@ def _run_agent(
     logging.getLogger("mizzen.agent").info("agent %s stopped", config.name)
 
 
+@agent_app.command("token-secret")
+def token_secret(
+    namespace: str = typer.Option(..., "--namespace", "-n", help="Where the Secret goes."),
+    name: str = typer.Option("mizzen-token", "--name", help="The Secret's name."),
+    kubeconfig: str | None = typer.Option(
+        None, "--kubeconfig", help="A kubeconfig (default ~/.kube/config)."
+    ),
+    kube_context: str | None = typer.Option(None, "--context", help="The kubeconfig context to use."),
+    in_cluster: bool = typer.Option(False, "--in-cluster", help="Use the pod's service account."),
+) -> None:
+    """Create the Secret holding the server's API token (key `token`, random) unless it exists.
+
+    The kustomize deployment runs it once as a Job; the server and the agent read MIZZEN_TOKEN from
+    it. An existing token is kept.
+    """
+    from mizzen.cli.output import console
+    from mizzen.executors.kubernetes.adapter import KubeAdapter
+    from mizzen.executors.kubernetes.token_secret import ensure_token_secret
+
+    if kubeconfig and in_cluster:
+        raise MizzenError("--kubeconfig and --in-cluster exclude each other: give one")
+    adapter = (
+        KubeAdapter.in_cluster() if in_cluster else KubeAdapter.from_kubeconfig(kubeconfig, kube_context)
+    )
+    try:
+        created = ensure_token_secret(adapter, namespace, name)
+    finally:
+        adapter.close()
+    what = "created with a new token" if created else "already exists: its token is kept"
+    console.print(f"Secret {namespace}/{name} {what}", markup=False)
+
+
 @agent_app.command("ls")
 def list_agents(as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts.")) -> None:
     """List the agents that reported to the API, and whether they are healthy."""

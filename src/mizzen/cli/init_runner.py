@@ -18,17 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from mizzen import runtime_env
+from mizzen.artifacts.connections import s3_options
+from mizzen.artifacts.location import POD_CONTEXT_PATH
+from mizzen.artifacts.store import ArtifactsStore, StoreError
 from mizzen.compiler.plan import InitStep, RuntimeContext
 from mizzen.errors import MizzenError
 from mizzen.executors.local.init_steps import InitRunner
 from mizzen.executors.local.outcome import RunFailure
-from mizzen.executors.local.storage import ArtifactsStore, StoreError, s3_options
 from mizzen.render.local import InitSpec, repo_name
 from mizzen.runtime_env import ARTIFACTS_STORE as STORE_ENV
 
 # Imported by `mizzen init` when it runs (never by `mizzen --help`): heavy imports are fine here.
 
-DEFAULT_CONTEXT_PATH = "/mizzen/context"
+DEFAULT_CONTEXT_PATH = POD_CONTEXT_PATH
 
 REDACTED = "********"
 
@@ -56,8 +58,9 @@ class PodOutput:
         sys.stdout.flush()
 
 
-def pod_context(env: Mapping[str, str], store_url: str | None) -> RuntimeContext:
-    """The run's RuntimeContext as the pod's MIZZEN_* variables describe it."""
+def context_from_env(env: Mapping[str, str], store_url: str | None) -> RuntimeContext:
+    """The run's RuntimeContext as the pod's MIZZEN_* variables describe it (the inverse of
+    ``mizzen.executors.kubernetes.executor.pod_context``, which the renderer writes into them)."""
     context_path = env.get(runtime_env.CONTEXT_PATH, DEFAULT_CONTEXT_PATH)
     values: dict[str, Any] = {
         "uuid": env.get(runtime_env.RUN_UUID),
@@ -111,7 +114,7 @@ def run_init_step(step: InitStep, store_url: str | None, environ: Mapping[str, s
     """Do ``step`` in this pod; raises ``InitFailed`` with the reason when it cannot be done."""
     pod_env = dict(os.environ if environ is None else environ)
     store_url = store_url or pod_env.get(STORE_ENV) or None
-    context = pod_context(pod_env, store_url)
+    context = context_from_env(pod_env, store_url)
     output = PodOutput()
     if step.path is None:
         step = step.model_copy(update={"path": default_path(step, context.context_path)})

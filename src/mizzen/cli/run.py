@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,7 +56,8 @@ def run_command(
 ) -> None:
     """Run a polyaxonfile: on this machine by default, or on the server in MIZZEN_HOST.
 
-    Exits 0 only when the run succeeded.
+    Exits 0 only when the run succeeded. SIGTERM or SIGHUP stops the run (all its processes) and
+    exits 143 or 129.
     """
     from mizzen.cli.check import parse_params
     from mizzen.cli.connect import load_settings, server_url
@@ -78,8 +82,39 @@ def run_command(
             "--detach needs a Mizzen server to keep the run going after this command ends: start one "
             "with `mizzen server` and point the CLI at it (`mizzen config set host http://127.0.0.1:8000`)"
         )
-    code = _submit_and_watch(settings, submission, compiled, watch)
-    raise typer.Exit(code)
+    code = 1
+    with _stop_on_termination() as terminated, contextlib.suppress(_Terminated):
+        code = _submit_and_watch(settings, submission, compiled, watch)
+    raise typer.Exit(128 + terminated[0] if terminated else code)
+
+
+class _Terminated(BaseException):
+    """SIGTERM/SIGHUP arrived: unwinds like Ctrl-C, but asks nothing (no one may be there)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def _stop_on_termination() -> Iterator[list[int]]:
+    """While open, SIGTERM and SIGHUP raise ``_Terminated`` in the main thread, once: the run is
+    stopped and waited for (a second signal must not cut that short). Yields the signals received."""
+    import signal
+
+    received: list[int] = []
+
+    def handle(signum: int, _frame: object) -> None:
+        if not received:
+            received.append(signum)
+            raise _Terminated(signum)
+
+    previous = {signum: signal.signal(signum, handle) for signum in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield received
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _submit_and_watch(settings: Settings, submission: Submission, compiled: Compiled, watch: bool) -> int:
@@ -93,17 +128,31 @@ def _submit_and_watch(settings: Settings, submission: Submission, compiled: Comp
         run = create_run(client, submission, compiled)
         where = "this machine" if embedded else client.host
         err_console.print(f"[bold]run[/bold] {run.name or ''} [dim]{run.uuid}[/dim] created on {where}")
-        if submission.upload is not None:
-            with err_console.status(f"uploading {submission.upload} as the run's code"):
-                count = upload_code(client, run.uuid, submission.upload)
-            err_console.print(f"uploaded {count} files from {submission.upload}")
-        if not watch:
-            console.print(run.uuid)
-            err_console.print(f"follow it with: mizzen ops logs {run.uuid[:8]} --follow")
-            return 0
-        final = _watch_interruptibly(client, run, embedded)
-        print_summary(client, final, embedded=embedded)
+        try:
+            if submission.upload is not None:
+                with err_console.status(f"uploading {submission.upload} as the run's code"):
+                    count = upload_code(client, run.uuid, submission.upload)
+                err_console.print(f"uploaded {count} files from {submission.upload}")
+            if not watch:
+                console.print(run.uuid)
+                err_console.print(f"follow it with: mizzen ops logs {run.uuid[:8]} --follow")
+                return 0
+            final = _watch_interruptibly(client, run, embedded)
+        except _Terminated:
+            final = _stop_and_watch(client, run)
+        with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+            print_summary(client, final, embedded=embedded)
         return 0 if final.status == "succeeded" else 1
+
+
+def _stop_and_watch(client: MizzenClient, run: RunRead) -> RunRead:
+    from mizzen.cli.output import err_console
+    from mizzen.cli.run_watch import watch as follow
+
+    with contextlib.suppress(OSError):
+        err_console.print("terminated: stopping the run...")
+    client.runs.stop(run.uuid)
+    return follow(client, run)
 
 
 def _watch_interruptibly(client: MizzenClient, run: RunRead, embedded: bool) -> RunRead:

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mizzen import runtime_env
+from mizzen.artifacts.local import folder_files
+from mizzen.artifacts.store import ArtifactsStore
 from mizzen.cli.sidecar_pod import PodApi, PodApiError
 from mizzen.errors import MizzenError, NotFound
-from mizzen.executors.local.storage import ArtifactsStore
 
 log = logging.getLogger("mizzen.sidecar")
 
@@ -43,6 +44,7 @@ class OutputsArchiver:
     def __init__(self, folder: Path, store: ArtifactsStore, run_uuid: str) -> None:
         self.folder = folder
         self.store = store
+        self.run_uuid = run_uuid
         self.prefix = f"{store.root}/{run_uuid}"
         self._copied: dict[str, tuple[int, int]] = {}
         self.same_place = store.is_local and _same_folder(Path(self.prefix), folder)
@@ -52,20 +54,13 @@ class OutputsArchiver:
         if self.same_place or not self.folder.is_dir():
             return 0
         copied = 0
-        for file in sorted(self.folder.rglob("*")):
-            relative = file.relative_to(self.folder).as_posix()
-            if not file.is_file() or relative.startswith(SKIPPED_PREFIXES):
+        for relative, status, source in folder_files(str(self.folder)):
+            if relative.startswith(SKIPPED_PREFIXES):
                 continue
-            try:
-                stat = file.stat()
-            except OSError:
-                continue  # removed since it was listed
-            version = (stat.st_size, stat.st_mtime_ns)
+            version = (status.st_size, status.st_mtime_ns)
             if self._copied.get(relative) == version:
                 continue
-            target = f"{self.prefix}/{relative}"
-            self.store.fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
-            self.store.fs.put_file(str(file), target)
+            self.store.put_stream(source, f"{self.run_uuid}/{relative}")
             self._copied[relative] = version
             copied += 1
         return copied

@@ -1,49 +1,31 @@
 """``ApiRunSource``: a RunSource over the Mizzen API, for ``mizzen agent`` (which only talks HTTP).
 
-What the executor reports (statuses, logs, plans) goes into one outbox, in order, and a sender thread
-delivers it: an executor thread never waits on the network, and while the API cannot be reached the
-outbox keeps everything and the sender retries, so the executor goes on running and nothing is lost
-or reordered. Claims carry an idempotency key that is reused until an answer arrives, so a claim
-whose answer was lost gives the same runs on the retry instead of leaving them stranded.
+What the executor reports (statuses, logs, plans) goes into one outbox (``mizzen.scheduler.outbox``,
+shared with the store's source), in order, and a sender thread delivers it: an executor thread never
+waits on the network, and while the API cannot be reached the outbox keeps everything and the sender
+retries, so the executor goes on running and nothing is lost or reordered. Claims carry an
+idempotency key that is reused until an answer arrives, so a claim whose answer was lost gives the
+same runs on the retry instead of leaving them stranded.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 import uuid as uuidlib
-from collections import deque
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from mizzen.client import MizzenClient
 from mizzen.client.errors import ApiRequestError, ApiUnreachable
 from mizzen.errors import ApiError
+from mizzen.scheduler.outbox import Outbox, Report
 from mizzen.scheduler.source import ClaimedRun
 from mizzen.schemas.api import AgentRun, LogLine, RunUpdate
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 
 log = logging.getLogger(__name__)
 
-# Lines kept for the API while it is away; past this the oldest batches are dropped (and counted).
-MAX_BUFFERED_LOG_LINES = 200_000
-MAX_LINES_PER_POST = 2_000
-SERVER_ERROR_RETRIES = 5  # a 5xx answer is retried this many times, then the item is dropped
-
-ItemKind = Literal["status", "logs", "plan"]
-
-
-@dataclass
-class _Item:
-    kind: ItemKind
-    uuid: str
-    status: RunStatus | None = None
-    reason: str | None = None
-    message: str | None = None
-    lines: list[LogLine] = field(default_factory=list)
-    plan: dict[str, Any] | None = None
-    failures: int = 0
+SERVER_ERROR_RETRIES = 5  # a 5xx answer is retried this many times, then the report is dropped
 
 
 class ApiRunSource:
@@ -61,18 +43,11 @@ class ApiRunSource:
         self.executor = executor
         self.queue = queue
         self.retry_interval = retry_interval
-        self.dropped_log_lines = 0
-        self._outbox: deque[_Item] = deque()
-        self._buffered_lines = 0
         self._active: set[str] = set()
         self._claim_key: str | None = None
         self._lock = threading.Lock()
-        self._sent = threading.Condition(self._lock)
-        self._wake = threading.Event()
-        self._closed = threading.Event()
         self._reachable = True
-        self._sender = threading.Thread(target=self._send_loop, name="mizzen-agent-outbox", daemon=True)
-        self._sender.start()
+        self._outbox = Outbox(self._deliver, name="mizzen-agent-outbox", retry_interval=retry_interval)
 
     # -- RunSource ---------------------------------------------------------------------------------
 
@@ -94,17 +69,17 @@ class ApiRunSource:
         return claimed
 
     def record_plan(self, uuid: str, plan: dict[str, Any]) -> None:
-        self._put(_Item("plan", uuid, plan=plan))
+        self._outbox.put(Report("plan", uuid, plan=plan))
 
     def report_status(self, uuid: str, status: RunStatus, reason: str | None, message: str | None) -> None:
         if status in DONE_STATUSES:
             with self._lock:
                 self._active.discard(uuid)
-        self._put(_Item("status", uuid, status=status, reason=reason, message=message))
+        self._outbox.put(Report("status", uuid, status=status, reason=reason, message=message))
 
     def report_logs(self, uuid: str, lines: list[LogLine]) -> None:
         if lines:
-            self._put(_Item("logs", uuid, lines=list(lines)))
+            self._outbox.put(Report("logs", uuid, lines=list(lines)))
 
     def stop_requested(self, executor: str, owner: str) -> list[str]:
         try:
@@ -142,91 +117,25 @@ class ApiRunSource:
     @property
     def pending(self) -> int:
         """Reports waiting in the outbox."""
-        with self._lock:
-            return len(self._outbox)
+        return self._outbox.pending
+
+    @property
+    def dropped_log_lines(self) -> int:
+        return self._outbox.dropped_log_lines
 
     def flush(self, timeout: float) -> bool:
         """Wait until the outbox is empty (True) or ``timeout`` seconds have passed (False)."""
-        deadline = time.monotonic() + timeout
-        self._wake.set()
-        with self._sent:
-            while self._outbox:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._sent.wait(min(left, 0.2))
-                self._wake.set()
-        return True
+        return self._outbox.flush(timeout)
 
     def close(self, timeout: float = 10.0) -> None:
         """Deliver what is buffered (waiting at most ``timeout`` seconds), then stop the sender."""
-        if not self.flush(timeout):
+        if not self._outbox.close(timeout):
             log.warning("agent exits with %d reports the API did not receive", self.pending)
-        self._closed.set()
-        self._wake.set()
-        self._sender.join(timeout=5)
 
-    # -- the outbox --------------------------------------------------------------------------------
+    # -- delivering the outbox ---------------------------------------------------------------------
 
-    def _put(self, item: _Item) -> None:
-        with self._lock:
-            self._outbox.append(item)
-            if item.kind == "logs":
-                self._buffered_lines += len(item.lines)
-                self._drop_oldest_logs()
-        self._wake.set()
-
-    def _drop_oldest_logs(self) -> None:
-        while self._buffered_lines > MAX_BUFFERED_LOG_LINES:
-            oldest = next((item for item in self._outbox if item.kind == "logs"), None)
-            if oldest is None:
-                return
-            self._outbox.remove(oldest)
-            self._buffered_lines -= len(oldest.lines)
-            self.dropped_log_lines += len(oldest.lines)
-            log.warning(
-                "the API is unreachable: dropped %d buffered log lines of run %s (%d in all)",
-                len(oldest.lines),
-                oldest.uuid,
-                self.dropped_log_lines,
-            )
-
-    def _send_loop(self) -> None:
-        while not self._closed.is_set():
-            self._wake.wait(self.retry_interval)
-            self._wake.clear()
-            while not self._closed.is_set():
-                item = self._next()
-                if item is None:
-                    break
-                if not self._deliver(item):
-                    break  # unreachable: keep it first in line, try again later
-
-    def _next(self) -> _Item | None:
-        """The first item, with the log batches of the same run right behind it merged in."""
-        with self._lock:
-            if not self._outbox:
-                return None
-            item = self._outbox[0]
-            if item.kind == "logs":
-                while len(self._outbox) > 1 and len(item.lines) < MAX_LINES_PER_POST:
-                    following = self._outbox[1]
-                    if following.kind != "logs" or following.uuid != item.uuid:
-                        break
-                    item.lines.extend(following.lines)
-                    del self._outbox[1]
-            return item
-
-    def _done(self, item: _Item) -> None:
-        with self._sent:
-            if self._outbox and self._outbox[0] is item:
-                self._outbox.popleft()
-                if item.kind == "logs":
-                    self._buffered_lines -= len(item.lines)
-            self._sent.notify_all()
-
-    def _deliver(self, item: _Item) -> bool:
-        """Send one item; False when the API could not be reached (the item stays)."""
+    def _deliver(self, item: Report) -> bool:
+        """Send one report; False when the API could not be reached (the report stays)."""
         try:
             self._send(item)
         except ApiUnreachable as error:
@@ -239,12 +148,11 @@ class ApiRunSource:
                     log.warning("run %s: the API failed on %s (%s); will retry", item.uuid, item.kind, error)
                     return False
             # 404: the run was deleted; 409: the status machine refused the status; 4xx: bad report.
-            log.info("run %s: the API refused %s: %s", item.uuid, _describe(item), error)
+            log.info("run %s: the API refused %s: %s", item.uuid, item.describe(), error)
         self._note_reachable()
-        self._done(item)
         return True
 
-    def _send(self, item: _Item) -> None:
+    def _send(self, item: Report) -> None:
         if item.kind == "status":
             assert item.status is not None
             self.client.statuses.set(item.uuid, item.status, item.reason, item.message)
@@ -265,14 +173,6 @@ class ApiRunSource:
         if not self._reachable:
             log.warning("the Mizzen API answers again")
         self._reachable = True
-
-
-def _describe(item: _Item) -> str:
-    if item.kind == "status":
-        return f"status {item.status}"
-    if item.kind == "logs":
-        return f"{len(item.lines)} log lines"
-    return "its plan"
 
 
 def claimed_run(run: AgentRun) -> ClaimedRun:

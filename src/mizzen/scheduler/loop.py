@@ -103,7 +103,18 @@ class RunScheduler:
         if self._closed.is_set():
             return
         for run in self.source.claim(executor.name, self.owner, self.claim_batch):
-            self._start(run)
+            try:
+                self._start(run)
+            except Exception as error:  # whatever raised, the run is ours: it must end, and the batch go on
+                log.exception("run %s could not be started", run.uuid)
+                with self._lock:
+                    self._active.discard(run.uuid)
+                self.source.report_status(
+                    run.uuid,
+                    RunStatus.FAILED,
+                    "scheduler error",
+                    f"the scheduler could not start it: {error}",
+                )
 
     def _start(self, run: ClaimedRun) -> None:
         executor = self._executor()

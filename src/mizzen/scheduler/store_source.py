@@ -1,18 +1,26 @@
 """``StoreRunSource``: a RunSource over the metadata store, for schedulers living beside the API
-(``mizzen run`` in embedded mode, ``mizzen server``)."""
+(``mizzen run`` in embedded mode, ``mizzen server``).
+
+Reports (statuses, logs, plans) go through the same outbox as the agent's (``mizzen.scheduler.outbox``),
+delivered inline: stored by the reporting thread while the database answers; when it fails (locked,
+restarting, a connection lost), kept in order and retried by the outbox's sender until stored, so a
+brief database error never leaves a run ``running`` forever.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
-from mizzen.errors import InvalidTransition, NotFound
+from mizzen.errors import InvalidTransition, MizzenError, NotFound
+from mizzen.scheduler.outbox import Outbox, Report
 from mizzen.scheduler.source import ClaimedRun, owner_is_gone
 from mizzen.schemas.api import LogLine
 from mizzen.schemas.run_meta import OWNER_KEY
 from mizzen.schemas.statuses import RunStatus
-from mizzen.store import Database
+from mizzen.store import Database, is_unavailable
 from mizzen.store.repos import runs as runs_repo
 from mizzen.store.repos import scheduling
 from mizzen.store.repos.statuses import set_status
@@ -22,6 +30,10 @@ log = logging.getLogger(__name__)
 LogSink = Callable[[str, list[LogLine]], Any]
 StatusListener = Callable[[str, str, RunStatus, RunStatus | None], Any]  # uuid, project, new, previous
 
+# A report the database refuses with an error that is not an outage (a bug) is retried this long,
+# then dropped (logged): it must not hold back every report behind it forever.
+GIVE_UP_AFTER_SECONDS = 300.0
+
 
 class StoreRunSource:
     def __init__(
@@ -29,10 +41,15 @@ class StoreRunSource:
         database: Database,
         log_sink: LogSink,
         on_status_changed: StatusListener | None = None,
+        *,
+        retry_interval: float = 2.0,
     ) -> None:
         self.database = database
         self.log_sink = log_sink
         self.on_status_changed = on_status_changed
+        self._outbox = Outbox(
+            self._deliver, name="mizzen-store-outbox", retry_interval=retry_interval, inline=True
+        )
 
     def claim(self, executor: str, owner: str, limit: int) -> list[ClaimedRun]:
         with self.database.write() as session:
@@ -55,32 +72,79 @@ class StoreRunSource:
         return claimed
 
     def record_plan(self, uuid: str, plan: dict[str, Any]) -> None:
-        with self.database.write() as session:
-            run = runs_repo.get_run(session, uuid, for_update=True)
-            runs_repo.update_run(session, run, plan=plan)
+        self._outbox.put(Report("plan", uuid, plan=plan))
 
     def report_status(self, uuid: str, status: RunStatus, reason: str | None, message: str | None) -> None:
-        previous: RunStatus | None = None
-        try:
-            with self.database.write() as session:
-                run = runs_repo.get_run(session, uuid, for_update=True)
-                previous = RunStatus(run.status)
-                project = run.project.name
-                changed = set_status(session, run, status, reason, message)
-        except InvalidTransition as error:
-            log.info("run %s: ignored reported status: %s", uuid, error)
-            return
-        except NotFound:
-            log.info("run %s: reported %s for a run that was deleted", uuid, status)
-            return
-        if changed and self.on_status_changed is not None:
-            self.on_status_changed(uuid, project, status, previous)
+        self._outbox.put(Report("status", uuid, status=status, reason=reason, message=message))
 
     def report_logs(self, uuid: str, lines: list[LogLine]) -> None:
+        if lines:
+            self._outbox.put(Report("logs", uuid, lines=list(lines)))
+
+    @property
+    def pending(self) -> int:
+        """Reports not stored yet (the database failed; they are retried)."""
+        return self._outbox.pending
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until every report is stored (True) or ``timeout`` seconds have passed (False)."""
+        return self._outbox.flush(timeout)
+
+    def close(self, timeout: float = 10.0) -> None:
+        if not self._outbox.close(timeout):
+            log.error("%d reports could not be stored: the database kept failing", self.pending)
+
+    # -- delivering the outbox -------------------------------------------------------------------
+
+    def _deliver(self, report: Report) -> bool:
         try:
-            self.log_sink(uuid, lines)
+            self._store(report)
+        except InvalidTransition as error:
+            log.info("run %s: ignored reported status: %s", report.uuid, error)
         except NotFound:
-            log.info("run %s: dropped %d log lines of a deleted run", uuid, len(lines))
+            log.info("run %s: dropped %s of a deleted run", report.uuid, report.describe())
+        except MizzenError as error:  # refused for a value: storing it again would fail again
+            log.warning("run %s: the store refused %s: %s", report.uuid, report.describe(), error)
+        except Exception as error:
+            return self._failed(report, error)
+        return True
+
+    def _failed(self, report: Report, error: Exception) -> bool:
+        """Whether to keep the report (False) or give up on it (True)."""
+        if report.failing_since is None:
+            report.failing_since = time.monotonic()
+        if is_unavailable(error) or time.monotonic() - report.failing_since < GIVE_UP_AFTER_SECONDS:
+            if report.failures == 0:
+                log.warning(
+                    "run %s: cannot store %s yet (%s); retrying", report.uuid, report.describe(), error
+                )
+            report.failures += 1
+            return False
+        log.error("run %s: gave up storing %s: %s", report.uuid, report.describe(), error, exc_info=error)
+        return True
+
+    def _store(self, report: Report) -> None:
+        if report.kind == "logs":
+            self.log_sink(report.uuid, report.lines)
+        elif report.kind == "plan":
+            with self.database.write() as session:
+                run = runs_repo.get_run(session, report.uuid, for_update=True)
+                runs_repo.update_run(session, run, plan=report.plan)
+        else:
+            assert report.status is not None
+            self._store_status(report.uuid, report.status, report.reason, report.message)
+
+    def _store_status(self, uuid: str, status: RunStatus, reason: str | None, message: str | None) -> None:
+        with self.database.write() as session:
+            run = runs_repo.get_run(session, uuid, for_update=True)
+            previous = RunStatus(run.status)
+            project = run.project.name
+            changed = set_status(session, run, status, reason, message)
+        if changed and self.on_status_changed is not None:
+            try:
+                self.on_status_changed(uuid, project, status, previous)
+            except Exception:  # stored: a listener's failure is not the store's
+                log.exception("run %s: a status listener failed", uuid)
 
     def stop_requested(self, executor: str, owner: str) -> list[str]:
         with self.database.read() as session:

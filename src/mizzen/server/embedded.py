@@ -46,6 +46,7 @@ class EmbeddedServer:
         self.run_executor = run_executor and settings.executor == LOCAL_EXECUTOR
         self.log_level = log_level
         self.scheduler: RunScheduler | None = None
+        self.source: StoreRunSource | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
@@ -71,30 +72,35 @@ class EmbeddedServer:
             if not self._thread.is_alive():
                 raise MizzenError(f"the embedded API could not start on {self.url}")
             self._thread.join(0.01)
+        source = self.source = self._run_source()
+        # Every command that opens the store (`ops ls` too) tells what a killed `mizzen run` left.
+        orphans = source.fail_orphans(LOCAL_EXECUTOR, reap=_kill_leftovers)
+        if orphans:
+            log.warning("marked %d runs failed: the process that ran them is gone", len(orphans))
         if self.run_executor:
-            self._start_scheduler()
+            self._start_scheduler(source)
         return self.url
 
     def _serve(self) -> None:
         assert self._server is not None and self._socket is not None
         self._server.run(sockets=[self._socket])
 
-    def _start_scheduler(self) -> None:
-        from mizzen.executors.local import LocalExecutor
-
+    def _run_source(self) -> StoreRunSource:
         services = self.app.state.services
 
         def publish(uuid: str, project: str, status: RunStatus, previous: RunStatus | None) -> None:
             services.events.publish(RunEvent("status_changed", uuid, project, status, previous))
 
-        source = StoreRunSource(services.database, services.logs.append, publish)
+        return StoreRunSource(services.database, services.logs.append, publish)
+
+    def _start_scheduler(self, source: StoreRunSource) -> None:
+        from mizzen.executors.local import LocalExecutor
+
+        services = self.app.state.services
         connections = load_home_connections(self.settings.home)
         scheduler = RunScheduler(source, run_compiler(self.settings, connections), api_host=self.url)
         executor = LocalExecutor.from_settings(self.settings, scheduler)
         scheduler.attach(executor)
-        orphans = source.fail_orphans(LOCAL_EXECUTOR, reap=executor.reap)
-        if orphans:
-            log.warning("marked %d runs failed: the process that ran them is gone", len(orphans))
 
         def wake(event: RunEvent) -> None:
             if event.kind in ("created", "stop_requested") or event.status == RunStatus.QUEUED:
@@ -118,6 +124,9 @@ class EmbeddedServer:
         if self.scheduler is not None:
             self.scheduler.close(grace_seconds)
             self.scheduler = None
+        if self.source is not None:
+            self.source.close()  # the last statuses are stored before the database closes
+            self.source = None
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
@@ -134,6 +143,12 @@ class EmbeddedServer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _kill_leftovers(uuid: str) -> int:
+    from mizzen.executors.local.processes import kill_leftovers  # only when there are orphans
+
+    return kill_leftovers(uuid)
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -15,10 +15,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mizzen.errors import Conflict, InvalidInput, InvalidTransition, MizzenError, NotFound
+from mizzen.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, MizzenError, NotFound
 from mizzen.schemas.api import ErrorBody
 
 log = logging.getLogger(__name__)
+
+
+class TooLarge(MizzenError):
+    """A request body over the server's limit (413); the message says the limit."""
 
 
 class Unauthorized(MizzenError):
@@ -87,10 +91,20 @@ async def _on_mizzen_error(_request: Request, exc: Exception) -> JSONResponse:
         return error_response(409, "conflict", exc.message)
     if isinstance(exc, Unauthorized):
         return error_response(401, "unauthorized", exc.message)
+    if isinstance(exc, TooLarge):
+        return error_response(413, "too_large", exc.message, "body")
+    if isinstance(exc, Forbidden):
+        return error_response(403, "forbidden", exc.message)
     return error_response(400, "error", exc.message)
 
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 413: "too_large"}
+_HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    401: "unauthorized",
+    403: "forbidden",
+    413: "too_large",
+}
 
 
 async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:

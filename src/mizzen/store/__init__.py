@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from mizzen.store.database import Database
+from mizzen.store.database import Database, is_unavailable
 from mizzen.store.migrate import downgrade, ensure_schema, upgrade
 
 
@@ -26,4 +26,4 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
     return db
 
 
-__all__ = ["Database", "Session", "downgrade", "ensure_schema", "open_database", "upgrade"]
+__all__ = ["Database", "Session", "downgrade", "ensure_schema", "is_unavailable", "open_database", "upgrade"]

@@ -101,6 +101,12 @@ class Database:
         self.engine.dispose()
 
 
+def is_unavailable(error: BaseException) -> bool:
+    """True for a database that failed for a moment (locked too long, connection lost, restarting):
+    trying again later can succeed."""
+    return isinstance(error, (exc.OperationalError, exc.InterfaceError, exc.TimeoutError))
+
+
 @contextmanager
 def _translated_errors() -> Iterator[None]:
     """Database refusals caused by a value become user errors; nothing else is swallowed."""

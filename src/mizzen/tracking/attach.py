@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from mizzen import runtime_env as env
 from mizzen.tracking.journal import RunRecord
+from mizzen.tracking.own_imports import load_client_stack
 from mizzen.tracking.run import DEFAULT_FLUSH_TIMEOUT, Run
 from mizzen.tracking.safety import logger, warn_once
 
@@ -70,6 +71,10 @@ def configured(key: str) -> str | None:
 
 
 def connector(host: str, token: str | None, timeout: float = 30.0) -> Callable[[], MizzenClient]:
+    """A factory of API clients; imports the client stack now, in the caller's thread (see
+    ``own_imports``)."""
+    load_client_stack()
+
     def connect() -> MizzenClient:
         import httpx
 

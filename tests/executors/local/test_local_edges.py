@@ -145,3 +145,18 @@ def test_a_consumer_may_call_the_executor_from_a_status_report(tmp_path: Path) -
         assert consumer.statuses(run.uuid)[-3:] == [S.RUNNING, S.STOPPING, S.STOPPED]
     finally:
         executor.close(1)
+
+
+def test_a_run_that_cannot_get_a_supervisor_fails_and_gives_back_its_slot_and_gpus(
+    make_executor: MakeExecutor, recorder: Recorder
+) -> None:
+    executor = make_executor(gpus=GpuInventory.of(1), max_concurrency=1)
+    # A caller's bug: the run's context refuses an iteration that is not a number.
+    broken = new_run(iteration="not a number")
+    executor.submit(broken, make_plan(main=container(["true"], gpus=1)))
+    assert executor.wait(broken.uuid, 30) == S.FAILED
+    assert recorder.last(broken.uuid).reason == "executor error"
+    # The only slot and the only GPU are free again: the next run gets both.
+    run = run_to_end(executor, make_plan(main=container([PYTHON, "-c", "print('ran')"], gpus=1)))
+    assert recorder.last(run.uuid).status == S.SUCCEEDED
+    assert recorder.lines(run.uuid, "main") == ["ran"]

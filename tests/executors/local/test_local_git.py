@@ -217,3 +217,47 @@ def test_credential_parsing() -> None:
         GitCredentials("u", "p@ss"),
     )
     assert split_url_credentials("git@github.com:org/r.git") == ("git@github.com:org/r.git", None)
+
+
+def test_a_credential_helper_of_the_user_never_stores_the_token(
+    make_executor: MakeExecutor,
+    recorder: Recorder,
+    repo: Repo,
+    private_repo_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A user whose git config says ``credential.helper = store`` (common): the clone authenticates,
+    and still no token lands in ~/.git-credentials, the clone's .git/config, or anywhere else."""
+    user_home = tmp_path / "user-home"
+    user_home.mkdir()
+    (user_home / ".gitconfig").write_text("[credential]\n\thelper = store\n")
+    monkeypatch.setenv("HOME", str(user_home))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(user_home / ".gitconfig"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    catalog = SecretCatalog(secrets={"git-secret": {"MIZZEN_GIT_CREDENTIALS": f"bot:{TOKEN}"}})
+    connection = ConnectionPlan(
+        name="project", kind="git", schema={"url": private_repo_url}, secret=SecretRef(name="git-secret")
+    )
+    step = InitStep(kind="git", name="init-git-0", connection="project", git=GitInit(revision="no-such-ref"))
+    plan = make_plan(["sh", "-c", SHOW], init=[step], connections=[connection])
+    run = run_to_end(make_executor(catalog=catalog), plan)  # clone, then a fetch of the unknown ref
+    assert recorder.last(run.uuid).status == S.FAILED, recorder.last(run.uuid)
+    step = InitStep(kind="git", name="init-git-0", connection="project", git=GitInit(revision="v1"))
+    plan = make_plan(["sh", "-c", SHOW], init=[step], connections=[connection])
+    run = run_to_end(make_executor(catalog=catalog), plan)
+    assert recorder.last(run.uuid).status == S.SUCCEEDED, recorder.last(run.uuid)
+    assert recorder.lines(run.uuid, "main") == [repo.first, "one"]
+    assert TOKEN not in all_text_under(tmp_path)
+
+
+@pytest.mark.parametrize("revision", ["--upload-pack=touch {marker};git-upload-pack", "-q"])
+def test_a_revision_is_never_a_git_option(
+    executor, recorder: Recorder, repo: Repo, tmp_path: Path, revision: str
+) -> None:
+    marker = tmp_path / "injected"
+    run = run_to_end(executor, git_plan(str(repo.path), revision.format(marker=marker)))  # type: ignore[arg-type]
+    last = recorder.last(run.uuid)
+    assert (last.status, last.reason) == (S.FAILED, "init failed: init-git-0")
+    assert "starts with '-'" in (last.message or "")
+    assert not marker.exists()

@@ -237,3 +237,27 @@ def test_a_failed_upload_to_the_store_fails_the_run(
     last = recorder.last(run.uuid)
     assert (last.status, last.reason) == (S.FAILED, "artifacts upload failed")
     assert "s3://no-such-bucket-here/x" in (last.message or "")
+
+
+def test_links_a_run_plants_are_not_archived_to_the_store(
+    make_executor: MakeExecutor, recorder: Recorder, s3_server: S3Server, tmp_path: Path
+) -> None:
+    """A run links files of this machine into its outputs (a secret, the whole home): the executor
+    archives the run's own files only, so nothing behind a link reaches the store."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the server's secret\n")
+    bucket = s3_server.make_bucket()
+    executor = make_executor(artifacts_store=f"s3://{bucket}/runs", storage_options=s3_server.options)
+    script = (
+        'cd "$MIZZEN_RUN_OUTPUTS_PATH" && echo mine > own.txt'
+        f" && ln -s {secret} leak.txt && ln -s {tmp_path} everything"
+    )
+    run = run_to_end(executor, make_plan(["sh", "-c", script]))
+    assert recorder.last(run.uuid).status == S.SUCCEEDED, recorder.last(run.uuid)
+    fs = s3_server.filesystem()
+    keys = sorted(
+        key.removeprefix(f"{bucket}/runs/{run.uuid}/") for key in fs.find(f"{bucket}/runs/{run.uuid}")
+    )
+    assert "outputs/own.txt" in keys
+    assert not [key for key in keys if "leak" in key or "everything" in key], keys
+    assert all(b"the server's secret" not in fs.cat(f"{bucket}/runs/{run.uuid}/{key}") for key in keys)

@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from mizzen.artifacts.location import POD_ARTIFACTS_PATH, POD_CONTEXT_PATH
 from mizzen.compiler.plan import Plan, RunKind, RuntimeContext
 from mizzen.errors import ExecutorError, MizzenError
 from mizzen.executors.base import ExecutorCapabilities, ExecutorEvents, RunRef
@@ -45,22 +46,22 @@ from mizzen.executors.kubernetes.resources import (
 )
 from mizzen.executors.kubernetes.runs import OwnedRun, TrackedRun, primary_of, token_secret_name
 from mizzen.executors.kubernetes.watch import ResourceWatcher
-from mizzen.render.k8s import ArtifactsStore, RenderOptions, render_plan
+from mizzen.render.k8s import RenderOptions, StoreLocation, render_plan
 from mizzen.render.k8s.metadata import RUN_UUID, run_uuid_label
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 
 log = logging.getLogger(__name__)
 S = RunStatus
 
-CONTEXT_PATH = "/mizzen/context"
-ARTIFACTS_PATH = f"{CONTEXT_PATH}/artifacts"
+CONTEXT_PATH = POD_CONTEXT_PATH
+ARTIFACTS_PATH = POD_ARTIFACTS_PATH
 # Statuses a run can hold before its objects were certainly created: adopt() submits those again.
 NOT_YET_SUBMITTED = frozenset({S.CREATED, S.ON_SCHEDULE, S.COMPILED, S.QUEUED})
 EVENT_CLOCK_SLACK = 5.0  # seconds the cluster's clock may lag behind this one
 
 
 def pod_context(
-    run: RunRef, namespace: str, store: ArtifactsStore | None, api_host: str | None = None
+    run: RunRef, namespace: str, store: StoreLocation | None, api_host: str | None = None
 ) -> RuntimeContext:
     """The RuntimeContext of ``run`` as its pods see it: paths inside a pod, the artifacts store, and
     the API at ``api_host`` (default: the run's own)."""

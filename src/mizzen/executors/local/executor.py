@@ -10,14 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mizzen.artifacts.store import ArtifactsStore
 from mizzen.compiler.plan import Plan, RuntimeContext
 from mizzen.errors import ExecutorError
 from mizzen.executors.base import ExecutorCapabilities, ExecutorEvents, RunRef
 from mizzen.executors.local.catalog import SECRETS_FILE, load_catalog
 from mizzen.executors.local.gpus import GpuAllocator, GpuInventory
 from mizzen.executors.local.layout import RunLayout
-from mizzen.executors.local.outcome import Outcome
-from mizzen.executors.local.storage import ArtifactsStore
+from mizzen.executors.local.outcome import Outcome, failed
+from mizzen.executors.local.reaper import Reaper
 from mizzen.executors.local.supervisor import Backoff, LocalConfig, Reporter, RunSupervisor
 from mizzen.render.local import SUPPORTED_KINDS, UNSUPPORTED_KINDS, SecretCatalog, gpus_needed
 from mizzen.schemas.statuses import RunStatus
@@ -72,6 +73,7 @@ class LocalExecutor:
             kill_grace=kill_grace,
             readiness_timeout=readiness_timeout,
             log_flush_interval=log_flush_interval,
+            reaper=Reaper(),
         )
         self._lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}
@@ -83,6 +85,7 @@ class LocalExecutor:
         options: dict[str, Any] = {
             "home": settings.home,
             "artifacts_store": settings.resolved_artifacts_store,
+            "storage_options": settings.artifacts_store_options,
             "max_concurrency": settings.max_concurrency,
             "catalog": load_catalog(settings.home / SECRETS_FILE),
         }
@@ -162,12 +165,8 @@ class LocalExecutor:
             entry.done.wait(grace_seconds + 30)
             if entry.ttl_timer is not None:
                 entry.ttl_timer.cancel()
-
-    def reap(self, uuid: str) -> int:
-        """Kill what is left of a run that a previous, dead `mizzen` process was running."""
-        from mizzen.executors.local.processes import kill_leftovers
-
-        return kill_leftovers(uuid)
+        if self._config.reaper is not None:
+            self._config.reaper.close()
 
     # -- inside -----------------------------------------------------------------------------------
 
@@ -178,6 +177,7 @@ class LocalExecutor:
         """Start queued runs in FIFO order while a slot and their GPUs are free."""
         starting: list[RunSupervisor] = []
         impossible: list[tuple[_Entry, int]] = []
+        broken: list[tuple[_Entry, str]] = []
         with self._lock:
             while self._queue and self._running < self._max_concurrency:
                 entry = self._queue[0]
@@ -191,14 +191,14 @@ class LocalExecutor:
                     break  # strict FIFO: the head waits for GPUs and the rest wait behind it
                 self._queue.popleft()
                 self._running += 1
-                entry.supervisor = RunSupervisor(
-                    entry.run,
-                    entry.plan,
-                    config=self._config,
-                    reporter=entry.reporter,
-                    gpu_ids=gpu_ids,
-                    on_finished=self._finished,
-                )
+                try:
+                    entry.supervisor = self._supervisor(entry, gpu_ids)
+                except Exception as error:  # a bug must not keep the slot and the GPUs forever
+                    logger.exception("local run %s could not be started", entry.run.uuid)
+                    self._running -= 1
+                    self._gpus.release(entry.run.uuid)
+                    broken.append((entry, f"the local executor failed: {error}"))
+                    continue
                 starting.append(entry.supervisor)
         for entry, needed in impossible:
             reason = f"needs {needed} GPUs, this machine has {self._gpus.total}"
@@ -207,8 +207,27 @@ class LocalExecutor:
                 RunStatus.FAILED, f"unschedulable: {reason}", f"{reason}: run it on a cluster"
             )
             entry.done.set()
+        for entry, why in broken:
+            entry.reporter.status(RunStatus.FAILED, "executor error", why)
+            entry.done.set()
         for supervisor in starting:
-            supervisor.start()
+            try:
+                supervisor.start()
+            except Exception as error:  # no thread to run it (a resource limit): free its slot
+                logger.exception("local run %s could not be started", supervisor.run.uuid)
+                why = f"the local executor failed: {error}"
+                supervisor.reporter.status(RunStatus.FAILED, "executor error", why)
+                self._finished(supervisor, failed("executor error", why, retryable=False))
+
+    def _supervisor(self, entry: _Entry, gpu_ids: list[int]) -> RunSupervisor:
+        return RunSupervisor(
+            entry.run,
+            entry.plan,
+            config=self._config,
+            reporter=entry.reporter,
+            gpu_ids=gpu_ids,
+            on_finished=self._finished,
+        )
 
     def _finished(self, supervisor: RunSupervisor, outcome: Outcome) -> None:
         uuid = supervisor.run.uuid

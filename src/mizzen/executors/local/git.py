@@ -3,7 +3,10 @@
 Credentials come from the connection (``MIZZEN_GIT_CREDENTIALS`` or Polyaxon's
 ``POLYAXON_GIT_CREDENTIALS``: ``user:token`` or a bare token) or from the URL's user info. They reach
 git through a ``GIT_ASKPASS`` helper that reads them from its environment: they are never written
-into the URL, the clone's ``.git/config``, a file, or a log line.
+into the URL, the clone's ``.git/config``, a file, or a log line; every git command that may
+authenticate runs with ``-c credential.helper=`` so that no helper of the user's git configuration
+(``store``, ``cache``) keeps them. A revision is never taken for an option: one that starts with
+``-`` is refused, and ``--`` ends the options of ``git fetch``.
 """
 
 from __future__ import annotations
@@ -91,6 +94,14 @@ class GitCheckout:
                 failed(f"init failed: {step.name}", f"{step.name}: no git url in the step or its connection")
             )
         revision = (step.git.revision if step.git else None) or schema.get("revision")
+        if revision is not None and str(revision).startswith("-"):
+            raise RunFailure(
+                failed(
+                    f"init failed: {step.name}",
+                    f"{step.name}: revision '{revision}' starts with '-': a revision is a branch, tag or "
+                    "commit, never a git option",
+                )
+            )
         flags = [*(schema.get("flags") or []), *(step.git.flags if step.git else [])]
         url, url_credentials = split_url_credentials(str(url))
         credentials = url_credentials or credentials_from_env(spec.connection_env)
@@ -111,6 +122,7 @@ class GitCheckout:
         self._emit(f"cloning {url}{at} into {destination}", step.name)
         clone = [
             "git",
+            *_NO_HELPER,
             "clone",
             *([] if revision is None else ["--no-checkout"]),
             *map(str, flags),
@@ -135,7 +147,7 @@ class GitCheckout:
             return
         # not a branch, tag or commit of the cloned history (a shallow clone, a ref outside heads/tags)
         code = self._run(
-            ["git", *_NO_HELPER, "fetch", "--quiet", "origin", revision], env, str(repo), container
+            ["git", *_NO_HELPER, "fetch", "--quiet", "--", "origin", revision], env, str(repo), container
         )
         if code == 0 and _git(repo, "checkout", "--quiet", "--detach", "FETCH_HEAD").returncode == 0:
             return

@@ -9,12 +9,13 @@ import subprocess
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 
+from mizzen.artifacts.connections import connection_store
+from mizzen.artifacts.store import ArtifactsStore, StoreError
 from mizzen.compiler.plan import RuntimeContext
 from mizzen.executors.local.dockerfile import render_dockerfile
 from mizzen.executors.local.git import GitCheckout
 from mizzen.executors.local.outcome import CommandRunner, Emit, RunFailure, failed
 from mizzen.executors.local.processes import exit_reason
-from mizzen.executors.local.storage import ArtifactsStore, StoreError, connection_store
 from mizzen.render.local import InitSpec, ProcessSpec
 
 logger = logging.getLogger(__name__)

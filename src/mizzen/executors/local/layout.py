@@ -16,9 +16,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from mizzen.artifacts.store import ArtifactsStore
 from mizzen.compiler.plan import RuntimeContext
 from mizzen.executors.base import RunRef
-from mizzen.executors.local.storage import ArtifactsStore
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from mizzen.executors.local.reaper import kill_run_processes
+
 _PROC = Path("/proc")
 
 
@@ -44,6 +46,8 @@ class ManagedProcess:
 
     label: str  # "main", "worker-1/main", "init-git-0"
     popen: subprocess.Popen[bytes]
+    argv: tuple[str, ...] = ()
+    cwd: str = ""
 
     @property
     def pid(self) -> int:
@@ -86,7 +90,7 @@ class ManagedProcess:
             raise SpawnError(
                 f"cannot start: {argv[0]}", f"{label}: cannot start {argv[0]}: {error}"
             ) from None
-        return cls(label, popen)
+        return cls(label, popen, tuple(argv), cwd)
 
     def poll(self) -> int | None:
         return self.popen.poll()
@@ -155,26 +159,6 @@ def _wait_gone(processes: list[ManagedProcess], seconds: float) -> list[ManagedP
 
 
 def kill_leftovers(run_uuid: str) -> int:
-    """SIGKILL the process groups of a run whose supervisor died (the `mizzen` process was killed):
-    they are found by the MIZZEN_RUN_UUID every run process carries in its environment, so a reused
-    pid can never be mistaken for one. Returns how many processes were found."""
-    if not _PROC.is_dir():
-        return 0
-    marker = f"MIZZEN_RUN_UUID={run_uuid}".encode()
-    groups: set[int] = set()
-    found = 0
-    for entry in _PROC.iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes()
-        except OSError:
-            continue
-        if marker in environ.split(b"\0"):
-            found += 1
-            with contextlib.suppress(OSError):
-                groups.add(os.getpgid(int(entry.name)))
-    for group in groups:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(group, signal.SIGKILL)
-    return found
+    """SIGKILL the process groups of a run whose supervisor died (the `mizzen` process was killed).
+    Returns how many processes were found."""
+    return kill_run_processes(run_uuid)

@@ -11,15 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mizzen.artifacts.store import ArtifactsStore
 from mizzen.compiler.plan import Plan, RunKind
 from mizzen.executors.base import ExecutorEvents, RunRef
 from mizzen.executors.local.init_steps import InitRunner
 from mizzen.executors.local.layout import RunLayout
 from mizzen.executors.local.logs import LogCollector
+from mizzen.executors.local.missing_code import no_code_hint
 from mizzen.executors.local.network import free_ports, port_answers, port_is_free
 from mizzen.executors.local.outcome import Outcome, RunFailure, failed
 from mizzen.executors.local.processes import ManagedProcess, SpawnError, exit_reason, terminate
-from mizzen.executors.local.storage import ArtifactsStore
+from mizzen.executors.local.reaper import Reaper
 from mizzen.render.local import (
     LocalRenderError,
     LocalRun,
@@ -57,6 +59,7 @@ class LocalConfig:
     kill_grace: float = 5.0  # SIGTERM -> SIGKILL on timeout and when cleaning up sidecars
     readiness_timeout: float = 300.0  # a service must answer on its port within this
     log_flush_interval: float = 0.1
+    reaper: Reaper | None = None  # kills the run's processes if this process dies without doing so
 
 
 class Reporter:
@@ -133,6 +136,8 @@ class RunSupervisor:
     # -- the run --------------------------------------------------------------------------------
 
     def _main(self) -> None:
+        if self.config.reaper is not None:
+            self.config.reaper.watch(self.run.uuid)
         try:
             outcome = self._lifecycle()
         except Exception as error:  # a bug must not leave the run hanging or its processes behind
@@ -205,7 +210,7 @@ class RunSupervisor:
                 message = self._wait_ready(local.service_port, mains[0][0])
                 self._emit(message)
             self.reporter.status(RunStatus.RUNNING, None, message)
-            outcome = self._monitor(mains)
+            outcome = self._monitor(mains, has_code=bool(local.init))
         except RunFailure as failure:
             outcome = failure.outcome
         except SpawnError as error:
@@ -218,7 +223,7 @@ class RunSupervisor:
         self._logs.drain()
         return outcome
 
-    def _monitor(self, mains: list[tuple[ManagedProcess, bool]]) -> Outcome:
+    def _monitor(self, mains: list[tuple[ManagedProcess, bool]], *, has_code: bool) -> Outcome:
         while True:
             interrupt = self._interrupt()
             if interrupt is not None:
@@ -227,6 +232,9 @@ class RunSupervisor:
                 code = process.poll()
                 if code is not None and code != 0:
                     reason = exit_reason(code) or ""
+                    hint = None if has_code else no_code_hint(process.argv, process.cwd)
+                    if hint is not None:
+                        return failed(f"no code: {reason}", f"{process.label}: {hint}", retryable=False)
                     return failed(reason, f"{process.label}: {reason}")
             if all(process.poll() == 0 for process, completes in mains if completes):
                 return Outcome(RunStatus.SUCCEEDED)
@@ -266,6 +274,8 @@ class RunSupervisor:
             if outcome.status == RunStatus.SUCCEEDED:
                 outcome = failed("artifacts upload failed", f"{self.config.store.url}: {error}")
         finally:
+            if self.config.reaper is not None:
+                self.config.reaper.forget(self.run.uuid)  # its processes are all gone by now
             self.reporter.status(outcome.status, outcome.reason, outcome.message)
             self._on_finished(self, outcome)
 

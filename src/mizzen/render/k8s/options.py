@@ -4,24 +4,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mizzen.compiler.plan import ConnectionPlan, Resources
+from mizzen.artifacts.location import StoreLocation
+from mizzen.compiler.plan import Resources
 
 
 class _Options(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ArtifactsStore(_Options):
-    """Where runs archive their outputs and logs.
-
-    ``url`` is the store as init and sidecar containers address it: an fsspec URL (``s3://bucket/x``)
-    or, for a volume store, the path where ``connection`` is mounted. ``connection`` carries the
-    credentials (secret, env) of a bucket or the volume (``host_path``/``volume_claim``) of a mounted
-    store.
-    """
-
-    url: str
-    connection: ConnectionPlan | None = None
 
 
 def _default_init_resources() -> Resources:
@@ -39,7 +27,7 @@ class RenderOptions(_Options):
     token_secret: str | None = None
     token_secret_key: str = "token"
     namespace: str | None = None  # default: the Plan's namespace, then the RuntimeContext's
-    artifacts_store: ArtifactsStore | None = None
+    artifacts_store: StoreLocation | None = None
     poll_interval: int = Field(10, ge=1)  # seconds between two sidecar syncs
     # Kubernetes >= 1.29: the sidecar is an init container with restartPolicy Always, stopped by the
     # kubelet when the main containers finish. Off (or for pod specs that cannot express it, such as

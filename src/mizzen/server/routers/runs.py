@@ -13,6 +13,7 @@ from mizzen.schemas.api import (
     StatusCondition,
     StatusUpdate,
 )
+from mizzen.server import auth
 from mizzen.server.responses import model_response, models_response, services
 
 router = APIRouter(prefix="/runs", tags=["runs"])
@@ -27,6 +28,7 @@ IdempotencyKey = Annotated[
 
 @router.post("", response_model=RunRead, status_code=201)
 def create_run(request: Request, body: RunCreate, idempotency_key: IdempotencyKey = None) -> Response:
+    auth.check_create(request, body)
     return model_response(services(request).runs.create(body, idempotency_key), 201)
 
 
@@ -50,6 +52,7 @@ def get_run(request: Request, uuid: str) -> Response:
 
 @router.patch("/{uuid}", response_model=RunRead)
 def update_run(request: Request, uuid: str, body: RunUpdate) -> Response:
+    auth.check_update(request, body.model_fields_set)
     return model_response(services(request).runs.update(uuid, body))
 
 

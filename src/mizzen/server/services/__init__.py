@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from mizzen.artifacts.store import ArtifactsStore
 from mizzen.schemas.statuses import DONE_STATUSES
 from mizzen.server.services.agents import AgentService
 from mizzen.server.services.artifacts import ArtifactService
-from mizzen.server.services.artifacts_store import ArtifactsStore
 from mizzen.server.services.events import RunEvent, RunEventBus
 from mizzen.server.services.logs import LogService
 from mizzen.server.services.metrics import MetricService
@@ -44,9 +44,15 @@ class Services:
         database = database or open_database(settings.resolved_database_url)
         with database.write() as session:  # answers to retried requests are kept for a day
             idempotency.forget_older_than(session, utcnow() - IDEMPOTENCY_KEEP)
-        store = ArtifactsStore(settings.resolved_artifacts_store)
+        store = ArtifactsStore(settings.resolved_artifacts_store, settings.artifacts_store_options)
         events = RunEventBus()
-        runs = RunService(database, store, events, default_executor=settings.executor)
+        runs = RunService(
+            database,
+            store,
+            events,
+            default_executor=settings.executor,
+            allow_host_access=settings.allow_host_access,
+        )
         logs = LogService(database, store)
 
         def on_run_event(event: RunEvent) -> None:

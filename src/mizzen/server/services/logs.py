@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
 
+from mizzen.artifacts.store import ArtifactsStore
 from mizzen.errors import NotFound
 from mizzen.schemas.api import LogChunk, LogLine
 from mizzen.schemas.statuses import DONE_STATUSES
-from mizzen.server.services.artifacts_store import ArtifactsStore
 from mizzen.server.services.log_tail import LogTail
 from mizzen.store import Database
 from mizzen.store.clock import utcnow

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from mizzen.artifacts.store import ArtifactsStore
 from mizzen.errors import Conflict, InvalidTransition
 from mizzen.schemas.api import (
     CloneRequest,
@@ -21,8 +22,8 @@ from mizzen.schemas.api import (
 )
 from mizzen.schemas.run_meta import OWNER_KEY
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
+from mizzen.server.exposure import check_host_access
 from mizzen.server.services import convert
-from mizzen.server.services.artifacts_store import ArtifactsStore
 from mizzen.server.services.events import RunEvent, RunEventBus
 from mizzen.server.services.validation import (
     check_cloning_kind,
@@ -75,18 +76,25 @@ def _check_runnable(run: RunRow, how: str) -> None:
 
 class RunService:
     def __init__(
-        self, db: Database, store: ArtifactsStore, events: RunEventBus, default_executor: str = "local"
+        self,
+        db: Database,
+        store: ArtifactsStore,
+        events: RunEventBus,
+        default_executor: str = "local",
+        allow_host_access: bool = False,
     ) -> None:
         self.db = db
         self.store = store
         self.events = events
         self.default_executor = default_executor  # runs created without one go to this executor
+        self.allow_host_access = allow_host_access  # hostPath/privileged for cluster runs
 
     # -- create / read ----------------------------------------------------------------------------
 
     def create(self, body: RunCreate, idempotency_key: str | None = None) -> RunRead:
         _check_create(body)
         created_at = check_moment(body.created_at, "created_at")
+        self._check_host_access(body.executor, {"spec": body.spec, "params": body.params})
         key = f"runs:{idempotency_key}" if idempotency_key else None
         with self.db.write() as session:
             if key is not None and (answer := idempotency.recall(session, key)) is not None:
@@ -136,9 +144,10 @@ class RunService:
             run_id = repo.run_id_of(session, uuid)
             return [convert.condition(c) for c in statuses.list_conditions(session, run_id)]
 
-    def token_is_valid(self, token: str) -> bool:
+    def run_of_token(self, token: str) -> str | None:
+        """The uuid of the run whose token this is, or None."""
         with self.db.read() as session:
-            return repo.is_run_token(session, token)
+            return repo.run_uuid_of_token(session, token)
 
     # -- change -----------------------------------------------------------------------------------
 
@@ -219,6 +228,7 @@ class RunService:
         with self.db.write() as session:
             original = repo.get_run(session, uuid)
             _check_runnable(original, how)
+            self._check_host_access(original.executor, {"params": body.params})
             new = NewRun(
                 project=original.project.name,
                 name=body.name or original.name,
@@ -249,6 +259,7 @@ class RunService:
             run = repo.get_run(session, uuid, for_update=True)
             _check_runnable(run, "resume")
             previous = RunStatus(run.status)
+            self._check_host_access(run.executor, {"params": body.params})
             if previous not in DONE_STATUSES:
                 raise InvalidTransition(previous.value, "resume (only a finished run can be resumed)")
             changes: dict[str, Any] = {"name": body.name}
@@ -264,6 +275,10 @@ class RunService:
         return read
 
     # -- helpers ----------------------------------------------------------------------------------
+
+    def _check_host_access(self, executor: str | None, fields: dict[str, Any]) -> None:
+        if (executor or self.default_executor) != "local":  # a local run is on this host already
+            check_host_access(fields, self.allow_host_access)
 
     def _read(self, session: Session, run: RunRow, *, token: str | None = None) -> RunRead:
         return convert.run_read(

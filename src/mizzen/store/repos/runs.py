@@ -134,10 +134,10 @@ def progress_of(session: Session, uuid: str) -> RunProgress:
     return RunProgress(RunStatus(row[0]), int(row[1]), row[2])
 
 
-def is_run_token(session: Session, token: str) -> bool:
-    """Whether ``token`` is some run's token, without loading the run (checked on every request
+def run_uuid_of_token(session: Session, token: str) -> str | None:
+    """The uuid of the run whose token this is, without loading the run (checked on every request
     a run's process makes to a server that requires tokens)."""
-    return session.scalar(select(RunRow.id).where(RunRow.token_hash == hash_token(token))) is not None
+    return session.scalar(select(RunRow.uuid).where(RunRow.token_hash == hash_token(token)))
 
 
 def rotate_token(run: RunRow) -> str:
