@@ -186,7 +186,13 @@ def test_run_lifecycle_on_each_database(
     api_on_each_db: httpx.Client, create_run: Make, move_run: Make
 ) -> None:
     api = api_on_each_db
-    run = create_run(api, params={"lr": 0.1}, spec={"kind": "operation"})
+    spec = {
+        "version": 1.1,
+        "kind": "component",
+        "inputs": [{"name": "lr", "type": "float"}],
+        "run": {"kind": "job", "container": {"image": "python", "command": ["python", "train.py"]}},
+    }
+    run = create_run(api, params={"lr": 0.1}, spec=spec)
     uuid = run["uuid"]
     assert api.patch(f"/runs/{uuid}", json={"outputs": {"acc": 0.5}}).json()["outputs"] == {"acc": 0.5}
     move_run(api, uuid, "queued", "scheduled", "starting", "running")
@@ -196,6 +202,9 @@ def test_run_lifecycle_on_each_database(
     assert (resumed["uuid"], resumed["status"]) == (uuid, "queued")
     restarted = api.post(f"/runs/{uuid}/restart", json={"params": {"lr": 0.2}}).json()
     assert (restarted["original_uuid"], restarted["params"]) == (uuid, {"lr": 0.2})
+    assert restarted["inputs"] == {"lr": 0.2}
+    refused = api.post(f"/runs/{uuid}/restart", json={"params": {"lr": "fast"}})
+    assert refused.status_code == 422 and "-P lr=fast: expected a float" in refused.text
     conflict = api.post(f"/runs/{uuid}/statuses", json={"status": "succeeded"})
     assert conflict.status_code == 409
     assert api.delete(f"/runs/{uuid}").status_code == 204

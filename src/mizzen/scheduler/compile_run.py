@@ -8,11 +8,10 @@ from mizzen.compiler.compile import Compiler
 from mizzen.compiler.plan import ConnectionPlan, InitStep, Plan, RuntimeContext
 from mizzen.errors import CompileError
 from mizzen.scheduler.loop import CompileRun
-from mizzen.scheduler.source import UPLOAD_KEY, ClaimedRun
+from mizzen.scheduler.source import CODE_RUN_KEY, UPLOAD_DONE, UPLOAD_KEY, ClaimedRun
 from mizzen.settings import Settings
 from mizzen.spec import load_dict
 
-UPLOAD_DONE = "done"
 UPLOADS_FOLDER = "uploads"  # in the run's artifacts: the code `mizzen run -u` uploaded
 CODE_FOLDER = "code"  # in the run's context: where that code is copied before the run starts
 
@@ -31,15 +30,15 @@ def run_compiler(settings: Settings, connections: Mapping[str, ConnectionPlan] |
             )
         plan = compiled.plan
         if run.meta.get(UPLOAD_KEY) == UPLOAD_DONE:
-            plan = with_uploaded_code(plan, run.uuid, context)
+            plan = with_uploaded_code(plan, run.meta.get(CODE_RUN_KEY) or run.uuid, context)
         return plan
 
     return compile_run
 
 
 def with_uploaded_code(plan: Plan, uuid: str, context: RuntimeContext) -> Plan:
-    """Copy the uploaded folder into the run's context first, and run from there unless the
-    polyaxonfile says where to run."""
+    """Copy the folder uploaded to run ``uuid`` (this run, or the original of a restart or copy)
+    into the run's context first, and run from there unless the polyaxonfile says where to run."""
     code_path = f"{context.context_path.rstrip('/')}/{CODE_FOLDER}"
     step = InitStep(
         kind="paths",

@@ -21,6 +21,9 @@ from mizzen.schemas.statuses import RunStatus
 # A run created with meta {"upload": "pending"} waits until its code is uploaded (`mizzen run -u`).
 UPLOAD_KEY = "upload"
 UPLOAD_PENDING = "pending"
+UPLOAD_DONE = "done"
+# A restarted or copied run runs the code its original uploaded: meta names the run that holds it.
+CODE_RUN_KEY = "code_run"
 OWNER_KEY = "owner"  # meta key: the scheduler instance that claimed the run
 
 

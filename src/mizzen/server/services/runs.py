@@ -23,6 +23,7 @@ from mizzen.schemas.api import (
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.server.services import convert
 from mizzen.server.services.artifacts_store import ArtifactsStore
+from mizzen.server.services.clone_fields import clone_inputs, code_meta
 from mizzen.server.services.events import RunEvent, RunEventBus
 from mizzen.server.services.validation import (
     check_cloning_kind,
@@ -46,8 +47,9 @@ log = logging.getLogger(__name__)
 STOPPED_AT_ONCE = frozenset(
     {RunStatus.CREATED, RunStatus.ON_SCHEDULE, RunStatus.COMPILED, RunStatus.QUEUED, RunStatus.UNSCHEDULABLE}
 )
-# What a copy does not take from the original's artifacts: its logs and its tracking journal.
-NOT_COPIED = ("logs/", ".tracking/")
+# What a copy does not take from the original's artifacts: its logs, its tracking journal, and its
+# uploaded code (the copy runs the same stored upload, see clone_fields.code_meta).
+NOT_COPIED = ("logs/", ".tracking/", "uploads/")
 JSON_FIELDS = ("spec", "plan", "params", "inputs", "outputs", "meta", "tags")
 
 
@@ -198,6 +200,10 @@ class RunService:
         check_length(body.name, 255, "name")
         if how == "resume":
             return self._resume(uuid, body)
+        with self.db.read() as session:
+            original = repo.get_run(session, uuid)
+            params = {**original.params, **(body.params or {})}
+            inputs = clone_inputs(original.spec, params, dict(original.inputs or {}))
         with self.db.write() as session:
             original = repo.get_run(session, uuid)
             new = NewRun(
@@ -208,7 +214,9 @@ class RunService:
                 content=original.content,
                 spec=original.spec,
                 plan=None,  # compiled again: paths in a plan belong to one run
-                params={**original.params, **(body.params or {})},
+                params=params,
+                inputs=inputs,
+                meta=code_meta(original.uuid, original.meta),
                 tags=list(original.tags),
                 pipeline_uuid=original.pipeline_uuid,
                 parent_uuid=original.parent_uuid,
@@ -226,6 +234,11 @@ class RunService:
         return read
 
     def _resume(self, uuid: str, body: CloneRequest) -> RunRead:
+        inputs = None
+        if body.params:  # checked and typed before the write transaction
+            with self.db.read() as session:
+                run = repo.get_run(session, uuid)
+                inputs = clone_inputs(run.spec, {**run.params, **body.params}, dict(run.inputs or {}))
         with self.db.write() as session:
             run = repo.get_run(session, uuid, for_update=True)
             previous = RunStatus(run.status)
@@ -233,7 +246,9 @@ class RunService:
                 raise InvalidTransition(previous.value, "resume (only a finished run can be resumed)")
             changes: dict[str, Any] = {"name": body.name}
             if body.params:
-                changes.update(params=body.params, clear_plan=True)  # new params need a new plan
+                changes.update(
+                    params=body.params, inputs=inputs, clear_plan=True
+                )  # new params need a new plan
             repo.update_run(session, run, **changes)
             # Whoever ran it before lets go: the next scheduler to look claims it again.
             run.meta = {k: v for k, v in (run.meta or {}).items() if k != OWNER_KEY}
