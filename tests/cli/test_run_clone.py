@@ -101,4 +101,6 @@ def test_a_param_that_does_not_fit_is_refused_before_a_run_is_made(home: Path, t
     result = mizzen("ops", "restart", original["uuid"], "-P", "lr=fast", cwd=tmp_path)
     assert result.returncode == 1
     assert "-P lr=fast: expected a float, got 'fast'" in result.stderr
+    typo = mizzen("ops", "copy", original["uuid"], "-P", "lrr=0.2", cwd=tmp_path)
+    assert typo.returncode == 1 and "(did you mean 'lr'?)" in typo.stderr
     assert len(json.loads(mizzen("ops", "ls", "--json").stdout)) == 1

@@ -35,7 +35,11 @@ def run_command(
         help="Polyaxonfile; repeat to lay overlays/presets on it, in order.",
     ),
     params: list[str] = typer.Option(
-        [], "-P", "--param", metavar="NAME=VALUE", help="An input value, name=value (repeatable)."
+        [],
+        "-P",
+        "--param",
+        metavar="NAME=VALUE",
+        help="An input value, name=value (repeatable); an unknown name is refused.",
     ),
     project: str | None = typer.Option(None, "--project", "-p", help="Project (default: settings)."),
     name: str | None = typer.Option(None, "--name", help="Name of the run (default: the spec's name)."),
