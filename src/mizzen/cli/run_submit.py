@@ -51,16 +51,12 @@ def compile_submission(submission: Submission, settings: Settings) -> Compiled:
 
 def create_run(client: MizzenClient, submission: Submission, compiled: Compiled) -> RunRead:
     """Create the run; with ``-u`` it waits (meta upload=pending) until its code is uploaded."""
+    from mizzen.cli.run_support import why_run_refuses
     from mizzen.schemas.api import RunCreate
 
-    if compiled.plan is None:
-        what = "a matrix sweep" if compiled.matrix is not None else f"a {compiled.kind.value}"
-        raise MizzenError(
-            f"{what} expands into several runs, which this version of `mizzen run` does not start yet; "
-            "`mizzen check` validates it and `mizzen render` shows what each run would be"
-        )
-    if compiled.schedule is not None:
-        raise MizzenError("scheduled runs (`schedule:`) are not started by this version of `mizzen run` yet")
+    refusal = why_run_refuses(compiled)
+    if refusal is not None or compiled.plan is None:
+        raise MizzenError(refusal or "nothing to run")
     plan = compiled.plan
     inputs = {n: p.value for n, p in compiled.params.items() if p.kind == "input" and p.value is not None}
     body = RunCreate(
