@@ -57,7 +57,7 @@ def run_command(
 ) -> None:
     """Run a polyaxonfile: on this machine by default, or on the server in MIZZEN_HOST.
 
-    Exits 0 only when the run succeeded.
+    Exits 0 only when the run succeeded (or, for a service, was stopped: its normal end).
     """
     from mizzen.cli.check import parse_params
     from mizzen.cli.connect import load_settings, server_url
@@ -90,7 +90,7 @@ def _submit_and_watch(settings: Settings, submission: Submission, compiled: Comp
     from mizzen.cli.connect import api, server_url
     from mizzen.cli.output import console, err_console
     from mizzen.cli.run_submit import create_run, upload_code
-    from mizzen.cli.run_watch import print_summary
+    from mizzen.cli.run_watch import ended_well, print_summary
 
     embedded = not server_url(settings)
     with api(settings, run_executor=True) as client:
@@ -107,7 +107,7 @@ def _submit_and_watch(settings: Settings, submission: Submission, compiled: Comp
             return 0
         final = _watch_interruptibly(client, run, embedded)
         print_summary(client, final, embedded=embedded)
-        return 0 if final.status == "succeeded" else 1
+        return 0 if ended_well(final) else 1
 
 
 def _watch_interruptibly(client: MizzenClient, run: RunRead, embedded: bool) -> RunRead:

@@ -104,11 +104,18 @@ def _print_condition(status: str, reason: str | None, message: str | None) -> No
     console.print(f"[bold]●[/bold] {styled_status(status)}{suffix}", highlight=False)
 
 
+def ended_well(run: RunRead) -> bool:
+    """Succeeded, or a service that was stopped: a service runs until someone stops it, so a stop
+    is its normal end (`mizzen run` exits 0)."""
+    return run.status == "succeeded" or (run.kind == "service" and run.status == "stopped")
+
+
 def print_summary(client: MizzenClient, run: RunRead, *, embedded: bool) -> None:
-    ok = run.status == "succeeded"
+    ok = ended_well(run)
     mark = "[green]✓[/green]" if ok else "[red]✗[/red]"
     took = f" in {duration(run.duration)}" if run.duration is not None else ""
-    console.print(f"{mark} run [bold]{run.name or run.uuid}[/bold] {styled_status(run.status)}{took}")
+    normal = " (stopping is a service's normal end)" if ok and run.status != "succeeded" else ""
+    console.print(f"{mark} run [bold]{run.name or run.uuid}[/bold] {styled_status(run.status)}{took}{normal}")
     if run.outputs:
         outputs = ", ".join(f"{k}={v}" for k, v in sorted(run.outputs.items()))
         console.print(f"  outputs: {outputs}", highlight=False)
