@@ -111,27 +111,41 @@ def _submit_and_watch(settings: Settings, submission: Submission, compiled: Comp
 
 
 def _watch_interruptibly(client: MizzenClient, run: RunRead, embedded: bool) -> RunRead:
-    """Ctrl-C while watching asks whether to stop the run (a second Ctrl-C stops it)."""
+    """Ctrl-C while watching asks whether to stop the run (a second Ctrl-C stops it). The log lines
+    wait while the question is asked; watching goes on from where it stopped."""
+    from mizzen.cli.run_watch import RunWatch
+
+    watcher = RunWatch(client, run)
+    try:
+        while True:
+            try:
+                return watcher.follow()
+            except KeyboardInterrupt:
+                watcher.pause()
+                if not _keep_going(client, run, embedded):
+                    return client.runs.get(run.uuid)
+    finally:
+        watcher.close()
+
+
+def _keep_going(client: MizzenClient, run: RunRead, embedded: bool) -> bool:
+    """After a Ctrl-C: stop the run (and watch it end), or leave it running. False: stop watching."""
     import sys
 
     from mizzen.cli.output import err_console
-    from mizzen.cli.run_watch import watch as follow
 
-    while True:
+    stop = True
+    if sys.stdin.isatty():
         try:
-            return follow(client, run)
-        except KeyboardInterrupt:
+            stop = typer.confirm("\nStop the run?", default=True)
+        except (KeyboardInterrupt, typer.Abort):
             stop = True
-            if sys.stdin.isatty():
-                try:
-                    stop = typer.confirm("\nStop the run?", default=True)
-                except (KeyboardInterrupt, typer.Abort):
-                    stop = True
-            if stop:
-                err_console.print("stopping the run...")
-                client.runs.stop(run.uuid)
-            elif not embedded:
-                err_console.print(f"the run goes on; follow it with: mizzen ops logs {run.uuid[:8]} --follow")
-                return client.runs.get(run.uuid)
-            else:
-                err_console.print("the run goes on in this process; watching again")
+    if stop:
+        err_console.print("stopping the run...")
+        client.runs.stop(run.uuid)
+        return True
+    if not embedded:
+        err_console.print(f"the run goes on; follow it with: mizzen ops logs {run.uuid[:8]} --follow")
+        return False
+    err_console.print("the run goes on in this process; watching again")
+    return True
