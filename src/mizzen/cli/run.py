@@ -47,7 +47,11 @@ def run_command(
     tags: list[str] = typer.Option([], "--tag", metavar="TAG", help="A tag for the run (repeatable)."),
     queue: str | None = typer.Option(None, "--queue", "-q", help="Queue to submit to."),
     upload: bool = typer.Option(
-        False, "-u", "--upload", help="Use the current folder as the run's code (uploaded, then copied in)."
+        False,
+        "-u",
+        "--upload",
+        help="Use the current folder as the run's code (uploaded once, then copied in; "
+        ".gitignore, .mizzenignore and .polyaxonignore are honoured).",
     ),
     watch: bool = typer.Option(
         True,
@@ -87,20 +91,23 @@ def run_command(
 
 
 def _submit_and_watch(settings: Settings, submission: Submission, compiled: Compiled, watch: bool) -> int:
+    from mizzen.cli.code_upload import check_code_folder, upload_code
     from mizzen.cli.connect import api, server_url
     from mizzen.cli.output import console, err_console
-    from mizzen.cli.run_submit import create_run, upload_code
+    from mizzen.cli.run_submit import create_run
     from mizzen.cli.run_watch import ended_well, print_summary
 
     embedded = not server_url(settings)
+    # A folder that cannot be uploaded makes no run.
+    code = check_code_folder(submission.upload) if submission.upload is not None else None
     with api(settings, run_executor=True) as client:
         run = create_run(client, submission, compiled)
         where = "this machine" if embedded else client.host
         err_console.print(f"[bold]run[/bold] {run.name or ''} [dim]{run.uuid}[/dim] created on {where}")
-        if submission.upload is not None:
-            with err_console.status(f"uploading {submission.upload} as the run's code"):
-                count = upload_code(client, run.uuid, submission.upload)
-            err_console.print(f"uploaded {count} files from {submission.upload}")
+        if code is not None:
+            with err_console.status(f"uploading {code.root} as the run's code"):
+                count = upload_code(client, run.uuid, code)
+            err_console.print(f"uploaded {count} files ({code.total_bytes / 1e6:.1f} MB) from {code.root}")
         if not watch:
             console.print(run.uuid)
             err_console.print(f"follow it with: mizzen ops logs {run.uuid[:8]} --follow")

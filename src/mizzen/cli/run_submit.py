@@ -1,10 +1,7 @@
-"""What `mizzen run` sends: the compiled polyaxonfile as a new run, and the local code with `-u`."""
+"""What `mizzen run` sends: the compiled polyaxonfile as a new run (`-u` code: cli.code_upload)."""
 
 from __future__ import annotations
 
-import fnmatch
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,14 +13,6 @@ if TYPE_CHECKING:
     from mizzen.compiler.compile import Compiled
     from mizzen.schemas.api import RunRead
     from mizzen.settings import Settings
-
-UPLOADS_FOLDER = "uploads"  # mizzen.scheduler.compile_run copies it into the run's context
-IGNORE_FILES = (".mizzenignore", ".polyaxonignore")
-ALWAYS_IGNORED = (
-    ".git", ".hg", ".svn", ".venv", "venv", "__pycache__", "*.pyc", ".mizzen", ".mizzen-*",
-    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints", "node_modules", ".DS_Store",
-)  # fmt: skip
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
 
 @dataclass
@@ -73,47 +62,6 @@ def create_run(client: MizzenClient, submission: Submission, compiled: Compiled)
         queue=submission.queue or plan.queue,
     )
     return client.runs.create(body)
-
-
-def upload_code(client: MizzenClient, uuid: str, folder: Path) -> int:
-    """Upload ``folder`` (minus ignored files) as the run's code, then release the run."""
-    files = list(code_files(folder))
-    total = sum(f.stat().st_size for f in files)
-    if total > MAX_UPLOAD_BYTES:
-        raise MizzenError(
-            f"{folder} holds {total / 1e6:.0f} MB to upload (limit {MAX_UPLOAD_BYTES / 1e6:.0f} MB): "
-            f"list data folders in {IGNORE_FILES[0]} and read them through an init step instead"
-        )
-    for file in files:
-        client.artifacts.upload_file(uuid, file, f"{UPLOADS_FOLDER}/{file.relative_to(folder).as_posix()}")
-    client.runs.update(uuid, meta={"upload": "done"})
-    return len(files)
-
-
-def code_files(folder: Path) -> Iterator[Path]:
-    """Files under ``folder`` that are code: skips VCS folders, virtualenvs, caches and the patterns
-    of ``.mizzenignore`` / ``.polyaxonignore`` (one glob per line, ``#`` comments)."""
-    patterns = list(ALWAYS_IGNORED)
-    for name in IGNORE_FILES:
-        ignore = folder / name
-        if ignore.is_file():
-            patterns += [
-                line.strip().rstrip("/")
-                for line in ignore.read_text().splitlines()
-                if line.strip() and not line.startswith("#")
-            ]
-    for root, dirs, names in os.walk(folder):
-        relative_root = Path(root).relative_to(folder)
-        dirs[:] = sorted(d for d in dirs if not _ignored(relative_root / d, patterns))
-        for name in sorted(names):
-            path = relative_root / name
-            if not _ignored(path, patterns):
-                yield folder / path
-
-
-def _ignored(path: Path, patterns: list[str]) -> bool:
-    text = path.as_posix()
-    return any(fnmatch.fnmatch(path.name, p) or fnmatch.fnmatch(text, p) for p in patterns)
 
 
 def _content(files: list[Path]) -> str:

@@ -14,6 +14,7 @@ from mizzen.spec import load_dict
 
 UPLOADS_FOLDER = "uploads"  # in the run's artifacts: the code `mizzen run -u` uploaded
 CODE_FOLDER = "code"  # in the run's context: where that code is copied before the run starts
+# (the local executor drops that copy when the run ends: executors.local.layout.UPLOADED_CODE_FOLDER)
 
 
 def run_compiler(settings: Settings, connections: Mapping[str, ConnectionPlan] | None = None) -> CompileRun:
