@@ -81,7 +81,10 @@ def test_restart_and_copy_of_an_uploaded_run_run_its_code_with_its_inputs(home: 
     for clone in (restart, copy):
         assert not any(path.startswith("uploads/") for path in _artifact_paths(clone["uuid"]))
 
-    # A restart of the copy still finds the code (stored once, with the first run).
+    # A restart of the copy still finds the code (stored once, with the first run), even once the
+    # first run is deleted.
+    deleted = mizzen("ops", "delete", original["uuid"], "--yes")
+    assert deleted.returncode == 0, deleted.stderr
     again = mizzen("ops", "restart", copy["uuid"], cwd=tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "trained with lr 0.2" in again.stdout

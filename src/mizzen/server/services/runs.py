@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from mizzen.errors import InvalidTransition
-from mizzen.scheduler.source import OWNER_KEY
+from mizzen.scheduler.source import CODE_RUN_KEY, OWNER_KEY
 from mizzen.schemas.api import (
     CloneRequest,
     RunCreate,
@@ -36,7 +36,7 @@ from mizzen.server.services.validation import (
 from mizzen.store import Database, Session
 from mizzen.store.orm import RunRow
 from mizzen.store.query import parse_query, parse_sort
-from mizzen.store.repos import idempotency, run_list, statuses
+from mizzen.store.repos import code_refs, idempotency, run_list, statuses
 from mizzen.store.repos import metrics as metrics_repo
 from mizzen.store.repos import runs as repo
 from mizzen.store.repos.runs import NewRun
@@ -49,7 +49,8 @@ STOPPED_AT_ONCE = frozenset(
 )
 # What a copy does not take from the original's artifacts: its logs, its tracking journal, and its
 # uploaded code (the copy runs the same stored upload, see clone_fields.code_meta).
-NOT_COPIED = ("logs/", ".tracking/", "uploads/")
+UPLOADS_PREFIX = "uploads/"
+NOT_COPIED = ("logs/", ".tracking/", UPLOADS_PREFIX)
 JSON_FIELDS = ("spec", "plan", "params", "inputs", "outputs", "meta", "tags")
 
 
@@ -175,22 +176,42 @@ class RunService:
         with self.db.write() as session:
             run = repo.get_run(session, uuid)
             project, status = run.project.name, RunStatus(run.status)
+            code_run = (run.meta or {}).get(CODE_RUN_KEY)
             repo.delete_run(session, uuid)
-        self.runs_deleted(project, [uuid], {uuid: status})
+        self.runs_deleted(project, [uuid], {uuid: status}, code_runs=[code_run] if code_run else [])
 
     def runs_deleted(
-        self, project: str, uuids: list[str], statuses_before: dict[str, RunStatus] | None = None
+        self,
+        project: str,
+        uuids: list[str],
+        statuses_before: dict[str, RunStatus] | None = None,
+        code_runs: list[str] | None = None,
     ) -> None:
-        """After a commit that deleted runs: ask executors to stop them, drop their artifacts."""
+        """After a commit that deleted runs: ask executors to stop them, drop their artifacts. An
+        upload that a restart or copy still runs stays until the last run using it is deleted
+        (``code_runs``: the runs whose upload the deleted runs ran)."""
+        with self.db.read() as session:
+            in_use = code_refs.code_in_use(session, [*uuids, *(code_runs or [])])
+            gone = set(code_runs or []) - code_refs.existing_runs(session, code_runs or [])
         for uuid in uuids:
             before = (statuses_before or {}).get(uuid)
             if before is None or before not in DONE_STATUSES:
                 self.events.publish(RunEvent("stop_requested", uuid, project, None, before))
             self.events.publish(RunEvent("deleted", uuid, project, None, before))
-            try:
+            self._drop_artifacts(uuid, keep_uploads=uuid in in_use)
+        for orphan in gone - in_use:  # a deleted original's upload, now used by no run
+            self._drop_artifacts(orphan, keep_uploads=False)
+
+    def _drop_artifacts(self, uuid: str, *, keep_uploads: bool) -> None:
+        try:
+            if not keep_uploads:
                 self.store.delete_run(uuid)
-            except OSError:
-                log.exception("could not delete the artifacts of deleted run %s", uuid)
+                return
+            for stored in self.store.list_files(uuid):
+                if not stored.path.startswith(UPLOADS_PREFIX):
+                    self.store.delete_file(uuid, stored.path)
+        except OSError:
+            log.exception("could not delete the artifacts of deleted run %s", uuid)
 
     # -- restart / resume / copy ------------------------------------------------------------------
 
