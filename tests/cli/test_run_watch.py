@@ -160,5 +160,6 @@ def test_ctrl_c_pauses_the_logs_while_asking_and_answering_n_goes_on_where_it_wa
     assert ticks == list(range(len(ticks))), "a log line was replayed, lost or out of order"
     assert ticks[-1] >= reached + 50
     assert "released" in text
+    assert "mizzen | image 'x' recorded, not run" in text  # a prefixed line keeps its prefix
     for status in ("● running", "● succeeded"):
         assert text.count(status) == 1, text[-3000:]

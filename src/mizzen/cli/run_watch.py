@@ -32,9 +32,12 @@ def print_run_line(line: LogLine) -> None:
     if not console.is_terminal:
         sys.stdout.write(f"{prefix}{line.line}\n")
         return
-    if prefix:
-        console.print(f"[dim]{prefix}[/dim]", end="", highlight=False)
-    console.print(line.line, markup=False, highlight=False, soft_wrap=True)
+    from rich.text import Text
+
+    # One print per line: the live status line redraws between prints.
+    text = Text(prefix, style="dim")
+    text.append(line.line)
+    console.print(text, highlight=False, soft_wrap=True)
 
 
 def _is_verdict(text: str) -> bool:
