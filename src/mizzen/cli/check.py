@@ -57,7 +57,11 @@ def check(
         Output.summary, "--output", "-o", help="summary, or the compiled plan as yaml/json."
     ),
 ) -> None:
-    """Validate and compile a polyaxonfile; exit 1 with a located message when it is not valid."""
+    """Validate and compile a polyaxonfile; exit 1 with a located message when it is not valid.
+
+    The summary says what `mizzen run` does with the file (a DAG: its ops in run order with the
+    ops each waits for). A -P name that matches no input or output is an error, as in `mizzen run`.
+    """
     from mizzen.compiler.compile import compile_files
     from mizzen.settings import Settings
 
