@@ -5,9 +5,14 @@ Real CLI processes, the real API and store."""
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 from test_run import home, mizzen, ops_get, write
+
+from mizzen.client import MizzenClient
 
 __all__ = ["home"]
 
@@ -53,7 +58,9 @@ def test_gitignore_and_mizzenignore_are_honoured_and_the_code_is_stored_once(
         "['.gitignore', '.mizzenignore', 'keep.log', 'pkg', 'polyaxonfile.yaml', 'train.py']" in result.stdout
     )
     assert "['.gitignore', 'model.py']" in result.stdout
-    run = _runs()[0]
+    run = ops_get(_runs()[0]["uuid"])
+    assert run["meta"]["upload"] == "done"
+    assert run["meta"]["uploader"].startswith(f"{socket.gethostname()}:")  # who uploaded it
     listed = json.loads(mizzen("ops", "artifacts", run["uuid"], "--json").stdout)
     uploaded = sorted(item["path"] for item in listed if item["path"].startswith("uploads/"))
     assert uploaded == [
@@ -87,3 +94,27 @@ def test_an_upload_the_server_refuses_fails_the_run_with_the_reason(home: Path, 
     assert run["status"] == "failed"
     last = run["conditions"][-1]
     assert last["reason"] == "UploadFailed" and "backslash" in last["message"]
+
+
+def test_a_run_whose_uploader_died_is_failed_by_the_next_mizzen_run(
+    api_client: MizzenClient, tmp_path: Path
+) -> None:
+    # What a `mizzen run -u` killed (kill -9) while uploading leaves: a created run waiting for code.
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
+    uploader = f"{socket.gethostname()}:{int(gone.stdout)}:upload"
+    stuck = api_client.runs.create(
+        project="default", name="stuck", kind="job", meta={"upload": "pending", "uploader": uploader}
+    )
+    quick = write(
+        tmp_path,
+        "quick.yaml",
+        'version: 1.1\nkind: component\nrun: {kind: job, container: {command: ["true"]}}\n',
+    )
+    result = mizzen("run", "-f", str(quick))
+    assert result.returncode == 0, result.stdout + result.stderr
+    run = api_client.runs.get(stuck.uuid)
+    assert run.status.value == "failed"
+    last = (run.conditions or [])[-1]
+    assert last.reason == "UploadFailed" and "exited before the upload finished" in (last.message or "")

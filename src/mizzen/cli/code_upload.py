@@ -10,6 +10,7 @@ Ignored: VCS folders, virtualenvs, caches, and the patterns of ``.gitignore``, `
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,13 @@ def check_code_folder(folder: Path) -> CodeFolder:
             f"list data folders in .mizzenignore (or .gitignore) and read them through an init step instead"
         )
     return CodeFolder(folder, files, total)
+
+
+def pending_upload_meta() -> dict[str, str]:
+    """The meta of a run whose code this process is about to upload: no scheduler claims it until
+    the upload is done, and should this process die first, the next local scheduler fails the run
+    (scheduler.source.UPLOADER_KEY) rather than leave it waiting for ever."""
+    return {"upload": "pending", "uploader": f"{socket.gethostname()}:{os.getpid()}:upload"}
 
 
 def upload_code(client: MizzenClient, uuid: str, code: CodeFolder) -> int:

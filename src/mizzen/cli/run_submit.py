@@ -40,6 +40,7 @@ def compile_submission(submission: Submission, settings: Settings) -> Compiled:
 
 def create_run(client: MizzenClient, submission: Submission, compiled: Compiled) -> RunRead:
     """Create the run; with ``-u`` it waits (meta upload=pending) until its code is uploaded."""
+    from mizzen.cli.code_upload import pending_upload_meta
     from mizzen.cli.run_support import why_run_refuses
     from mizzen.schemas.api import RunCreate
 
@@ -58,7 +59,7 @@ def create_run(client: MizzenClient, submission: Submission, compiled: Compiled)
         spec=compiled.resolved.data,
         params=dict(submission.params),
         inputs=_jsonable(inputs),
-        meta={"upload": "pending"} if submission.upload else {},
+        meta=pending_upload_meta() if submission.upload else {},
         queue=submission.queue or plan.queue,
     )
     return client.runs.create(body)
