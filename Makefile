@@ -21,7 +21,7 @@ demo: $(STAMP)
 
 ## test: create .venv if needed, install, run the whole test suite
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -q
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
 
 ## lint: ruff, mypy and the import-linter layer contracts
 lint: $(STAMP)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from mizzen.compiler.plan import (
@@ -30,7 +31,10 @@ from mizzen.compiler.plan import (
     Volume,
     VolumeMount,
 )
+from mizzen.connections_catalog import load_connections
 from mizzen.render.k8s import ArtifactsStore, RenderOptions
+
+CORPUS_CONNECTIONS = Path(__file__).resolve().parents[1] / "data" / "corpus_connections.yaml"
 
 UUID = "8f2c1d7e4b6a4c3d9e0f1a2b3c4d5e6f"
 
@@ -376,42 +380,6 @@ ALL_OPTIONS = {
 
 
 def corpus_catalog() -> list[ConnectionPlan]:
-    """The connections the corpus's polyaxonfiles name, as an agent's catalog would define them."""
-    return [
-        ConnectionPlan(
-            name="data1",
-            kind="s3",
-            schema={"bucket": "s3://corpus-data1"},
-            secret=SecretRef(name="s3-credentials"),
-        ),
-        ConnectionPlan(
-            name="data2", kind="volume_claim", schema={"volumeClaim": "data2", "mountPath": "/data2"}
-        ),
-        ConnectionPlan(
-            name="default-artifacts-store",
-            kind="volume_claim",
-            schema={"volumeClaim": "artifacts", "mountPath": "/artifacts-store"},
-        ),
-        ConnectionPlan(
-            name="docker-connection",
-            kind="registry",
-            schema={"url": "registry.local"},
-            secret=SecretRef(name="docker-config", items=["config.json"], mount_path="/kaniko/.docker"),
-        ),
-        ConnectionPlan(
-            name="repo1",
-            kind="git",
-            schema={"url": "https://github.com/acme/repo1.git"},
-            secret=SecretRef(name="git-credentials"),
-        ),
-        ConnectionPlan(name="repo2", kind="git", schema={"url": "https://github.com/acme/repo2.git"}),
-        ConnectionPlan(
-            name="private_docker_connection",
-            kind="registry",
-            schema={"url": "registry.private"},
-            secret=SecretRef(
-                name="private-docker-config", items=["config.json"], mount_path="/kaniko/.docker"
-            ),
-        ),
-        ConnectionPlan(name="foo", kind="custom", schema={"key": "repo1"}),
-    ]
+    """The connections the corpus's polyaxonfiles name, as an agent's catalog would define them (the
+    same file `mizzen render --connections` reads in tests/cli/test_render_corpus.py)."""
+    return list(load_connections(CORPUS_CONNECTIONS).values())

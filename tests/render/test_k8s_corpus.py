@@ -19,25 +19,20 @@ from mizzen.render.k8s import RenderOptions, render_plan
 
 FIXTURES = "cli/cli/tests/fixtures"
 NO_CONTAINER = "the run has no container to start"
-NO_IMAGE = "the container has no image"
 CONFIG_NAME = "'configName' was unexpected"
 # (file, run) -> what the renderer says: the file cannot run on Kubernetes as written.
 EXPECTED_RENDER_ERRORS = {
-    # The op's inline component replaces kaniko's run with a job that has no container.
+    # The op's inline component wins over its hubRef (as in Polyaxon) and has no container;
+    # `mizzen render` shows the op as a warning (tests/cli/test_render_corpus.py).
     (f"{FIXTURES}/pipelines/matrix_file.yml", "op-build"): NO_CONTAINER,
     (f"{FIXTURES}/pipelines/matrix_file_early_stopping.yml", "op-build"): NO_CONTAINER,
     (f"{FIXTURES}/pipelines/matrix_file_with_int_float_types.yml", "op-build"): NO_CONTAINER,
-    # The image is built by the file's `build` section (or a dockerfile init) when the run starts.
-    (f"{FIXTURES}/plain/distributed_tensorflow_file_build.yml", "run"): NO_IMAGE,
-    ("polyaxon-quick-start/scheduling/op-build/dockfile-init-build.yaml", "run"): NO_IMAGE,
     # `connections: ["{{ destination.connection }}"]` while the destination input has no value yet.
     ("polyaxon-hub/buildah/latest.yaml", "run"): "uses connection '{{ destination.connection }}'",
 }
 # (file, run) -> the field an API server would reject: Polyaxon test fixtures that are not valid
 # Kubernetes objects (the reference never validates them).
 EXPECTED_INVALID = {
-    # nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution: {} (a NodeSelector needs terms)
-    (f"{FIXTURES}/plain/job_file_with_environment.yml", "run"): "nodeSelectorTerms",
     # volumes named `my_ssh_secret` / `config_map` (not DNS labels), `configMap: {configName: ...}`
     (f"{FIXTURES}/plain/job_file_with_init.yml", "run"): CONFIG_NAME,
     (f"{FIXTURES}/plain/job_file_with_templated_file_init_and_to_env.yml", "run"): CONFIG_NAME,

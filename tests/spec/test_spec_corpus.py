@@ -8,7 +8,7 @@ tests/conformance/DIVERGENCES.md).
 from __future__ import annotations
 
 import pytest
-from spec_corpus import corpus_file, corpus_rows
+from spec_corpus import REJECTED_ON_PURPOSE, corpus_file, corpus_rows
 
 from mizzen.errors import SpecError
 from mizzen.spec import load_file
@@ -24,13 +24,13 @@ PARSE_DIVERGENCES = {
 }
 
 ROWS = corpus_rows()
-ACCEPTED = [row for row in ROWS if row["ref_lint"] == "ok"]
+ACCEPTED = [row for row in ROWS if row["ref_lint"] == "ok" and row["path"] not in REJECTED_ON_PURPOSE]
 REJECTED = [row for row in ROWS if row["ref_lint"] == "error" and row["path"] not in PARSE_DIVERGENCES]
 
 
 def test_the_manifest_is_what_these_tests_expect() -> None:
     assert len(ROWS) == 150
-    assert len(ACCEPTED) == 130
+    assert len(ACCEPTED) + len(REJECTED_ON_PURPOSE) == 130
     assert all(corpus_file(row).is_file() for row in ROWS)
 
 
@@ -49,6 +49,16 @@ def test_files_the_reference_rejects_fail_with_a_located_message(row: dict[str, 
     assert first.file == str(path)
     assert first.line is not None and first.line >= 1
     assert str(info.value).startswith(f"{path}:{first.line}:")
+
+
+@pytest.mark.parametrize("path", sorted(REJECTED_ON_PURPOSE))
+def test_files_rejected_on_purpose_fail_with_a_located_message(path: str) -> None:
+    row = next(row for row in ROWS if row["path"] == path)
+    assert row["ref_lint"] == "ok"
+    with pytest.raises(SpecError) as info:
+        load_file(corpus_file(row))
+    assert str(info.value).startswith(f"{corpus_file(row)}:{info.value.first.line}:")
+    assert REJECTED_ON_PURPOSE[path] in str(info.value)
 
 
 def test_divergent_files_load() -> None:

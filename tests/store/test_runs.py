@@ -32,8 +32,8 @@ def test_create_run_creates_its_project_and_records_created(database: Database) 
         assert run.created_at == T0
         assert [c.type for c in statuses.list_conditions(session, run.id)] == ["created"]
         assert run.token_hash != token  # stored hashed
-        assert runs.find_run_by_token(session, token).uuid == uuid  # type: ignore[union-attr]
-        assert runs.find_run_by_token(session, "not-a-token") is None
+        assert runs.is_run_token(session, token)
+        assert not runs.is_run_token(session, "not-a-token")
 
 
 def test_create_run_with_an_initial_status_walks_the_status_machine(database: Database) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mizzen.errors import ApiError, MizzenError
+from mizzen.schemas.run_meta import UPLOAD_DONE, UPLOAD_KEY, UPLOAD_PENDING, UPLOADER_KEY
 
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec
@@ -63,8 +64,8 @@ def check_code_folder(folder: Path) -> CodeFolder:
 def pending_upload_meta() -> dict[str, str]:
     """The meta of a run whose code this process is about to upload: no scheduler claims it until
     the upload is done, and should this process die first, the next local scheduler fails the run
-    (scheduler.source.UPLOADER_KEY) rather than leave it waiting for ever."""
-    return {"upload": "pending", "uploader": f"{socket.gethostname()}:{os.getpid()}:upload"}
+    (schemas.run_meta.UPLOADER_KEY) rather than leave it waiting for ever."""
+    return {UPLOAD_KEY: UPLOAD_PENDING, UPLOADER_KEY: f"{socket.gethostname()}:{os.getpid()}:upload"}
 
 
 def upload_code(client: MizzenClient, uuid: str, code: CodeFolder) -> int:
@@ -75,7 +76,7 @@ def upload_code(client: MizzenClient, uuid: str, code: CodeFolder) -> int:
             client.artifacts.upload_file(
                 uuid, file, f"{UPLOADS_FOLDER}/{file.relative_to(code.root).as_posix()}"
             )
-        client.runs.update(uuid, meta={"upload": "done"})
+        client.runs.update(uuid, meta={UPLOAD_KEY: UPLOAD_DONE})
     except KeyboardInterrupt:
         _give_up(client, uuid, None)
         raise

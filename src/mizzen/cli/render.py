@@ -38,11 +38,18 @@ def render_command(
     output: Format = typer.Option(Format.yaml, "--output", "-o", help="yaml (documents) or json (a List)."),
     trials: int = typer.Option(3, "--trials", min=1, max=1000, help="Trials of a matrix to show."),
     project: str | None = typer.Option(None, "--project", "-p", help="Project (default: settings)."),
+    connections: Path | None = typer.Option(
+        None,
+        "--connections",
+        metavar="FILE",
+        help="The connections catalog to render with (default: $MIZZEN_HOME/connections.yaml).",
+    ),
 ) -> None:
     """Print the Kubernetes objects of each run the polyaxonfile makes (nothing is submitted).
 
     A dag shows each op's objects in topological order, upstream values as placeholders; a matrix
-    its first trials with their params; a scheduled run one of its runs.
+    its first trials with their params; a scheduled run one of its runs. A connection that is not
+    in the catalog is rendered as a <placeholder>, with a warning on stderr.
 
     Example: mizzen render -f train.yaml -P lr=0.01 | kubectl apply --dry-run=server -f -
     """
@@ -54,13 +61,17 @@ def render_command(
     from mizzen.cli.check import parse_params
     from mizzen.cli.connect import load_settings
     from mizzen.cli.render_runs import KubernetesRender
+    from mizzen.connections_catalog import load_connections
 
-    for file in files:
+    for file in [*files, *([connections] if connections else [])]:
         if not file.is_file():
             raise MizzenError(f"{file}: no such file")
     settings = load_settings()
-    renderer = KubernetesRender(settings, os.environ, namespace)
+    catalog = load_connections(connections) if connections else None
+    renderer = KubernetesRender(settings, os.environ, namespace, catalog)
     runs = renderer.render(files, parse_params(params), project or settings.project, trials)
+    for warning in renderer.warnings:
+        typer.echo(warning, err=True)
     if output is Format.json:
         items = [obj for run in runs for obj in run.objects]
         typer.echo(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=2))

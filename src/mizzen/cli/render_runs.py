@@ -19,6 +19,7 @@ from typing import Any
 
 from mizzen.agent.options import render_options
 from mizzen.cli.render_matrix import first_trials
+from mizzen.cli.render_placeholders import with_join_placeholders, with_missing_connections
 from mizzen.compiler.compile import Compiled, Compiler
 from mizzen.compiler.matrix import sample_values
 from mizzen.compiler.plan import ConnectionPlan, Plan, RunKind, RuntimeContext
@@ -79,6 +80,7 @@ class KubernetesRender:
             dict(connections) if connections is not None else load_home_connections(settings.home)
         )
         self.notes: list[str] = []
+        self.warnings: list[str] = []  # also printed on stderr
         self.options = self._options(env)
 
     def _options(self, env: Mapping[str, str]) -> RenderOptions:
@@ -101,6 +103,12 @@ class KubernetesRender:
         options = self.options.model_copy(update={"token_secret": token_secret_name(context.uuid)})
         return [token_secret(plan, context, options, TOKEN_PLACEHOLDER), *render_plan(plan, context, options)]
 
+    def run(self, comments: list[str], plan: Plan, context: RuntimeContext) -> RenderedRun:
+        """One run's objects, connections missing from the catalog shown as placeholders."""
+        plan, warnings = with_missing_connections(plan)
+        self.warnings += warnings
+        return RenderedRun(comments + warnings, self.objects(plan, context))
+
     # -- what a file makes -----------------------------------------------------------------------
 
     def render(
@@ -121,7 +129,8 @@ class KubernetesRender:
         if compiled.schedule is not None:
             comments.append(f"one run of its schedule ({_schedule_text(compiled.schedule)})")
         context = self.context(top.uuid, compiled.name, project)
-        return [RenderedRun(comments + _warnings(compiled), self.objects(compiled.plan, context))]
+        self.warnings += _warnings(compiled)
+        return [self.run(comments + _warnings(compiled), compiled.plan, context)]
 
     def _matrix(
         self, compiled: Compiled, compiler: Compiler, project: str, label: str, trials: int
@@ -134,7 +143,7 @@ class KubernetesRender:
             plan = dataclasses.replace(compiler, context=context).compile_trial(compiled, values)
             shown = ", ".join(f"{name}={value}" for name, value in values.items())
             comment = f"trial {index} of the {matrix.kind} sweep {compiled.name or label}: {shown}"
-            rendered.append(RenderedRun([comment], self.objects(plan, context)))
+            rendered.append(self.run([comment], plan, context))
         return rendered
 
     def _dag(self, compiled: Compiled, compiler: Compiler, project: str, label: str) -> list[RenderedRun]:
@@ -155,12 +164,30 @@ class KubernetesRender:
             op_compiler = dataclasses.replace(compiler, context=context)
             plan = op_compiler.compile_dag_op(compiled, name, upstream={}, values=values)
             plan = with_upstream_placeholders(plan, op)
+            plan, joins = with_join_placeholders(plan, op.resolved.operation)
+            comments += joins
             if plan.kind == RunKind.DAG:
                 comments.append("a nested dag: render its own polyaxonfile to see its ops")
                 rendered.append(RenderedRun(comments))
                 continue
-            rendered.append(RenderedRun(comments, self.objects(plan, context)))
+            if any(replica.pod.main is None for replica in plan.replicas):
+                warning = f"warning: op '{name}' has no container to start{_inline_note(op)}"
+                self.warnings.append(warning)
+                rendered.append(RenderedRun([*comments, warning]))
+                continue
+            rendered.append(self.run(comments, plan, context))
         return rendered
+
+
+def _inline_note(op: Any) -> str:
+    """Why an op with both an inline component and a hubRef runs the inline one."""
+    operation = op.resolved.operation
+    if operation.component is None or not operation.hub_ref:
+        return ""
+    return (
+        f": its inline component is used, not hubRef '{operation.hub_ref}' (as in Polyaxon, an "
+        "inline component wins), and it defines none; nothing is rendered for it"
+    )
 
 
 def _warnings(compiled: Compiled) -> list[str]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mizzen.compiler.build import build_plan
+from mizzen.compiler.build_image import with_built_image
 from mizzen.compiler.compose import compose
 from mizzen.compiler.contexts import build_context, globals_of
 from mizzen.compiler.dag import (
@@ -28,7 +29,9 @@ from mizzen.compiler.dag import (
     check_op_params,
     dag_param_context,
     dag_ref_resolver,
+    join_param_names,
 )
+from mizzen.compiler.lint import empty_connections, legacy_resources
 from mizzen.compiler.locate import Where
 from mizzen.compiler.matrix import matrix_names, sample_values
 from mizzen.compiler.params import (
@@ -153,7 +156,9 @@ class Compiler:
             matrix=matrix,
             schedule=operation.schedule,
             missing_inputs=result.missing,
-            warnings=list(result.warnings) + _named_presets_warning(data, resolved.where),
+            warnings=list(result.warnings)
+            + _named_presets_warning(data, resolved.where)
+            + _legacy_resources_warnings(resolved),
             compiler=self,
         )
         if result.missing and require_inputs:
@@ -248,6 +253,8 @@ class Compiler:
             params_where=op.resolved.where,
             cli_params=dict(values or {}),
             matrix_names=set() if values else matrix_names(op.matrix),
+            # Joins are not collected yet: checking leaves their inputs unset, a run requires them.
+            join_names=() if self.strict else join_param_names(op.resolved.operation),
             context=dag_param_context(dag_values, dag_values["globals"]),
             resolve_ref=dag_ref_resolver(
                 set(compiled.dag.ops), dag_values, upstream or {}, op.resolved.where
@@ -320,6 +327,14 @@ class Compiler:
         if not dag:
             to_render = split_run_commands(to_render, run_where)
         rendered_run = render_at(to_render, run_where)
+        for path, written in empty_connections(to_render, rendered_run):
+            fix = "(give the param it reads a connection)"
+            if self.strict:
+                message = f"connection {written!r} renders to nothing, so the run cannot start {fix}"
+                problems.append(run_where.problem(message, *path))
+            else:
+                message = f"connection {written!r} renders to nothing: a run would be refused {fix}"
+                warnings.append(run_where.problem(message, *path).render())
         if problems:
             raise CompileError(problems)
         if dag:
@@ -334,7 +349,7 @@ class Compiler:
                 inputs=_known_values(result.params, "input"),
                 outputs=_known_values(result.params, "output"),
             )
-        return build_plan(
+        plan = build_plan(
             top,
             rendered_run,
             result.params,
@@ -345,6 +360,9 @@ class Compiler:
             # {{ globals.artifacts_path }}/<repo>, which real polyaxonfiles use as their workingDir.
             context_path=self.context.artifacts_path,
         )
+        plan, unknown = with_built_image(plan, data.get("build"), self.context, self.connections)
+        warnings += [resolved.where.problem(message, "build", "connection").render() for message in unknown]
+        return plan
 
 
 def _known_values(params: Mapping[str, ResolvedParam], kind: str | None = None) -> dict[str, Any]:
@@ -355,6 +373,21 @@ def _known_values(params: Mapping[str, ResolvedParam], kind: str | None = None) 
 def _dag_values(params: Mapping[str, ResolvedParam], globals_: Mapping[str, Any]) -> dict[str, Any]:
     """``dag.*`` in the templates and ``ref: dag`` params of a DAG's ops."""
     return {"inputs": _known_values(params), "globals": globals_}
+
+
+def _legacy_resources_warnings(resolved: Resolved) -> list[str]:
+    """The v1 resources form, converted: said once per place it is written."""
+    warnings: list[str] = []
+    written = (resolved.where.loaded, resolved.component_where.loaded)
+    files = {id(loaded): loaded for loaded in written if isinstance(loaded, Loaded)}
+    for loaded in files.values():
+        for path in legacy_resources(loaded.raw):
+            message = (
+                "the v1 form {cpu: {requests: 1, limits: 2}} is read as requests: {cpu: 1} and "
+                "limits: {cpu: 2} (Polyaxon 2.x drops it); write it that way"
+            )
+            warnings.append(loaded.problem(list(path), message).render())
+    return warnings
 
 
 def _named_presets_warning(data: Mapping[str, Any], where: Where) -> list[str]:

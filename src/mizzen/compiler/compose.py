@@ -4,16 +4,19 @@ As in the reference: the operation's own sections patch the component's with the
 ``patchStrategy`` (``post_merge`` by default), its ``run`` patches the component's run, the 2.x
 top-level shortcuts (``container``, ``cmd``, ``env``, ``resources``, ``ports``, ``init``,
 ``connections``, ``sidecars``, ``volumes``, ``environment``) patch the main container / the run, and
-``runPatch`` comes last. A file whose layers hold no run at all is rejected here.
+``runPatch`` comes last: on a distributed run, its pod sections (``container``, ``init``...) patch
+every replica, as the reference does, and a section the run's kind does not have is an error, never
+dropped. A file whose layers hold no run at all is rejected here.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from typing import Any, get_args
 
 from mizzen.compiler.locate import Where
-from mizzen.compiler.pod import MAIN_ROLE
-from mizzen.spec import ComponentSpec, OperationSpec
+from mizzen.compiler.pod import MAIN_ROLE, REPLICA_ROLES
+from mizzen.spec import ComponentSpec, OperationSpec, RunSpec
 from mizzen.spec.overlay import merge
 
 DEFAULT_STRATEGY = "post_merge"
@@ -100,6 +103,60 @@ def _main_pod(run: dict[str, Any]) -> dict[str, Any]:
     return replica
 
 
+# The sections of a pod, which a distributed run has in each replica rather than at its top.
+POD_SECTIONS = ("container", "environment", "init", "sidecars", "connections", "volumes")
+
+
+@cache
+def run_sections() -> dict[str, frozenset[str]]:
+    """The sections each run kind has (camelCase), read from the spec's run models."""
+    models = get_args(get_args(RunSpec)[0])
+    return {
+        get_args(model.model_fields["kind"].annotation)[0]: frozenset(
+            field.alias or name for name, field in model.model_fields.items()
+        )
+        for model in models
+    }
+
+
+def _replica_pods(run: dict[str, Any]) -> list[dict[str, Any]]:
+    """The replicas of a distributed run, each a copy now held by ``run`` (patched in place)."""
+    kind = run.get("kind") or ""
+    pods = []
+    for role in REPLICA_ROLES.get(kind, ("head",) if kind == "raycluster" else ()):
+        if isinstance(run.get(role), dict):
+            run[role] = dict(run[role])
+            pods.append(run[role])
+    if kind == "raycluster" and isinstance(run.get("workers"), dict):
+        run["workers"] = {group: dict(spec or {}) for group, spec in run["workers"].items()}
+        pods += list(run["workers"].values())
+    return pods
+
+
+def apply_run_patch(
+    run: dict[str, Any], patch: dict[str, Any], strategy: str, where: Where
+) -> dict[str, Any]:
+    """``runPatch`` over ``run``. On a distributed run its pod sections patch every replica."""
+    kind = run.get("kind") or ""
+    known = run_sections().get(kind, frozenset())
+    pods_patch = {}
+    if kind in REPLICA_ROLES or kind == "raycluster":
+        pods_patch = {key: patch.pop(key) for key in POD_SECTIONS if key in patch}
+    for key in patch:
+        if key not in known:
+            raise where.error(f"a {kind} run has no '{key}' section, so this patch cannot apply", key)
+    run = merge_named(run, patch, strategy)
+    if pods_patch:
+        run = dict(run)
+        replicas = _replica_pods(run)
+        if not replicas:
+            raise where.error(f"the {kind} run has no replica for {sorted(pods_patch)} to patch")
+        for replica in replicas:
+            for key, value in pods_patch.items():
+                replica[key] = merge_named(replica.get(key), value, strategy)
+    return run
+
+
 def compose(
     operation: OperationSpec | None,
     component: ComponentSpec | OperationSpec | None,
@@ -136,7 +193,7 @@ def compose(
                 f"runPatch is for a {patch_kind} run, but the component runs a {run.get('kind')}",
                 "runPatch.kind",
             )
-        run = merge_named(run, patch, strategy)
+        run = apply_run_patch(run, patch, strategy, op_where.at("runPatch"))
     if run is None:
         raise op_where.error(
             "nothing to run: the file has no 'run' section (nor a component with one); "

@@ -98,6 +98,11 @@ def dag_param_context(dag_values: Mapping[str, Any] | None, globals_: Mapping[st
     }
 
 
+def join_param_names(operation: OperationSpec) -> list[str]:
+    """The inputs an op takes from its ``joins`` (values collected from the runs a query selects)."""
+    return [name for join in operation.joins or [] for name in (join.params or {})]
+
+
 def check_op_params(
     resolved: Resolved,
     io: OperationSpec,
@@ -117,7 +122,7 @@ def check_op_params(
         params_where=resolved.where,
         cli_params=cli_params,
         matrix_names=matrix_names(operation.matrix),
-        join_names=[name for join in operation.joins or [] for name in (join.params or {})],
+        join_names=join_param_names(operation),
         context=context,
         strict_params=bool(resolved.data.get("strictParams")),
         resolve_ref=resolve_ref,

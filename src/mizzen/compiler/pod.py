@@ -1,12 +1,15 @@
 """Rendered pod sections (camelCase data, as written) → the Plan's pod pieces.
 
 ``command``/``args`` written as one string become argument lists (``shlex`` rules, template blocks
-kept whole), except the script after a shell's ``-c``, which stays one argument. Empty arguments (a
-false flag, an unset optional input) are dropped, as the reference does.
+kept whole), except the script after a shell's ``-c``, which stays one argument. A field that is one
+whole template (``args: "{{ args }}"``) is rendered first and read back: a list value gives its items,
+as the reference does; any other value is one argument. Empty arguments (a false flag, an unset
+optional input) are dropped, as the reference does.
 """
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 import shlex
@@ -30,6 +33,7 @@ from mizzen.compiler.plan import (
     Volume,
     VolumeMount,
 )
+from mizzen.compiler.templating import to_text
 
 # Kinds whose run section is their one pod.
 POD_KINDS = frozenset({"job", "service", "notifier", "cleaner", "tuner"})
@@ -87,6 +91,24 @@ def is_shell_script(command: list[str]) -> bool:
     return shell in _SHELLS and flag.startswith("-") and "c" in flag[1:]
 
 
+def is_whole_template(value: Any) -> bool:
+    """``"{{ args }}"``: one ``{{ ... }}`` block and nothing else, rendered before it is split."""
+    return isinstance(value, str) and bool(re.fullmatch(r"\{\{(?:(?!\}\}).)*\}\}", value.strip(), re.DOTALL))
+
+
+def _listed(text: str) -> list[str] | None:
+    """A rendered whole-field template that printed a list (``["--version"]``, ``[]``): its items."""
+    if not text.strip().startswith("["):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(value, list):
+        return None
+    return [to_text(item) for item in value]
+
+
 def as_argv(value: Any, field: str, where: Where, keep_whole: bool = False) -> list[str]:
     if value is None:
         return []
@@ -101,15 +123,28 @@ def as_argv(value: Any, field: str, where: Where, keep_whole: bool = False) -> l
         raise where.error(f"cannot split {text!r} into arguments: {exc}", field) from None
 
 
+def _rendered_argv(value: Any) -> list[str]:
+    """Rendered ``command``/``args``: a list, or the value of a whole-field template (left a string
+    by ``split_container``): the items of a list it printed, else one argument, as written."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    text = str(value)
+    listed = _listed(text)
+    return listed if listed is not None else [text]
+
+
 def split_container(data: Mapping[str, Any], where: Where) -> dict[str, Any]:
     """A container with string ``command``/``args`` turned into lists (before rendering, so that a
-    rendered value with spaces stays one argument)."""
+    rendered value with spaces stays one argument); a whole-field template stays a string, to be
+    read back once rendered (``container``)."""
     out = dict(data)
     command = data.get("command")
-    if isinstance(command, str):
+    if isinstance(command, str) and not is_whole_template(command):
         out["command"] = as_argv(command, "command", where)
     args = data.get("args")
-    if isinstance(args, str):
+    if isinstance(args, str) and not is_whole_template(args):
         keep = is_shell_script(out.get("command") or [])
         out["args"] = as_argv(args, "args", where, keep_whole=keep)
     return out
@@ -165,13 +200,8 @@ def container(
     data: Mapping[str, Any], default_name: str, where: Where, extra_env: list[EnvVar] | None = None
 ) -> ContainerPlan:
     """One container; ``where`` points at it (``run.container``, ``run.sidecars[0]``...)."""
-    command = as_argv(data.get("command"), "command", where)
-    args = as_argv(
-        data.get("args"),
-        "args",
-        where,
-        keep_whole=is_shell_script(command) and isinstance(data.get("args"), str),
-    )
+    command = _rendered_argv(data.get("command"))
+    args = _rendered_argv(data.get("args"))
     env = [
         EnvVar(
             name=str(e["name"]),
@@ -271,6 +301,9 @@ def _init_payload(
     if data.get("artifacts") is not None:
         art = data["artifacts"]
         files, dirs = _as_list(art.get("files")), _as_list(art.get("dirs"))
+        if any(isinstance(item, list) for item in [*files, *dirs]):
+            # `dirs: [[FROM, TO]]`: a paths step copies each item (file or folder) to its destination
+            return "paths", "", {"paths": [*files, *dirs]}
         return (
             "artifacts",
             "",

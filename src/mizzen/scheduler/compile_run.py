@@ -8,7 +8,8 @@ from mizzen.compiler.compile import Compiler
 from mizzen.compiler.plan import ConnectionPlan, InitStep, Plan, RuntimeContext
 from mizzen.errors import CompileError
 from mizzen.scheduler.loop import CompileRun
-from mizzen.scheduler.source import CODE_RUN_KEY, UPLOAD_DONE, UPLOAD_KEY, ClaimedRun
+from mizzen.scheduler.source import ClaimedRun
+from mizzen.schemas.run_meta import CODE_RUN_KEY, UPLOAD_DONE, UPLOAD_KEY
 from mizzen.settings import Settings
 from mizzen.spec import load_dict
 

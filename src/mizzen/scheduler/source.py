@@ -18,17 +18,6 @@ from mizzen.executors.base import RunRef
 from mizzen.schemas.api import LogLine
 from mizzen.schemas.statuses import RunStatus
 
-# A run created with meta {"upload": "pending"} waits until its code is uploaded (`mizzen run -u`).
-UPLOAD_KEY = "upload"
-UPLOAD_PENDING = "pending"
-UPLOAD_DONE = "done"
-# A restarted or copied run runs the code its original uploaded: meta names the run that holds it.
-CODE_RUN_KEY = "code_run"
-OWNER_KEY = "owner"  # meta key: the scheduler instance that claimed the run
-# meta key: the `mizzen run` process uploading the run's code ("host:pid:upload"); if it is gone
-# while the upload is pending, the code will never come and the run fails (fail_orphans).
-UPLOADER_KEY = "uploader"
-
 
 @dataclass(frozen=True)
 class ClaimedRun:

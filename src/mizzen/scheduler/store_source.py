@@ -8,15 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 from mizzen.errors import InvalidTransition, NotFound
-from mizzen.scheduler.source import (
-    OWNER_KEY,
-    UPLOAD_KEY,
-    UPLOAD_PENDING,
-    UPLOADER_KEY,
-    ClaimedRun,
-    owner_is_gone,
-)
+from mizzen.scheduler.source import ClaimedRun, owner_is_gone
 from mizzen.schemas.api import LogLine
+from mizzen.schemas.run_meta import OWNER_KEY, UPLOAD_KEY, UPLOAD_PENDING, UPLOADER_KEY
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store import Database
 from mizzen.store.repos import runs as runs_repo

@@ -1,4 +1,4 @@
-"""Run statuses (Polyaxon's set). The transition table lives in ``mizzen.scheduler.state``."""
+"""Run statuses (Polyaxon's set). The transition table lives in ``mizzen.schemas.transitions``."""
 
 from __future__ import annotations
 

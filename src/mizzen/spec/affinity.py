@@ -2,6 +2,8 @@
 
 from typing import Literal
 
+from pydantic import Field
+
 from mizzen.spec.base import Int, SpecModel, Str, StrMap
 
 
@@ -17,7 +19,8 @@ class NodeSelectorTerm(SpecModel):
 
 
 class NodeSelector(SpecModel):
-    node_selector_terms: list[NodeSelectorTerm] | None = None
+    # Required, as the API server requires it: `requiredDuringScheduling...: {}` is rejected there.
+    node_selector_terms: list[NodeSelectorTerm] = Field(min_length=1)
 
 
 class PreferredSchedulingTerm(SpecModel):

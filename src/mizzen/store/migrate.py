@@ -70,9 +70,3 @@ def ensure_schema(db: Database) -> None:
     """Bring the database to the newest schema (no-op, one query, when it already is)."""
     if current_revision(db) != HEAD_REVISION:
         upgrade(db)
-
-
-def script_head() -> str | None:
-    from alembic.script import ScriptDirectory
-
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()

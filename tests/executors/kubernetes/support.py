@@ -103,8 +103,8 @@ def pod_names(double: K8sDouble, kind: str, name: str, count: int = 1) -> list[s
 
 def assert_transitions_valid(statuses: list[Any]) -> None:
     """Every reported status may follow the one before it (the store's status machine would accept it)."""
-    from mizzen.scheduler.state import can_transition
     from mizzen.schemas.statuses import RunStatus
+    from mizzen.schemas.transitions import can_transition
 
     current = RunStatus.CREATED
     for status in statuses:

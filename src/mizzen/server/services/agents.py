@@ -13,8 +13,8 @@ from datetime import timedelta
 from typing import Any
 
 from mizzen.errors import Conflict, InvalidInput
-from mizzen.scheduler.source import OWNER_KEY
 from mizzen.schemas.api import AgentClaim, AgentHeartbeat, AgentRead, AgentRun, AgentStops
+from mizzen.schemas.run_meta import OWNER_KEY
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.server.services.events import RunEvent, RunEventBus
 from mizzen.server.services.validation import check_fields, check_length

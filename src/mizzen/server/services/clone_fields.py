@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from mizzen.errors import InvalidInput, SpecError
-from mizzen.scheduler.source import CODE_RUN_KEY, UPLOAD_DONE, UPLOAD_KEY
+from mizzen.schemas.run_meta import CODE_RUN_KEY, UPLOAD_DONE, UPLOAD_KEY
 
 
 def code_meta(original_uuid: str, original_meta: dict[str, Any] | None) -> dict[str, Any]:

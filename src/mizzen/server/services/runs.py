@@ -10,7 +10,6 @@ import logging
 from typing import Any
 
 from mizzen.errors import InvalidTransition
-from mizzen.scheduler.source import CODE_RUN_KEY, OWNER_KEY
 from mizzen.schemas.api import (
     CloneRequest,
     RunCreate,
@@ -20,6 +19,7 @@ from mizzen.schemas.api import (
     StatusCondition,
     StatusUpdate,
 )
+from mizzen.schemas.run_meta import CODE_RUN_KEY, OWNER_KEY
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.server.services import convert
 from mizzen.server.services.artifacts_store import ArtifactsStore

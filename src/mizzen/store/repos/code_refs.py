@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mizzen.scheduler.source import CODE_RUN_KEY
+from mizzen.schemas.run_meta import CODE_RUN_KEY
 from mizzen.store.json_sql import json_text
 from mizzen.store.orm import RunRow
 

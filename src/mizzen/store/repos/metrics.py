@@ -158,13 +158,3 @@ def summaries(session: Session, run_id: int) -> list[MetricSummaryRow]:
             select(MetricSummaryRow).where(MetricSummaryRow.run_id == run_id).order_by(MetricSummaryRow.name)
         )
     )
-
-
-def summaries_of_runs(session: Session, run_ids: Sequence[int]) -> dict[int, list[MetricSummaryRow]]:
-    """Summaries of several runs at once (for comparisons)."""
-    grouped: dict[int, list[MetricSummaryRow]] = {run_id: [] for run_id in run_ids}
-    for row in session.scalars(
-        select(MetricSummaryRow).where(MetricSummaryRow.run_id.in_(run_ids)).order_by(MetricSummaryRow.name)
-    ):
-        grouped[row.run_id].append(row)
-    return grouped

@@ -133,10 +133,6 @@ def progress_of(session: Session, uuid: str) -> RunProgress:
     return RunProgress(RunStatus(row[0]), int(row[1]), row[2])
 
 
-def find_run_by_token(session: Session, token: str) -> RunRow | None:
-    return session.scalars(select(RunRow).where(RunRow.token_hash == hash_token(token))).one_or_none()
-
-
 def is_run_token(session: Session, token: str) -> bool:
     """Whether ``token`` is some run's token, without loading the run (checked on every request
     a run's process makes to a server that requires tokens)."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from mizzen.scheduler.source import OWNER_KEY, UPLOAD_KEY, UPLOAD_PENDING
+from mizzen.schemas.run_meta import OWNER_KEY, UPLOAD_KEY, UPLOAD_PENDING
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.store.json_sql import json_text
 from mizzen.store.orm import RunRow

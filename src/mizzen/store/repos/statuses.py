@@ -1,6 +1,6 @@
 """``set_status``: the only code that writes a run's status.
 
-It asks the status machine (``mizzen.scheduler.state.transition``) first, then records a condition
+It asks the status machine (``mizzen.schemas.transitions.transition``) first, then records a condition
 and keeps started_at / finished_at / duration true.
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from mizzen.scheduler.state import transition
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
+from mizzen.schemas.transitions import transition
 from mizzen.store.clock import utcnow
 from mizzen.store.orm import RunRow, StatusConditionRow
 

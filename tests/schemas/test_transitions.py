@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from mizzen.errors import InvalidTransition
-from mizzen.scheduler.state import ALLOWED, can_transition, transition
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
+from mizzen.schemas.transitions import ALLOWED, can_transition, transition
 
 S = RunStatus
 

@@ -53,10 +53,6 @@ ALLOWED: dict[RunStatus, frozenset[RunStatus]] = {
 RESUMABLE = DONE_STATUSES
 
 
-def is_done(status: RunStatus | str) -> bool:
-    return RunStatus(status) in DONE_STATUSES
-
-
 def can_transition(current: RunStatus | str, new: RunStatus | str, *, resume: bool = False) -> bool:
     """Whether ``current -> new`` is allowed. Staying in the same status is always allowed."""
     current, new = RunStatus(current), RunStatus(new)
