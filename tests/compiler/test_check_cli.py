@@ -172,3 +172,61 @@ def test_the_check_command_imports_nothing_heavy_until_it_runs() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "mizzen.compiler" not in result.stdout and "mizzen.spec" not in result.stdout
     assert "jinja2" not in result.stdout and "yaml" not in result.stdout.split(",")
+
+
+DAG = """
+version: 1.1
+kind: operation
+name: pipeline
+component:
+  run:
+    kind: dag
+    operations:
+    - name: prepare
+      component:
+        outputs: [{name: path, type: str}]
+        run: {kind: job, container: {image: x, command: ["echo", "prep"]}}
+    - name: train
+      params:
+        data: {ref: ops.prepare, value: outputs.path}
+      component:
+        inputs: [{name: data, type: str}]
+        run: {kind: job, container: {image: x, command: ["echo", "{{ data }}"]}}
+    - name: evaluate
+      dependencies: [prepare, train]
+      component:
+        run: {kind: job, container: {image: x, command: ["echo", "eval"]}}
+"""
+
+
+def test_a_dag_summary_names_its_ops_and_edges_and_what_run_does(write: Write, tmp_path: Path) -> None:
+    path = write("dag.yaml", DAG)
+    result = mizzen("check", "-f", path, home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = [line.split() for line in result.stdout.splitlines()]
+    assert ["dag", "3", "ops,", "in", "run", "order:"] in lines
+    assert ["prepare", "job", "first"] in lines
+    assert ["train", "job", "after", "prepare"] in lines
+    assert ["evaluate", "job", "after", "prepare,", "train"] in lines
+    assert "`mizzen run` refuses it: a DAG runs each of its 3 ops as a run of its own" in result.stdout
+    # ... and `mizzen run` does what check said, before creating anything.
+    refused = mizzen("run", "-f", path, home=tmp_path)
+    assert refused.returncode == 1
+    assert "a DAG runs each of its 3 ops as a run of its own" in refused.stderr
+    listed = mizzen("ops", "ls", "--json", home=tmp_path)
+    assert json.loads(listed.stdout) == []
+
+
+def test_a_sweep_and_a_job_summary_say_what_run_does(write: Write, tmp_path: Path) -> None:
+    sweep = write(
+        "sweep.yaml",
+        "kind: operation\nmatrix:\n  kind: grid\n  params: {lr: {kind: choice, value: [0.1, 0.01]}}\n"
+        "component:\n  inputs: [{name: lr, type: float}]\n"
+        "  run: {kind: job, container: {image: x, command: [echo, '{{ lr }}']}}\n",
+    )
+    result = mizzen("check", "-f", sweep, home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "matrix grid over: lr" in result.stdout
+    assert "`mizzen run` refuses it: a matrix sweep (grid) expands into one run per trial" in result.stdout
+    job = mizzen("check", "-f", QUICKSTART, home=tmp_path)
+    assert "`mizzen run` starts it as one job run and follows it to its end" in job.stdout

@@ -123,7 +123,13 @@ def test_stop_of_a_running_run_asks_its_executor(api: httpx.Client, create_run: 
 def test_restart_and_copy_make_new_runs_from_the_stored_spec(
     api: httpx.Client, create_run: Make, move_run: Make, settings: Any
 ) -> None:
-    spec = {"kind": "operation", "component": {"run": {"kind": "job"}}}
+    spec = {
+        "kind": "operation",
+        "component": {
+            "inputs": [{"name": "lr", "type": "float"}, {"name": "epochs", "type": "int"}],
+            "run": {"kind": "job", "container": {"image": "x"}},
+        },
+    }
     original = create_run(
         api, name="base", content="kind: operation", spec=spec, plan={"x": 1}, params={"lr": 0.1, "epochs": 3}
     )
@@ -135,6 +141,7 @@ def test_restart_and_copy_make_new_runs_from_the_stored_spec(
     assert restarted["uuid"] != original["uuid"]
     assert (restarted["original_uuid"], restarted["cloning_kind"]) == (original["uuid"], "restart")
     assert restarted["params"] == {"lr": 0.2, "epochs": 3}
+    assert restarted["inputs"] == {"lr": 0.2, "epochs": 3}
     assert (restarted["content"], restarted["spec"], restarted["plan"]) == ("kind: operation", spec, None)
     assert restarted["status"] == "created" and restarted["token"]
     assert api.get(f"/runs/{restarted['uuid']}/artifacts").json() == []
@@ -236,7 +243,13 @@ def test_run_lifecycle_on_each_database(
     api_on_each_db: httpx.Client, create_run: Make, move_run: Make
 ) -> None:
     api = api_on_each_db
-    run = create_run(api, params={"lr": 0.1}, spec={"kind": "operation"})
+    spec = {
+        "version": 1.1,
+        "kind": "component",
+        "inputs": [{"name": "lr", "type": "float"}],
+        "run": {"kind": "job", "container": {"image": "python", "command": ["python", "train.py"]}},
+    }
+    run = create_run(api, params={"lr": 0.1}, spec=spec)
     uuid = run["uuid"]
     assert api.patch(f"/runs/{uuid}", json={"outputs": {"acc": 0.5}}).json()["outputs"] == {"acc": 0.5}
     move_run(api, uuid, "queued", "scheduled", "starting", "running")
@@ -246,7 +259,37 @@ def test_run_lifecycle_on_each_database(
     assert (resumed["uuid"], resumed["status"]) == (uuid, "queued")
     restarted = api.post(f"/runs/{uuid}/restart", json={"params": {"lr": 0.2}}).json()
     assert (restarted["original_uuid"], restarted["params"]) == (uuid, {"lr": 0.2})
+    assert restarted["inputs"] == {"lr": 0.2}
+    refused = api.post(f"/runs/{uuid}/restart", json={"params": {"lr": "fast"}})
+    assert refused.status_code == 422 and "-P lr=fast: expected a float" in refused.text
     conflict = api.post(f"/runs/{uuid}/statuses", json={"status": "succeeded"})
     assert conflict.status_code == 409
     assert api.delete(f"/runs/{uuid}").status_code == 204
     assert api.get("/runs").json()["count"] == 1
+
+
+def test_an_upload_outlives_its_run_while_a_restart_or_copy_runs_it(
+    api_on_each_db: httpx.Client, create_run: Make, settings: Any
+) -> None:
+    from pathlib import Path
+
+    api = api_on_each_db
+    store = Path(settings.resolved_artifacts_store)
+    original = create_run(api, meta={"upload": "done"})
+    uuid = original["uuid"]
+    assert api.put(f"/runs/{uuid}/artifacts/uploads/train.py", content=b"print(1)").status_code < 300
+    assert api.put(f"/runs/{uuid}/artifacts/outputs/model.bin", content=b"m").status_code < 300
+    restart = api.post(f"/runs/{uuid}/restart").json()
+    copy = api.post(f"/runs/{uuid}/copy").json()
+    for clone in (restart, copy):
+        assert clone["meta"] == {"upload": "done", "code_run": uuid}
+    assert (store / copy["uuid"] / "outputs" / "model.bin").is_file()
+    assert not (store / copy["uuid"] / "uploads").exists()  # the copy runs the same stored upload
+
+    assert api.delete(f"/runs/{uuid}").status_code == 204
+    assert (store / uuid / "uploads" / "train.py").is_file()  # still run by the restart and the copy
+    assert not (store / uuid / "outputs" / "model.bin").exists()
+    assert api.delete(f"/runs/{restart['uuid']}").status_code == 204
+    assert (store / uuid / "uploads" / "train.py").is_file()  # the copy still runs it
+    assert api.delete(f"/runs/{copy['uuid']}").status_code == 204
+    assert not (store / uuid).exists()  # the last run using it is gone: so is the upload

@@ -15,7 +15,10 @@ import typer
 from mizzen.cli.main import app
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from mizzen.compiler.compile import Compiled
+    from mizzen.compiler.dag import DagStructure
 
 
 class Output(StrEnum):
@@ -54,7 +57,11 @@ def check(
         Output.summary, "--output", "-o", help="summary, or the compiled plan as yaml/json."
     ),
 ) -> None:
-    """Validate and compile a polyaxonfile; exit 1 with a located message when it is not valid."""
+    """Validate and compile a polyaxonfile; exit 1 with a located message when it is not valid.
+
+    The summary says what `mizzen run` does with the file (a DAG: its ops in run order with the
+    ops each waits for). A -P name that matches no input or output is an error, as in `mizzen run`.
+    """
     from mizzen.compiler.compile import compile_files
     from mizzen.settings import Settings
 
@@ -111,11 +118,14 @@ def _value(value: Any) -> str:
 
 def print_summary(compiled: Compiled, files: list[Path]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
+
+    from mizzen.cli.run_support import what_run_does
 
     console = Console(highlight=False)
     plan = compiled.plan
-    title = compiled.name or files[0].name
+    title = escape(compiled.name or files[0].name)
     console.print(f"[green]✓[/green] [bold]{title}[/bold] is valid: a {compiled.kind.value} run")
     io = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     for column in ("", "name", "type", "value", "from"):
@@ -123,7 +133,7 @@ def print_summary(compiled: Compiled, files: list[Path]) -> None:
     for param in compiled.params.values():
         shown = param.template or (f"{param.ref}.{param.ref_path}" if param.ref else None)
         value = shown if param.is_deferred and shown else _value(param.value)
-        io.add_row(param.kind, param.name, param.io_type or "-", value, param.source)
+        io.add_row(param.kind, escape(param.name), param.io_type or "-", escape(value), param.source)
     if compiled.params:
         console.print(io)
     if plan is not None:
@@ -143,9 +153,20 @@ def print_summary(compiled: Compiled, files: list[Path]) -> None:
         names = ", ".join(sorted(getattr(compiled.matrix, "params", None) or {})) or "-"
         console.print(f"  matrix [bold]{compiled.matrix.kind}[/bold] over: {names}")
     if compiled.dag is not None:
-        levels = " → ".join("[" + ", ".join(level) + "]" for level in compiled.dag.graph.levels)
-        console.print(f"  dag {len(compiled.dag.ops)} ops: {levels}")
+        print_dag(console, compiled.dag)
     if compiled.schedule is not None:
         console.print(f"  schedule [bold]{compiled.schedule.kind}[/bold]")
     for warning in compiled.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
+    console.print(what_run_does(compiled), markup=False, soft_wrap=True)
+
+
+def print_dag(console: Console, dag: DagStructure) -> None:
+    """The DAG's ops in run order, each with the ops it waits for."""
+    graph = dag.graph
+    console.print(f"  dag {len(dag.ops)} ops, in run order:")
+    width = max(len(name) for name in graph.order) if graph.order else 0
+    for name in graph.order:
+        upstream = sorted(graph.upstream.get(name, ()), key=graph.order.index)
+        after = f"after {', '.join(upstream)}" if upstream else "first"
+        console.print(f"    {name:<{width}}  {dag.ops[name].kind:<8} {after}", markup=False, highlight=False)

@@ -177,7 +177,7 @@ def _clone(ref: str | None, how: str, params: list[str] | None, name: str | None
     reason = next((c.message or c.reason for c in reversed(final.conditions or [])), None)
     tail = f": {reason}" if reason and final.status != RunStatus.SUCCEEDED else ""
     console.print(f"Run {final.uuid} {styled_status(final.status.value)}{tail}", soft_wrap=True)
-    if final.status != RunStatus.SUCCEEDED:
+    if not run_watch.ended_well(final):
         raise typer.Exit(1)
 
 

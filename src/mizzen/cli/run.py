@@ -38,7 +38,11 @@ def run_command(
         help="Polyaxonfile; repeat to lay overlays/presets on it, in order.",
     ),
     params: list[str] = typer.Option(
-        [], "-P", "--param", metavar="NAME=VALUE", help="An input value, name=value (repeatable)."
+        [],
+        "-P",
+        "--param",
+        metavar="NAME=VALUE",
+        help="An input value, name=value (repeatable); an unknown name is refused.",
     ),
     project: str | None = typer.Option(None, "--project", "-p", help="Project (default: settings)."),
     name: str | None = typer.Option(None, "--name", help="Name of the run (default: the spec's name)."),
@@ -46,7 +50,11 @@ def run_command(
     tags: list[str] = typer.Option([], "--tag", metavar="TAG", help="A tag for the run (repeatable)."),
     queue: str | None = typer.Option(None, "--queue", "-q", help="Queue to submit to."),
     upload: bool = typer.Option(
-        False, "-u", "--upload", help="Use the current folder as the run's code (uploaded, then copied in)."
+        False,
+        "-u",
+        "--upload",
+        help="Use the current folder as the run's code (uploaded once, then copied in; "
+        ".gitignore, .mizzenignore and .polyaxonignore are honoured).",
     ),
     watch: bool = typer.Option(
         True,
@@ -56,8 +64,8 @@ def run_command(
 ) -> None:
     """Run a polyaxonfile: on this machine by default, or on the server in MIZZEN_HOST.
 
-    Exits 0 only when the run succeeded. SIGTERM or SIGHUP stops the run (all its processes) and
-    exits 143 or 129.
+    Exits 0 only when the run succeeded (or, for a service, was stopped: its normal end).
+    SIGTERM or SIGHUP stops the run (all its processes) and exits 143 or 129.
     """
     from mizzen.cli.check import parse_params
     from mizzen.cli.connect import load_settings, server_url
@@ -118,65 +126,91 @@ def _stop_on_termination() -> Iterator[list[int]]:
 
 
 def _submit_and_watch(settings: Settings, submission: Submission, compiled: Compiled, watch: bool) -> int:
+    from mizzen.cli.code_upload import check_code_folder, upload_code
     from mizzen.cli.connect import api, server_url
     from mizzen.cli.output import console, err_console
-    from mizzen.cli.run_submit import create_run, upload_code
-    from mizzen.cli.run_watch import print_summary
+    from mizzen.cli.run_submit import create_run
+    from mizzen.cli.run_watch import ended_well, print_summary
 
     embedded = not server_url(settings)
+    # A folder that cannot be uploaded makes no run.
+    code = check_code_folder(submission.upload) if submission.upload is not None else None
     with api(settings, run_executor=True) as client:
         run = create_run(client, submission, compiled)
         where = "this machine" if embedded else client.host
         err_console.print(f"[bold]run[/bold] {run.name or ''} [dim]{run.uuid}[/dim] created on {where}")
         try:
-            if submission.upload is not None:
-                with err_console.status(f"uploading {submission.upload} as the run's code"):
-                    count = upload_code(client, run.uuid, submission.upload)
-                err_console.print(f"uploaded {count} files from {submission.upload}")
+            if code is not None:
+                with err_console.status(f"uploading {code.root} as the run's code"):
+                    count = upload_code(client, run.uuid, code)
+                err_console.print(
+                    f"uploaded {count} files ({code.total_bytes / 1e6:.1f} MB) from {code.root}"
+                )
             if not watch:
                 console.print(run.uuid)
                 err_console.print(f"follow it with: mizzen ops logs {run.uuid[:8]} --follow")
                 return 0
             final = _watch_interruptibly(client, run, embedded)
-        except _Terminated:
+        except _Terminated:  # before watching began (while uploading, say)
             final = _stop_and_watch(client, run)
         with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
             print_summary(client, final, embedded=embedded)
-        return 0 if final.status == "succeeded" else 1
+        return 0 if ended_well(final) else 1
 
 
-def _stop_and_watch(client: MizzenClient, run: RunRead) -> RunRead:
+def _stop_when_terminated(client: MizzenClient, run: RunRead) -> None:
     from mizzen.cli.output import err_console
-    from mizzen.cli.run_watch import watch as follow
 
     with contextlib.suppress(OSError):
         err_console.print("terminated: stopping the run...")
     client.runs.stop(run.uuid)
+
+
+def _stop_and_watch(client: MizzenClient, run: RunRead) -> RunRead:
+    from mizzen.cli.run_watch import watch as follow
+
+    _stop_when_terminated(client, run)
     return follow(client, run)
 
 
 def _watch_interruptibly(client: MizzenClient, run: RunRead, embedded: bool) -> RunRead:
-    """Ctrl-C while watching asks whether to stop the run (a second Ctrl-C stops it)."""
+    """Ctrl-C while watching asks whether to stop the run (a second Ctrl-C stops it). The log lines
+    wait while the question is asked; watching goes on from where it stopped."""
+    from mizzen.cli.run_watch import RunWatch
+
+    watcher = RunWatch(client, run)
+    try:
+        while True:
+            try:
+                return watcher.follow()
+            except KeyboardInterrupt:
+                watcher.pause()
+                if not _keep_going(client, run, embedded):
+                    return client.runs.get(run.uuid)
+            except _Terminated:  # stop the run and watch it end, from where the logs were
+                _stop_when_terminated(client, run)
+    finally:
+        watcher.close()
+
+
+def _keep_going(client: MizzenClient, run: RunRead, embedded: bool) -> bool:
+    """After a Ctrl-C: stop the run (and watch it end), or leave it running. False: stop watching."""
     import sys
 
     from mizzen.cli.output import err_console
-    from mizzen.cli.run_watch import watch as follow
 
-    while True:
+    stop = True
+    if sys.stdin.isatty():
         try:
-            return follow(client, run)
-        except KeyboardInterrupt:
+            stop = typer.confirm("\nStop the run?", default=True)
+        except (KeyboardInterrupt, typer.Abort):
             stop = True
-            if sys.stdin.isatty():
-                try:
-                    stop = typer.confirm("\nStop the run?", default=True)
-                except (KeyboardInterrupt, typer.Abort):
-                    stop = True
-            if stop:
-                err_console.print("stopping the run...")
-                client.runs.stop(run.uuid)
-            elif not embedded:
-                err_console.print(f"the run goes on; follow it with: mizzen ops logs {run.uuid[:8]} --follow")
-                return client.runs.get(run.uuid)
-            else:
-                err_console.print("the run goes on in this process; watching again")
+    if stop:
+        err_console.print("stopping the run...")
+        client.runs.stop(run.uuid)
+        return True
+    if not embedded:
+        err_console.print(f"the run goes on; follow it with: mizzen ops logs {run.uuid[:8]} --follow")
+        return False
+    err_console.print("the run goes on in this process; watching again")
+    return True

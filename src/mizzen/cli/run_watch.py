@@ -3,12 +3,13 @@ its logs as they come, its status changes, a live status line; then `mizzen run`
 
 from __future__ import annotations
 
-import threading
+import sys
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from mizzen.cli.output import console, duration, styled_status
+from mizzen.cli.log_follow import LogPrinter
+from mizzen.cli.output import console, duration, err_console, styled_status
 from mizzen.errors import ApiError
 from mizzen.schemas.statuses import DONE_STATUSES
 
@@ -17,45 +18,116 @@ if TYPE_CHECKING:
     from mizzen.schemas.api import LogLine, RunRead
 
 POLL_SECONDS = 0.25
+STALL_SECONDS = 10.0  # once the run is done, a log stream silent this long is given up
+EXECUTOR_CONTAINER = "mizzen"  # the executor's own lines about the run
 
 
 def print_run_line(line: LogLine) -> None:
-    """`mizzen run`'s log line: the main container's text as it is, others' prefixed by their name."""
-    if line.container not in ("main", "mizzen-main"):
-        console.print(f"[dim]{line.container} |[/dim] ", end="", highlight=False)
-    console.print(line.line, markup=False, highlight=False, soft_wrap=True)
+    """`mizzen run`'s log line: the main container's text as it is, others' prefixed by their name.
+    Written straight to stdout when it is not a terminal (a pipe, a file): rich costs ~60 µs a line,
+    which a chatty job outruns."""
+    if line.container == EXECUTOR_CONTAINER and _is_verdict(line.line):
+        return  # the final status, which the watcher prints as a status line
+    prefix = "" if line.container in ("main", "mizzen-main") else f"{line.container} | "
+    if not console.is_terminal:
+        sys.stdout.write(f"{prefix}{line.line}\n")
+        return
+    from rich.text import Text
+
+    # One print per line: the live status line redraws between prints.
+    text = Text(prefix, style="dim")
+    text.append(line.line)
+    console.print(text, highlight=False, soft_wrap=True)
 
 
-class LogPrinter(threading.Thread):
-    """Prints the run's log lines from line ``offset`` until the server ends the stream (the run is
-    done); reconnects from where it was if the stream breaks."""
+def _is_verdict(text: str) -> bool:
+    """The executor's last line, ``failed: exit code 2 (...)``: stored for `mizzen ops logs`."""
+    head = text.split(":", 1)[0]
+    return head in DONE_STATUSES
+
+
+class RunWatch:
+    """Follows a run: its logs as they come, each new status once, a live status line. ``follow``
+    may be interrupted (Ctrl-C) and called again: it goes on from where it was."""
 
     def __init__(
-        self, client: MizzenClient, uuid: str, offset: int, print_line: Callable[[LogLine], None]
+        self,
+        client: MizzenClient,
+        run: RunRead,
+        *,
+        first_line: int = 0,
+        print_line: Callable[[LogLine], None] = print_run_line,
     ) -> None:
-        super().__init__(daemon=True, name="mizzen-log-follow")
         self.client = client
-        self.uuid = uuid
-        self.offset = offset
-        self.print_line = print_line
-        self.stop_event = threading.Event()
-        self.finished = threading.Event()
+        self.run = run
+        self.printer = LogPrinter(client, run.uuid, first_line, print_line)
+        self.seen_conditions = len(run.conditions or [])
+        self.last_status = run.conditions[-1].type if run.conditions else None
+        self.started = time.monotonic()
 
-    def run(self) -> None:
+    def follow(self) -> RunRead:
+        """Until the run is done and its log stream is printed; returns its final state."""
+        if not self.printer.is_alive() and not self.printer.finished.is_set():
+            self.printer.start()
+        self.printer.resume()
+        label = self.run.name or self.run.uuid[:8]
+        with console.status(f"{label}: {self.run.status}", spinner="dots") as status_line:
+            while True:
+                current = self.client.runs.get(self.run.uuid)
+                elapsed = duration(time.monotonic() - self.started)
+                status_line.update(f"{label}: {styled_status(current.status)} · {elapsed}")
+                if current.status in DONE_STATUSES:
+                    break
+                self._print_new_conditions(current)
+                # The log stream ends when the run does: that wakes this loop at once.
+                self.printer.finished.wait(POLL_SECONDS)
+            self._drain()  # the final status goes after the last log line
+            self._print_new_conditions(current)
+        return current
+
+    def _print_new_conditions(self, current: RunRead) -> None:
+        conditions = current.conditions or []
+        for condition in conditions[self.seen_conditions :]:
+            if condition.type != self.last_status:  # a status once, however many reasons it gets
+                _print_condition(condition.type, condition.reason, condition.message)
+            self.last_status = condition.type
+        self.seen_conditions = len(conditions)
+
+    def _drain(self) -> None:
+        """Print the rest of the logs. As long as lines come, wait: a slow terminal gets them all.
+        A stream that stalls (the server went away) is given up, saying what was not shown."""
+        printed = self.printer.offset
+        while not self.printer.finished.wait(STALL_SECONDS):
+            if self.printer.offset == printed:
+                break
+            printed = self.printer.offset
+        if self.printer.finished.is_set():
+            return
+        self.printer.stop()
+        self._say_what_was_not_shown()
+
+    def _say_what_was_not_shown(self) -> None:
+        uuid, shown = self.run.uuid, self.printer.offset
         try:
-            while not self.stop_event.is_set():
-                try:
-                    for line in self.client.logs.follow(self.uuid, offset=self.offset):
-                        self.offset += 1
-                        self.print_line(line)
-                        if self.stop_event.is_set():
-                            return
-                    return  # the server closed the stream: the run is done
-                except ApiError:
-                    if self.stop_event.wait(1.0):
-                        return
-        finally:
-            self.finished.set()
+            offset = shown
+            while (chunk := self.client.logs.get(uuid, offset=offset)).lines:
+                offset = chunk.next_offset
+            missing = offset - shown
+            count = f"{missing} log line{'s' if missing != 1 else ''}"
+        except ApiError:
+            count = "the remaining log lines"
+        err_console.print(
+            f"[yellow]the log stream stalled: {count} after line {shown} not shown here; they are "
+            f"stored: mizzen ops logs {uuid[:12]}[/yellow]",
+            soft_wrap=True,
+        )
+
+    def pause(self) -> None:
+        """Hold the log lines (while a question is asked); ``follow`` prints them afterwards."""
+        self.printer.pause()
+
+    def close(self) -> None:
+        self.printer.stop()
 
 
 def watch(
@@ -68,30 +140,11 @@ def watch(
     """Follow ``run`` until it is done; returns its final state. Logs are printed from line
     ``first_line`` (a resumed run keeps its earlier attempt's), status changes from those after
     ``run.conditions``."""
-    printer = LogPrinter(client, run.uuid, first_line, print_line)
-    printer.start()
-    started = time.monotonic()
-    seen_conditions = len(run.conditions or [])
-    label = run.name or run.uuid[:8]
+    watcher = RunWatch(client, run, first_line=first_line, print_line=print_line)
     try:
-        with console.status(f"{label}: {run.status}", spinner="dots") as status_line:
-            while True:
-                current = client.runs.get(run.uuid)
-                conditions = current.conditions or []
-                for condition in conditions[seen_conditions:]:
-                    _print_condition(condition.type, condition.reason, condition.message)
-                seen_conditions = len(conditions)
-                elapsed = duration(time.monotonic() - started)
-                status_line.update(f"{label}: {styled_status(current.status)} · {elapsed}")
-                if current.status in DONE_STATUSES:
-                    break
-                # The log stream ends when the run does: that wakes this loop at once.
-                printer.finished.wait(POLL_SECONDS)
+        return watcher.follow()
     finally:
-        # Logs arrive until the stream ends; don't wait long for a server that went away.
-        printer.finished.wait(timeout=5)
-        printer.stop_event.set()
-    return current
+        watcher.close()
 
 
 def _print_condition(status: str, reason: str | None, message: str | None) -> None:
@@ -104,11 +157,18 @@ def _print_condition(status: str, reason: str | None, message: str | None) -> No
     console.print(f"[bold]●[/bold] {styled_status(status)}{suffix}", highlight=False)
 
 
+def ended_well(run: RunRead) -> bool:
+    """Succeeded, or a service that was stopped: a service runs until someone stops it, so a stop
+    is its normal end (`mizzen run` exits 0)."""
+    return run.status == "succeeded" or (run.kind == "service" and run.status == "stopped")
+
+
 def print_summary(client: MizzenClient, run: RunRead, *, embedded: bool) -> None:
-    ok = run.status == "succeeded"
+    ok = ended_well(run)
     mark = "[green]✓[/green]" if ok else "[red]✗[/red]"
     took = f" in {duration(run.duration)}" if run.duration is not None else ""
-    console.print(f"{mark} run [bold]{run.name or run.uuid}[/bold] {styled_status(run.status)}{took}")
+    normal = " (stopping is a service's normal end)" if ok and run.status != "succeeded" else ""
+    console.print(f"{mark} run [bold]{run.name or run.uuid}[/bold] {styled_status(run.status)}{took}{normal}")
     if run.outputs:
         outputs = ", ".join(f"{k}={v}" for k, v in sorted(run.outputs.items()))
         console.print(f"  outputs: {outputs}", highlight=False)

@@ -126,6 +126,7 @@ def check_op_params(
         context=context,
         strict_params=bool(resolved.data.get("strictParams")),
         resolve_ref=resolve_ref,
+        refuse_unknown_cli=True,  # its CLI params are the user's -P
     )
 
 

@@ -3,13 +3,15 @@
 Mirrors the reference's rules: an input is required unless it is optional, has a default value or
 delays its validation; an output never is (the run produces it); a param that matches no
 input/output is a context value (usable in templates) unless ``contextOnly: false`` or
-``strictParams`` says otherwise. A param whose value comes from elsewhere (``ref: ops.NAME``,
+``strictParams`` says otherwise; a ``-P`` value that matches none is refused (a typo must not run
+with the defaults). A param whose value comes from elsewhere (``ref: ops.NAME``,
 ``ref: dag``, ``ref: runs.UUID``, or a template touching a value not known yet) is *deferred*: it is
 checked when the value exists.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -117,12 +119,15 @@ def resolve_params(
     context: Mapping[str, Any] | None = None,
     strict_params: bool = False,
     resolve_ref: Any = None,
+    refuse_unknown_cli: bool = False,
 ) -> ParamsResult:
     """Check ``params`` (+ CLI values) against the declared ``inputs``/``outputs``.
 
     ``where`` locates the component (``inputs[i]``); ``params_where`` the operation (``params.x``).
     ``context`` renders templated values; ``resolve_ref(ref, path)`` returns a value for
-    ``ref: dag``-style refs known now, or raises ``Deferred``. Raises CompileError on a bad value.
+    ``ref: dag``-style refs known now, or raises ``Deferred``. Raises CompileError on a bad value,
+    and on a CLI value that matches nothing when ``refuse_unknown_cli`` (a user's ``-P``; a sweep's
+    trial values that match no input are context values).
     """
     result = ParamsResult()
     given: dict[str, Any] = dict(params or {})
@@ -202,21 +207,41 @@ def resolve_params(
             continue
         param = ResolvedParam(name=name, kind="context")
         _apply_param_options(param, spec)
-        problem = _fill_from_param(param, None, spec, spec_where, context=context, resolve_ref=resolve_ref)
-        if problem is not None:
-            problems.append(problem)
+        if name in cli:  # -P sets a context value declared under params: (contextOnly)
+            raw = cli[name]
+            param.value, param.source = parse_cli_value(raw, None) if isinstance(raw, str) else raw, "cli"
+        else:
+            problem = _fill_from_param(
+                param, None, spec, spec_where, context=context, resolve_ref=resolve_ref
+            )
+            if problem is not None:
+                problems.append(problem)
         result.params[name] = param
 
+    known = [*declared, *given, *matrix, *joins]
     for name, raw in cli.items():
-        if name in declared or name in given:
+        if name in known:
+            continue
+        if refuse_unknown_cli:
+            problems.append(_unknown_cli_param(name, known, where))
             continue
         value = parse_cli_value(raw, None) if isinstance(raw, str) else raw
         result.params[name] = ResolvedParam(name=name, kind="context", value=value, source="cli")
-        result.warnings.append(f"-P {name}: the component has no input or output {name!r}; passed as context")
 
     if problems:
         raise CompileError(problems)
     return result
+
+
+def _unknown_cli_param(name: str, known: list[str], where: Where) -> SpecProblem:
+    """A ``-P`` name that matches nothing: a typo would otherwise run with the defaults."""
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    names = ", ".join(repr(k) for k in known) or "none"
+    return where.problem(
+        f"-P {name}: the component has no input or output {name!r}{hint}; it has: {names}. "
+        "A value meant for the templates only is declared under `params:` with `contextOnly: true`"
+    )
 
 
 def _apply_param_options(param: ResolvedParam, spec: Any) -> None:

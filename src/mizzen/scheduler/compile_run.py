@@ -9,12 +9,13 @@ from mizzen.compiler.plan import ConnectionPlan, InitStep, Plan, RuntimeContext
 from mizzen.errors import CompileError
 from mizzen.scheduler.loop import CompileRun
 from mizzen.scheduler.source import ClaimedRun
-from mizzen.schemas.run_meta import UPLOAD_DONE, UPLOAD_KEY
+from mizzen.schemas.run_meta import CODE_RUN_KEY, UPLOAD_DONE, UPLOAD_KEY
 from mizzen.settings import Settings
 from mizzen.spec import load_dict
 
 UPLOADS_FOLDER = "uploads"  # in the run's artifacts: the code `mizzen run -u` uploaded
 CODE_FOLDER = "code"  # in the run's context: where that code is copied before the run starts
+# (the local executor drops that copy when the run ends: executors.local.layout.UPLOADED_CODE_FOLDER)
 
 
 def run_compiler(settings: Settings, connections: Mapping[str, ConnectionPlan] | None = None) -> CompileRun:
@@ -31,15 +32,15 @@ def run_compiler(settings: Settings, connections: Mapping[str, ConnectionPlan] |
             )
         plan = compiled.plan
         if run.meta.get(UPLOAD_KEY) == UPLOAD_DONE:
-            plan = with_uploaded_code(plan, run.uuid, context)
+            plan = with_uploaded_code(plan, run.meta.get(CODE_RUN_KEY) or run.uuid, context)
         return plan
 
     return compile_run
 
 
 def with_uploaded_code(plan: Plan, uuid: str, context: RuntimeContext) -> Plan:
-    """Copy the uploaded folder into the run's context first, and run from there unless the
-    polyaxonfile says where to run."""
+    """Copy the folder uploaded to run ``uuid`` (this run, or the original of a restart or copy)
+    into the run's context first, and run from there unless the polyaxonfile says where to run."""
     code_path = f"{context.context_path.rstrip('/')}/{CODE_FOLDER}"
     step = InitStep(
         kind="paths",

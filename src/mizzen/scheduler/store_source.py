@@ -18,7 +18,7 @@ from mizzen.errors import InvalidTransition, MizzenError, NotFound
 from mizzen.scheduler.outbox import Outbox, Report
 from mizzen.scheduler.source import ClaimedRun, owner_is_gone
 from mizzen.schemas.api import LogLine
-from mizzen.schemas.run_meta import OWNER_KEY
+from mizzen.schemas.run_meta import OWNER_KEY, UPLOAD_KEY, UPLOAD_PENDING, UPLOADER_KEY
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store import Database, is_unavailable
 from mizzen.store.repos import runs as runs_repo
@@ -158,11 +158,15 @@ class StoreRunSource:
         """Runs left unfinished by a process of this machine that no longer exists (a `mizzen run`
         killed with its runs): they can never finish, so they fail with the reason said plainly."""
         orphans: list[tuple[str, str]] = []
+        abandoned: list[tuple[str, str]] = []  # created, waiting for code its uploader never sent
         with self.database.read() as session:
             for run in scheduling.unfinished_runs(session, executor):
-                owner = (run.meta or {}).get(OWNER_KEY)
+                meta = run.meta or {}
+                owner, uploader = meta.get(OWNER_KEY), meta.get(UPLOADER_KEY)
                 if owner and owner_is_gone(owner):
                     orphans.append((run.uuid, owner))
+                elif meta.get(UPLOAD_KEY) == UPLOAD_PENDING and uploader and owner_is_gone(uploader):
+                    abandoned.append((run.uuid, uploader))
         for uuid, owner in orphans:
             if reap is not None:
                 reap(uuid)  # processes it left behind
@@ -173,4 +177,12 @@ class StoreRunSource:
                 "orphaned",
                 f"the mizzen process that ran it (pid {pid}) exited before the run finished",
             )
-        return [uuid for uuid, _ in orphans]
+        for uuid, uploader in abandoned:
+            pid = uploader.split(":")[1]
+            self.report_status(
+                uuid,
+                RunStatus.FAILED,
+                "UploadFailed",
+                f"the `mizzen run` uploading its code (pid {pid}) exited before the upload finished",
+            )
+        return [uuid for uuid, _ in orphans + abandoned]

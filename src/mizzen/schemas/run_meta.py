@@ -12,3 +12,8 @@ UPLOAD_KEY = "upload"
 UPLOAD_PENDING = "pending"
 UPLOAD_DONE = "done"
 OWNER_KEY = "owner"  # the scheduler instance that claimed the run
+# A restarted or copied run runs the code its original uploaded: the run that holds that upload.
+CODE_RUN_KEY = "code_run"
+# The `mizzen run` process uploading the run's code ("host:pid:upload"): if it is gone while the
+# upload is pending, the code will never come and the next local scheduler fails the run.
+UPLOADER_KEY = "uploader"

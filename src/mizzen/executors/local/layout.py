@@ -2,6 +2,7 @@
 
 $MIZZEN_HOME/runs/<uuid>/            the run folder (removed by ``ttl`` and ``clean``)
     context/                         the auth token and configs
+        code/                        the uploaded code (`-u`), while the run runs
         artifacts/                   init steps write here: globals.artifacts_path (a git init
                                      clones into artifacts/<repo>, as in Polyaxon)
     scratch/                         Mizzen's own helpers (git askpass)
@@ -19,6 +20,8 @@ from pathlib import Path
 from mizzen.artifacts.store import ArtifactsStore
 from mizzen.compiler.plan import RuntimeContext
 from mizzen.executors.base import RunRef
+
+UPLOADED_CODE_FOLDER = "code"  # where mizzen.scheduler.compile_run copies `mizzen run -u`'s code
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,11 @@ class RunLayout:
         """Every attempt starts from a clean context, as a new pod would."""
         shutil.rmtree(self.context_dir, ignore_errors=True)
         self.context_dir.mkdir(parents=True, exist_ok=True)
+
+    def drop_uploaded_code(self) -> None:
+        """Once the run has ended, its copy of the uploaded code goes: the upload stays stored once,
+        in the artifacts store (``<uuid>/uploads``), and each attempt copies it in again."""
+        shutil.rmtree(self.context_dir / UPLOADED_CODE_FOLDER, ignore_errors=True)
 
     def remove(self) -> None:
         shutil.rmtree(self.run_dir, ignore_errors=True)

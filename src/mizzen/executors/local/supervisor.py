@@ -267,6 +267,7 @@ class RunSupervisor:
                     verdict += f" ({outcome.message})"
                 self._emit(verdict)
                 self._logs.close()
+            self.layout.drop_uploaded_code()
             if self.layout.staged:
                 self.config.store.upload_folder(self.layout.run_artifacts, self.run.uuid)
         except Exception as error:  # the run must still end, whatever the store or the disk says

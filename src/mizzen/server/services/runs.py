@@ -20,10 +20,11 @@ from mizzen.schemas.api import (
     StatusCondition,
     StatusUpdate,
 )
-from mizzen.schemas.run_meta import OWNER_KEY
+from mizzen.schemas.run_meta import CODE_RUN_KEY, OWNER_KEY
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.server.exposure import check_host_access
 from mizzen.server.services import convert
+from mizzen.server.services.clone_fields import clone_inputs, code_meta
 from mizzen.server.services.events import RunEvent, RunEventBus
 from mizzen.server.services.validation import (
     check_cloning_kind,
@@ -37,7 +38,7 @@ from mizzen.server.services.validation import (
 from mizzen.store import Database, Session
 from mizzen.store.orm import RunRow
 from mizzen.store.query import parse_query, parse_sort
-from mizzen.store.repos import idempotency, run_list, statuses
+from mizzen.store.repos import code_refs, idempotency, run_list, statuses
 from mizzen.store.repos import metrics as metrics_repo
 from mizzen.store.repos import runs as repo
 from mizzen.store.repos.runs import NewRun
@@ -48,8 +49,10 @@ log = logging.getLogger(__name__)
 STOPPED_AT_ONCE = frozenset(
     {RunStatus.CREATED, RunStatus.ON_SCHEDULE, RunStatus.COMPILED, RunStatus.QUEUED, RunStatus.UNSCHEDULABLE}
 )
-# What a copy does not take from the original's artifacts: its logs and its tracking journal.
-NOT_COPIED = ("logs/", ".tracking/")
+# What a copy does not take from the original's artifacts: its logs, its tracking journal, and its
+# uploaded code (the copy runs the same stored upload, see clone_fields.code_meta).
+UPLOADS_PREFIX = "uploads/"
+NOT_COPIED = ("logs/", ".tracking/", UPLOADS_PREFIX)
 JSON_FIELDS = ("spec", "plan", "params", "inputs", "outputs", "meta", "tags")
 
 
@@ -200,22 +203,42 @@ class RunService:
         with self.db.write() as session:
             run = repo.get_run(session, uuid)
             project, status = run.project.name, RunStatus(run.status)
+            code_run = (run.meta or {}).get(CODE_RUN_KEY)
             repo.delete_run(session, uuid)
-        self.runs_deleted(project, [uuid], {uuid: status})
+        self.runs_deleted(project, [uuid], {uuid: status}, code_runs=[code_run] if code_run else [])
 
     def runs_deleted(
-        self, project: str, uuids: list[str], statuses_before: dict[str, RunStatus] | None = None
+        self,
+        project: str,
+        uuids: list[str],
+        statuses_before: dict[str, RunStatus] | None = None,
+        code_runs: list[str] | None = None,
     ) -> None:
-        """After a commit that deleted runs: ask executors to stop them, drop their artifacts."""
+        """After a commit that deleted runs: ask executors to stop them, drop their artifacts. An
+        upload that a restart or copy still runs stays until the last run using it is deleted
+        (``code_runs``: the runs whose upload the deleted runs ran)."""
+        with self.db.read() as session:
+            in_use = code_refs.code_in_use(session, [*uuids, *(code_runs or [])])
+            gone = set(code_runs or []) - code_refs.existing_runs(session, code_runs or [])
         for uuid in uuids:
             before = (statuses_before or {}).get(uuid)
             if before is None or before not in DONE_STATUSES:
                 self.events.publish(RunEvent("stop_requested", uuid, project, None, before))
             self.events.publish(RunEvent("deleted", uuid, project, None, before))
-            try:
+            self._drop_artifacts(uuid, keep_uploads=uuid in in_use)
+        for orphan in gone - in_use:  # a deleted original's upload, now used by no run
+            self._drop_artifacts(orphan, keep_uploads=False)
+
+    def _drop_artifacts(self, uuid: str, *, keep_uploads: bool) -> None:
+        try:
+            if not keep_uploads:
                 self.store.delete_run(uuid)
-            except OSError:
-                log.exception("could not delete the artifacts of deleted run %s", uuid)
+                return
+            for stored in self.store.list_files(uuid):
+                if not stored.path.startswith(UPLOADS_PREFIX):
+                    self.store.delete_file(uuid, stored.path)
+        except OSError:
+            log.exception("could not delete the artifacts of deleted run %s", uuid)
 
     # -- restart / resume / copy ------------------------------------------------------------------
 
@@ -225,6 +248,10 @@ class RunService:
         check_length(body.name, 255, "name")
         if how == "resume":
             return self._resume(uuid, body)
+        with self.db.read() as session:
+            original = repo.get_run(session, uuid)
+            params = {**original.params, **(body.params or {})}
+            inputs = clone_inputs(original.spec, params, dict(original.inputs or {}))
         with self.db.write() as session:
             original = repo.get_run(session, uuid)
             _check_runnable(original, how)
@@ -237,7 +264,9 @@ class RunService:
                 content=original.content,
                 spec=original.spec,
                 plan=None,  # compiled again: paths in a plan belong to one run
-                params={**original.params, **(body.params or {})},
+                params=params,
+                inputs=inputs,
+                meta=code_meta(original.uuid, original.meta),
                 tags=list(original.tags),
                 pipeline_uuid=original.pipeline_uuid,
                 parent_uuid=original.parent_uuid,
@@ -255,6 +284,11 @@ class RunService:
         return read
 
     def _resume(self, uuid: str, body: CloneRequest) -> RunRead:
+        inputs = None
+        if body.params:  # checked and typed before the write transaction
+            with self.db.read() as session:
+                run = repo.get_run(session, uuid)
+                inputs = clone_inputs(run.spec, {**run.params, **body.params}, dict(run.inputs or {}))
         with self.db.write() as session:
             run = repo.get_run(session, uuid, for_update=True)
             _check_runnable(run, "resume")
@@ -264,7 +298,9 @@ class RunService:
                 raise InvalidTransition(previous.value, "resume (only a finished run can be resumed)")
             changes: dict[str, Any] = {"name": body.name}
             if body.params:
-                changes.update(params=body.params, clear_plan=True)  # new params need a new plan
+                changes.update(
+                    params=body.params, inputs=inputs, clear_plan=True
+                )  # new params need a new plan
             repo.update_run(session, run, **changes)
             run.managed = True  # Mizzen runs it from now on
             # Whoever ran it before lets go: the next scheduler to look claims it again.

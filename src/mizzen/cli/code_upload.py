@@ -1,0 +1,150 @@
+"""`mizzen run -u`: the local folder as the run's code.
+
+The files are listed and checked (size, readable) before the run is created, so a folder that
+cannot be uploaded makes no run. An upload that still fails (the server went away, a file vanished)
+marks the run failed with the reason: a run never waits in ``created`` for code that will not come.
+Ignored: VCS folders, virtualenvs, caches, and the patterns of ``.gitignore``, ``.mizzenignore`` and
+``.polyaxonignore`` (gitignore syntax; a ``.gitignore`` in a subfolder applies under it).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mizzen.errors import ApiError, MizzenError
+from mizzen.schemas.run_meta import UPLOAD_DONE, UPLOAD_KEY, UPLOAD_PENDING, UPLOADER_KEY
+
+if TYPE_CHECKING:
+    from pathspec import GitIgnoreSpec
+
+    from mizzen.client import MizzenClient
+
+UPLOADS_FOLDER = "uploads"  # mizzen.scheduler.compile_run copies it into the run's context
+IGNORE_FILES = (".gitignore", ".mizzenignore", ".polyaxonignore")
+ALWAYS_IGNORED = (
+    ".git/", ".hg/", ".svn/", ".venv/", "venv/", "__pycache__/", "*.pyc", ".mizzen/", ".mizzen-*",
+    ".mypy_cache/", ".pytest_cache/", ".ruff_cache/", ".ipynb_checkpoints/", "node_modules/", ".DS_Store",
+)  # fmt: skip
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CodeFolder:
+    """The files of a folder that `-u` uploads, checked."""
+
+    root: Path
+    files: list[Path]
+    total_bytes: int
+
+
+def check_code_folder(folder: Path) -> CodeFolder:
+    """The code files under ``folder``; ``MizzenError`` naming the file or the size at fault."""
+    files = list(code_files(folder))
+    total = 0
+    for file in files:
+        if not os.access(file, os.R_OK):
+            raise MizzenError(
+                f"{file}: cannot be read, so it cannot be uploaded as the run's code: make it readable "
+                f"or list it in {folder / '.mizzenignore'}"
+            )
+        total += file.stat().st_size
+    if total > MAX_UPLOAD_BYTES:
+        raise MizzenError(
+            f"{folder} holds {total / 1e6:.0f} MB to upload (limit {MAX_UPLOAD_BYTES / 1e6:.0f} MB): "
+            f"list data folders in .mizzenignore (or .gitignore) and read them through an init step instead"
+        )
+    return CodeFolder(folder, files, total)
+
+
+def pending_upload_meta() -> dict[str, str]:
+    """The meta of a run whose code this process is about to upload: no scheduler claims it until
+    the upload is done, and should this process die first, the next local scheduler fails the run
+    (schemas.run_meta.UPLOADER_KEY) rather than leave it waiting for ever."""
+    return {UPLOAD_KEY: UPLOAD_PENDING, UPLOADER_KEY: f"{socket.gethostname()}:{os.getpid()}:upload"}
+
+
+def upload_code(client: MizzenClient, uuid: str, code: CodeFolder) -> int:
+    """Upload the checked files as run ``uuid``'s code, then release the run. On failure the run is
+    marked failed with the reason (stopped, on Ctrl-C) and the error raised again."""
+    try:
+        for file in code.files:
+            client.artifacts.upload_file(
+                uuid, file, f"{UPLOADS_FOLDER}/{file.relative_to(code.root).as_posix()}"
+            )
+        client.runs.update(uuid, meta={UPLOAD_KEY: UPLOAD_DONE})
+    except KeyboardInterrupt:
+        _give_up(client, uuid, None)
+        raise
+    except (ApiError, OSError, MizzenError) as error:
+        _give_up(client, uuid, f"uploading {code.root} failed: {error}")
+        raise MizzenError(f"run {uuid} failed: its code could not be uploaded: {error}") from None
+    return len(code.files)
+
+
+def _give_up(client: MizzenClient, uuid: str, reason: str | None) -> None:
+    """End the run whose code did not arrive; if even that fails, say what is left to do."""
+    from mizzen.cli.output import err_console
+
+    try:
+        if reason is None:
+            client.runs.stop(uuid)
+        else:
+            client.statuses.set(uuid, "failed", reason="UploadFailed", message=reason)
+    except ApiError as error:
+        err_console.print(
+            f"run {uuid} waits for its code, which will not come, and could not be marked as failed "
+            f"({error}): delete it with `mizzen ops delete {uuid[:12]}`",
+            soft_wrap=True,
+        )
+
+
+def code_files(folder: Path) -> Iterator[Path]:
+    """Files under ``folder`` that are code (see the module's docstring for what is left out)."""
+    yield from _walk(folder, folder, [(folder, _spec(ALWAYS_IGNORED))])
+
+
+def _walk(root: Path, current: Path, specs: list[tuple[Path, GitIgnoreSpec]]) -> Iterator[Path]:
+    specs = [*specs, *_ignore_specs(current)]
+    try:
+        entries = sorted(os.scandir(current), key=lambda e: e.name)
+    except OSError as error:
+        raise MizzenError(f"{current}: cannot be listed, so it cannot be uploaded: {error}") from None
+    for entry in entries:
+        path = Path(entry.path)
+        is_dir = entry.is_dir(follow_symlinks=False)
+        if _ignored(path, is_dir, specs):
+            continue
+        if is_dir:
+            yield from _walk(root, path, specs)
+        elif entry.is_file():
+            yield path
+
+
+def _ignore_specs(folder: Path) -> list[tuple[Path, GitIgnoreSpec]]:
+    specs = []
+    for name in IGNORE_FILES:
+        ignore = folder / name
+        if ignore.is_file():
+            specs.append((folder, _spec(ignore.read_text(errors="replace").splitlines())))
+    return specs
+
+
+def _spec(lines: Iterator[str] | tuple[str, ...] | list[str]) -> GitIgnoreSpec:
+    from pathspec import GitIgnoreSpec
+
+    return GitIgnoreSpec.from_lines(lines)
+
+
+def _ignored(path: Path, is_dir: bool, specs: list[tuple[Path, GitIgnoreSpec]]) -> bool:
+    ignored = False
+    for base, spec in specs:  # later (deeper) files win, as in git
+        relative = path.relative_to(base).as_posix() + ("/" if is_dir else "")
+        result = spec.check_file(relative)
+        if result.include is not None:
+            ignored = result.include
+    return ignored
