@@ -250,11 +250,11 @@ class RunService:
             return self._resume(uuid, body)
         with self.db.read() as session:
             original = repo.get_run(session, uuid)
+            _check_runnable(original, how)
             params = {**original.params, **(body.params or {})}
             inputs = clone_inputs(original.spec, params, dict(original.inputs or {}))
         with self.db.write() as session:
             original = repo.get_run(session, uuid)
-            _check_runnable(original, how)
             self._check_host_access(original.executor, {"params": body.params})
             new = NewRun(
                 project=original.project.name,
@@ -288,6 +288,7 @@ class RunService:
         if body.params:  # checked and typed before the write transaction
             with self.db.read() as session:
                 run = repo.get_run(session, uuid)
+                _check_runnable(run, "resume")
                 inputs = clone_inputs(run.spec, {**run.params, **body.params}, dict(run.inputs or {}))
         with self.db.write() as session:
             run = repo.get_run(session, uuid, for_update=True)
