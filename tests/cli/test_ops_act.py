@@ -155,11 +155,7 @@ def test_restart_on_a_server_creates_the_new_run_and_returns(
     cli: Cli, remote: str, api_client: MizzenClient, make_run: MakeRun
 ) -> None:
     original = make_run(
-        api_client,
-        name="base",
-        spec=_job_spec("print('trained')"),  # only a run with a polyaxonfile can run again
-        params={"lr": 0.1, "epochs": 3},
-        statuses=["running", "failed"],
+        api_client, name="base", params={"lr": 0.1, "epochs": 3}, statuses=["running", "failed"]
     )
     result = cli("ops", "restart", original.uuid[:8], "-P", "lr=0.5", "--name", "again")
     assert result.exit_code == 0, result.stderr
@@ -175,11 +171,7 @@ def test_copy_takes_the_artifacts_and_resume_reuses_the_run(
     cli: Cli, remote: str, api_client: MizzenClient, make_run: MakeRun
 ) -> None:
     original = make_run(
-        api_client,
-        name="ckpt",
-        spec=_job_spec("print('trained')"),
-        statuses=["running", "stopped"],
-        artifacts={"checkpoints/last.pt": b"state"},
+        api_client, name="ckpt", statuses=["running", "stopped"], artifacts={"checkpoints/last.pt": b"state"}
     )
     copied = cli("ops", "copy", original.uuid, "--json-not-an-option")
     assert copied.exit_code == 2  # a usage error, shown as one

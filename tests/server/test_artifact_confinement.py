@@ -28,7 +28,7 @@ def planted(api: httpx.Client, settings: Settings, create_run: Make, tmp_path: P
     store = Path(settings.resolved_artifacts_store)
     victim = create_run(api)["uuid"]
     assert api.put(f"/runs/{victim}/artifacts/secret.txt", content=b"victim's data").status_code == 200
-    attacker = create_run(api, spec={"kind": "operation"})["uuid"]  # copied below: it needs a spec
+    attacker = create_run(api)["uuid"]
     assert api.put(f"/runs/{attacker}/artifacts/own.txt", content=b"mine").status_code == 200
     outside = tmp_path / "outside.txt"
     outside.write_bytes(b"not the run's")

@@ -154,7 +154,7 @@ def test_restart_and_copy_make_new_runs_from_the_stored_spec(
 
 
 def test_resume_reuses_the_run(api: httpx.Client, create_run: Make, move_run: Make) -> None:
-    run = create_run(api, params={"lr": 0.1}, plan={"compiled": True}, spec={"kind": "operation"})
+    run = create_run(api, params={"lr": 0.1}, plan={"compiled": True})
     refused = api.post(f"/runs/{run['uuid']}/resume")
     assert refused.status_code == 409  # not done yet
 
@@ -166,26 +166,6 @@ def test_resume_reuses_the_run(api: httpx.Client, create_run: Make, move_run: Ma
     assert resumed["plan"] is None  # new params: compiled again
     assert resumed["token"] and resumed["token"] != run["token"]
     assert (resumed["started_at"], resumed["finished_at"]) == (None, None)
-
-
-def test_a_run_without_a_polyaxonfile_cannot_be_run_again(
-    api: httpx.Client, create_run: Make, move_run: Make
-) -> None:
-    run = create_run(api, project="tracked", managed=False)  # as tracking.init() creates it
-    move_run(api, run["uuid"], "running", "succeeded")
-    for how in ("restart", "copy", "resume"):
-        refused = api.post(f"/runs/{run['uuid']}/{how}")
-        assert refused.status_code == 409, refused.text
-        assert "no polyaxonfile to run (it was created by tracking.init()" in refused.text
-    assert api.get("/runs", params={"project": "tracked"}).json()["count"] == 1
-    assert api.get(f"/runs/{run['uuid']}").json()["status"] == "succeeded"
-
-
-def test_a_copy_of_a_run_with_a_polyaxonfile_is_run_by_mizzen(api: httpx.Client, create_run: Make) -> None:
-    spec = {"kind": "operation", "component": {"run": {"kind": "job", "container": {"image": "x"}}}}
-    original = create_run(api, managed=False, spec=spec)
-    copied = api.post(f"/runs/{original['uuid']}/copy").json()
-    assert (copied["managed"], copied["executor"], copied["spec"]) == (True, "local", spec)
 
 
 def test_delete_run_and_its_artifacts(api: httpx.Client, create_run: Make, settings: Any) -> None:

@@ -67,16 +67,6 @@ def _check_create(body: RunCreate) -> None:
     check_fields(body, ("name", "description", "content", "executor", "queue", "cache_key", *JSON_FIELDS))
 
 
-def _check_runnable(run: RunRow, how: str) -> None:
-    """Only a run with a polyaxonfile can run again (a tracking.init() run has none)."""
-    if not run.spec:
-        origin = "tracking.init() in a script" if not run.managed else "the API without a spec"
-        raise Conflict(
-            f"cannot {how} run {run.uuid}: it has no polyaxonfile to run (it was created by {origin}); "
-            "run the script or `mizzen run -f FILE` again instead"
-        )
-
-
 class RunService:
     def __init__(
         self,
@@ -250,7 +240,6 @@ class RunService:
             return self._resume(uuid, body)
         with self.db.read() as session:
             original = repo.get_run(session, uuid)
-            _check_runnable(original, how)
             params = {**original.params, **(body.params or {})}
             inputs = clone_inputs(original.spec, params, dict(original.inputs or {}))
         with self.db.write() as session:
@@ -274,7 +263,7 @@ class RunService:
                 cloning_kind=how,
                 executor=original.executor,
                 queue=original.queue,
-                managed=True,  # Mizzen runs the new run, whoever ran the original
+                managed=original.managed,
             )
             run, token = repo.create_run(session, new)
             read = self._read_new(session, run, token)
@@ -288,11 +277,9 @@ class RunService:
         if body.params:  # checked and typed before the write transaction
             with self.db.read() as session:
                 run = repo.get_run(session, uuid)
-                _check_runnable(run, "resume")
                 inputs = clone_inputs(run.spec, {**run.params, **body.params}, dict(run.inputs or {}))
         with self.db.write() as session:
             run = repo.get_run(session, uuid, for_update=True)
-            _check_runnable(run, "resume")
             previous = RunStatus(run.status)
             self._check_host_access(run.executor, {"params": body.params})
             if previous not in DONE_STATUSES:
@@ -303,7 +290,6 @@ class RunService:
                     params=body.params, inputs=inputs, clear_plan=True
                 )  # new params need a new plan
             repo.update_run(session, run, **changes)
-            run.managed = True  # Mizzen runs it from now on
             # Whoever ran it before lets go: the next scheduler to look claims it again.
             run.meta = {k: v for k, v in (run.meta or {}).items() if k != OWNER_KEY}
             statuses.set_status(session, run, RunStatus.QUEUED, "Resumed", "resumed by the user", resume=True)
