@@ -14,6 +14,34 @@ from typing import Any, NamedTuple
 from mizzen.schemas.run_meta import OWNER_KEY
 from mizzen.schemas.statuses import RunStatus
 
+# The columns a list returns (everything a RunRead needs except content, spec, plan).
+LIST_COLUMNS = (
+    "uuid",
+    "name",
+    "kind",
+    "status",
+    "description",
+    "tags",
+    "params",
+    "inputs",
+    "outputs",
+    "meta",
+    "pipeline_uuid",
+    "parent_uuid",
+    "original_uuid",
+    "cloning_kind",
+    "executor",
+    "queue",
+    "cache_key",
+    "managed",
+    "created_at",
+    "updated_at",
+    "started_at",
+    "finished_at",
+    "duration",
+)
+
+
 # A metric point as ``metrics.ingest`` takes it: (name, step, timestamp, value). Plain tuples: the
 # API's columnar series arrive as such, and building 100,000 named tuples would cost more than
 # inserting them.
@@ -26,6 +54,18 @@ class MetricPoints(NamedTuple):
     steps: list[int | None]
     timestamps: list[float]
     values: list[float]
+
+
+@dataclass(frozen=True)
+class LineageRecord:
+    """An artifact a run produced (or, with ``is_input``, consumed): what is recorded and read back."""
+
+    name: str
+    kind: str
+    path: str | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+    is_input: bool = False
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)

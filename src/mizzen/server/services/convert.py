@@ -1,4 +1,4 @@
-"""Rows (and list items) to API DTOs. Values from the database are trusted: ``model_construct``
+"""Store records (and list items) to API DTOs. Values from the database are trusted: ``model_construct``
 skips re-validation, which matters for lists of thousands of runs."""
 
 from __future__ import annotations
@@ -11,9 +11,7 @@ from mizzen.schemas.api import LineageRead, MetricSummary, ProjectRead, RunRead,
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store.clock import utcnow
 from mizzen.store.orm import MetricSummaryRow, RunRow, StatusConditionRow
-from mizzen.store.records import MetricSummaryRecord, ProjectRecord
-from mizzen.store.repos.lineage import LineageRecord
-from mizzen.store.repos.run_list import LIST_COLUMNS
+from mizzen.store.records import LIST_COLUMNS, LineageRecord, MetricSummaryRecord, ProjectRecord
 
 
 def project_read(record: ProjectRecord) -> ProjectRead:
