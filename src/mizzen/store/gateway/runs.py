@@ -1,4 +1,4 @@
-"""Reading runs as records: one run, the runs of an executor by status, the statuses of many."""
+"""Reading runs as records: the runs of an executor by status, the statuses of many."""
 
 from __future__ import annotations
 
@@ -10,18 +10,6 @@ from mizzen.store.gateway._rows import run_record
 from mizzen.store.records import RunRecord
 from mizzen.store.repos import runs as repo
 from mizzen.store.repos import scheduling
-
-
-def get_run(db: Database, uuid: str) -> RunRecord:
-    """The run (``NotFound`` when there is none)."""
-    with db.read() as session:
-        return run_record(repo.get_run(session, uuid))
-
-
-def require_run(db: Database, uuid: str) -> None:
-    """``NotFound`` unless run ``uuid`` exists (without loading it)."""
-    with db.read() as session:
-        repo.run_id_of(session, uuid)
 
 
 def runs_in_status(db: Database, executor: str, status: RunStatus) -> list[RunRecord]:
