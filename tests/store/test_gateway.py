@@ -51,9 +51,10 @@ def move(database: Database, uuid: str, *statuses: RunStatus) -> None:
             set_status(session, run, status)
 
 
-def token_is_valid(database: Database, token: str) -> bool:
+def holds_token(database: Database, uuid: str, token: str) -> bool:
+    """Whether ``token`` is run ``uuid``'s token now (only its hash is stored)."""
     with database.read() as session:
-        return runs_repo.is_run_token(session, token)
+        return runs_repo.get_run(session, uuid).token_hash == runs_repo.hash_token(token)
 
 
 # -- projects --------------------------------------------------------------------------------------
@@ -175,7 +176,7 @@ def test_claiming_moves_created_runs_to_compiled_and_gives_fresh_tokens(database
             RunStatus.COMPILED,
             "agent-1",
         )
-        assert token_is_valid(database, claim.token)
+        assert holds_token(database, claim.run.uuid, claim.token)
     assert_plain(claimed)
     assert [r.meta[OWNER_KEY] for r in runs.unfinished_runs(database, "k8s")] == ["agent-1", "agent-1"]
     assert claims.claim_runs(database, "k8s", "agent-2", limit=5) == []
@@ -188,8 +189,8 @@ def test_a_replayed_claim_answers_the_unstarted_runs_again_with_new_tokens(datab
     third = new_run(database)  # waiting, but not part of the first claim
     replayed = claims.claim_runs(database, "k8s", "agent-1", limit=5, idempotency_key="c1")
     assert [(c.run.uuid, c.previous) for c in replayed] == [(first, RunStatus.COMPILED)]
-    assert not token_is_valid(database, claimed[0].token)
-    assert token_is_valid(database, replayed[0].token)
+    assert not holds_token(database, first, claimed[0].token)
+    assert holds_token(database, first, replayed[0].token)
     assert claims.claim_runs(database, "k8s", "agent-2", limit=5, idempotency_key="c1") == []  # not agent-2's
     assert runs.statuses_of(database, [third]) == {third: RunStatus.CREATED}
 
@@ -206,9 +207,9 @@ def test_a_reissued_token_needs_the_checks_consent(database: Database) -> None:
     with pytest.raises(Conflict, match="is not yours"):
         claims.reissue_token(database, uuid, refuse)
     assert seen[0].owner == "agent-1" and seen[0].status == RunStatus.COMPILED
-    assert token_is_valid(database, claim.token)  # refused: the old token still holds
+    assert holds_token(database, uuid, claim.token)  # refused: the old token still holds
     run, token = claims.reissue_token(database, uuid, lambda run: None)
-    assert run.uuid == uuid and token_is_valid(database, token) and not token_is_valid(database, claim.token)
+    assert run.uuid == uuid and holds_token(database, uuid, token)
     with pytest.raises(NotFound):
         claims.reissue_token(database, "0" * 32, lambda run: None)
 
