@@ -154,7 +154,7 @@ def _print_condition(status: str, reason: str | None, message: str | None) -> No
     if message and message != reason:
         detail = f"{detail}: {message}" if detail else message
     suffix = f" [dim]({detail})[/dim]" if detail else ""
-    console.print(f"[bold]●[/bold] {styled_status(status)}{suffix}", highlight=False)
+    console.print(f"[bold]●[/bold] {styled_status(status)}{suffix}", highlight=False, soft_wrap=True)
 
 
 def ended_well(run: RunRead) -> bool:

@@ -1,4 +1,4 @@
-"""Rows (and list items) to API DTOs. Values from the database are trusted: ``model_construct``
+"""Store records (and list items) to API DTOs. Values from the database are trusted: ``model_construct``
 skips re-validation, which matters for lists of thousands of runs."""
 
 from __future__ import annotations
@@ -10,20 +10,19 @@ import pydantic_core
 from mizzen.schemas.api import LineageRead, MetricSummary, ProjectRead, RunRead, StatusCondition
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store.clock import utcnow
-from mizzen.store.orm import MetricSummaryRow, ProjectRow, RunRow, StatusConditionRow
-from mizzen.store.repos.lineage import LineageRecord
-from mizzen.store.repos.run_list import LIST_COLUMNS
+from mizzen.store.orm import MetricSummaryRow, RunRow, StatusConditionRow
+from mizzen.store.records import LIST_COLUMNS, LineageRecord, MetricSummaryRecord, ProjectRecord
 
 
-def project_read(row: ProjectRow, runs_count: int) -> ProjectRead:
+def project_read(record: ProjectRecord) -> ProjectRead:
     return ProjectRead.model_construct(
-        uuid=row.uuid,
-        name=row.name,
-        description=row.description,
-        tags=list(row.tags or []),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        runs_count=runs_count,
+        uuid=record.uuid,
+        name=record.name,
+        description=record.description,
+        tags=list(record.tags),
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        runs_count=record.runs_count,
     )
 
 
@@ -50,7 +49,7 @@ def run_read(
     row: RunRow,
     *,
     conditions: list[StatusConditionRow] | None = None,
-    metrics: list[MetricSummaryRow] | None = None,
+    metrics: list[MetricSummaryRow] | list[MetricSummaryRecord] | None = None,
     token: str | None = None,
 ) -> RunRead:
     fields: dict[str, Any] = {name: getattr(row, name) for name in LIST_COLUMNS}
@@ -72,7 +71,7 @@ def condition(row: StatusConditionRow) -> StatusCondition:
     )
 
 
-def summary(row: MetricSummaryRow) -> MetricSummary:
+def summary(row: MetricSummaryRow | MetricSummaryRecord) -> MetricSummary:
     return MetricSummary.model_construct(
         name=row.name, last=row.last, min=row.min, max=row.max, last_step=row.last_step, count=row.count
     )

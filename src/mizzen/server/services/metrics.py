@@ -11,10 +11,8 @@ from mizzen.server.services import convert
 from mizzen.server.services.downsample import downsample_indices
 from mizzen.server.services.validation import INT64
 from mizzen.store import Database
-from mizzen.store.repos import idempotency
-from mizzen.store.repos import metrics as metrics_repo
-from mizzen.store.repos import runs as runs_repo
-from mizzen.store.repos.metrics import PointTuple
+from mizzen.store.gateway import metrics as gateway
+from mizzen.store.records import PointTuple
 
 MAX_NAME = 255
 
@@ -72,24 +70,13 @@ class MetricService:
     def ingest(self, run_uuid: str, batch: MetricsBatch, idempotency_key: str | None = None) -> int:
         points = _points(batch)
         key = f"metrics:{run_uuid}:{idempotency_key}" if idempotency_key else None
-        with self.db.write() as session:
-            run_id = runs_repo.run_id_of(session, run_uuid)
-            if key is not None and (answer := idempotency.recall(session, key)) is not None:
-                return int(answer["accepted"])
-            accepted = metrics_repo.ingest(session, run_id, points)
-            if key is not None:
-                idempotency.remember(session, key, {"accepted": accepted})
-        return accepted
+        return gateway.ingest(self.db, run_uuid, points, idempotency_key=key)
 
     def summaries(self, run_uuid: str) -> list[MetricSummary]:
-        with self.db.read() as session:
-            run_id = runs_repo.run_id_of(session, run_uuid)
-            return [convert.summary(row) for row in metrics_repo.summaries(session, run_id)]
+        return [convert.summary(record) for record in gateway.summaries(self.db, run_uuid)]
 
     def history(self, run_uuid: str, name: str, max_points: int | None = None) -> MetricHistory:
-        with self.db.read() as session:
-            run_id = runs_repo.run_id_of(session, run_uuid)
-            steps, timestamps, values = metrics_repo.history(session, run_id, name)
+        steps, timestamps, values = gateway.history(self.db, run_uuid, name)
         downsampled = max_points is not None and len(values) > max_points
         if downsampled and max_points is not None:
             keep = downsample_indices(values, max_points)

@@ -8,7 +8,7 @@ from mizzen.schemas.api import ProjectCreate, ProjectRead, ProjectUpdate
 from mizzen.server.services import convert
 from mizzen.server.services.validation import check_fields
 from mizzen.store import Database
-from mizzen.store.repos import projects as repo
+from mizzen.store.gateway import projects as gateway
 
 
 class ProjectService:
@@ -18,26 +18,19 @@ class ProjectService:
 
     def create(self, body: ProjectCreate) -> ProjectRead:
         check_fields(body, ("description", "tags"))
-        with self.db.write() as session:
-            row = repo.create_project(session, body.name, body.description, body.tags)
-            return convert.project_read(row, 0)
+        return convert.project_read(gateway.create_project(self.db, body.name, body.description, body.tags))
 
     def list_all(self) -> list[ProjectRead]:
-        with self.db.read() as session:
-            return [convert.project_read(row, n) for row, n in repo.list_projects(session)]
+        return [convert.project_read(record) for record in gateway.list_projects(self.db)]
 
     def get(self, name: str) -> ProjectRead:
-        with self.db.read() as session:
-            row = repo.get_project(session, name)
-            return convert.project_read(row, repo.count_runs(session, row.id))
+        return convert.project_read(gateway.get_project(self.db, name))
 
     def update(self, name: str, body: ProjectUpdate) -> ProjectRead:
         check_fields(body, ("description", "tags"))
-        with self.db.write() as session:
-            row = repo.update_project(session, name, description=body.description, tags=body.tags)
-            return convert.project_read(row, repo.count_runs(session, row.id))
+        record = gateway.update_project(self.db, name, description=body.description, tags=body.tags)
+        return convert.project_read(record)
 
     def delete(self, name: str) -> None:
-        with self.db.write() as session:
-            uuids = repo.delete_project(session, name)
+        uuids = gateway.delete_project(self.db, name)
         self._on_runs_deleted(name, uuids)  # after the commit: files and events

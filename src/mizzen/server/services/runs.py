@@ -240,11 +240,12 @@ class RunService:
             return self._resume(uuid, body)
         with self.db.read() as session:
             original = repo.get_run(session, uuid)
+            # Refused for what they ask before they are checked against the polyaxonfile.
+            self._check_host_access(original.executor, {"params": body.params})
             params = {**original.params, **(body.params or {})}
             inputs = clone_inputs(original.spec, params, dict(original.inputs or {}))
         with self.db.write() as session:
             original = repo.get_run(session, uuid)
-            self._check_host_access(original.executor, {"params": body.params})
             new = NewRun(
                 project=original.project.name,
                 name=body.name or original.name,
@@ -277,6 +278,7 @@ class RunService:
         if body.params:  # checked and typed before the write transaction
             with self.db.read() as session:
                 run = repo.get_run(session, uuid)
+                self._check_host_access(run.executor, {"params": body.params})
                 inputs = clone_inputs(run.spec, {**run.params, **body.params}, dict(run.inputs or {}))
         with self.db.write() as session:
             run = repo.get_run(session, uuid, for_update=True)

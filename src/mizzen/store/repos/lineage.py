@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mizzen.store.clock import utcnow
 from mizzen.store.orm import ArtifactRow, LineageRow, RunRow
+from mizzen.store.records import LineageRecord
 from mizzen.store.repos._upsert import dialect_insert
-
-
-@dataclass
-class LineageRecord:
-    name: str
-    kind: str
-    path: str | None = None
-    summary: dict[str, Any] = field(default_factory=dict)
-    is_input: bool = False
-    created_at: datetime | None = None
 
 
 def _state(project_id: int, kind: str, name: str, path: str | None) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import Session
 
 from mizzen.store.orm import MetricRow, MetricSummaryRow
+from mizzen.store.records import MetricPoints, PointTuple
 from mizzen.store.repos._raw import fetch_tuples
 from mizzen.store.repos._upsert import dialect_insert
 
@@ -27,9 +28,8 @@ class Point(NamedTuple):
     value: float
 
 
-# What ``ingest`` takes: a ``Point`` or any plain tuple in its order (the API's columnar series
-# arrive as plain tuples: building 100,000 named tuples would cost more than inserting them).
-PointTuple = tuple[str, int | None, float, float]
+# ``ingest`` takes a ``Point`` or any ``PointTuple`` (a plain tuple in its order).
+History = MetricPoints
 
 
 def _fold(points: Sequence[PointTuple]) -> dict[str, list[Any]]:
@@ -128,12 +128,6 @@ def _fold_into_summaries(session: Session, run_id: int, folds: dict[str, list[An
         for name, (last, last_step, last_timestamp, low, high, count) in folds.items()
     ]
     session.execute(stmt, values)
-
-
-class History(NamedTuple):
-    steps: list[int | None]
-    timestamps: list[float]
-    values: list[float]
 
 
 def history(session: Session, run_id: int, name: str) -> History:

@@ -17,34 +17,8 @@ from sqlalchemy.orm import Session, aliased
 from mizzen.store.json_sql import json_array_has, json_bool, json_number, json_text, json_type
 from mizzen.store.orm import MetricSummaryRow, ProjectRow, RunRow
 from mizzen.store.query import JSON_PREFIXES, Condition, SortKey
+from mizzen.store.records import LIST_COLUMNS
 from mizzen.store.repos._raw import decode_rows, fetch_tuples
-
-# The columns a list returns (everything a RunRead needs except content, spec, plan).
-LIST_COLUMNS = (
-    "uuid",
-    "name",
-    "kind",
-    "status",
-    "description",
-    "tags",
-    "params",
-    "inputs",
-    "outputs",
-    "meta",
-    "pipeline_uuid",
-    "parent_uuid",
-    "original_uuid",
-    "cloning_kind",
-    "executor",
-    "queue",
-    "cache_key",
-    "managed",
-    "created_at",
-    "updated_at",
-    "started_at",
-    "finished_at",
-    "duration",
-)
 
 
 @dataclass

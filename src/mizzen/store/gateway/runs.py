@@ -1,0 +1,32 @@
+"""Reading runs as records: the runs of an executor by status, the statuses of many."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from mizzen.schemas.statuses import RunStatus
+from mizzen.store.database import Database
+from mizzen.store.gateway._rows import run_record
+from mizzen.store.records import RunRecord
+from mizzen.store.repos import runs as repo
+from mizzen.store.repos import scheduling
+
+
+def runs_in_status(db: Database, executor: str, status: RunStatus) -> list[RunRecord]:
+    """The runs of ``executor`` in ``status`` now."""
+    with db.read() as session:
+        return [run_record(row) for row in scheduling.runs_in_status(session, executor, status)]
+
+
+def unfinished_runs(db: Database, executor: str) -> list[RunRecord]:
+    """The runs of ``executor`` not yet done, oldest first."""
+    with db.read() as session:
+        rows = sorted(scheduling.unfinished_runs(session, executor), key=lambda row: (row.created_at, row.id))
+        return [run_record(row) for row in rows]
+
+
+def statuses_of(db: Database, uuids: Iterable[str]) -> dict[str, RunStatus]:
+    """The status of each of ``uuids`` that names a run (a missing run is missing from the answer)."""
+    with db.read() as session:
+        found = (repo.find_run(session, uuid) for uuid in sorted(set(uuids)))
+        return {row.uuid: RunStatus(row.status) for row in found if row is not None}

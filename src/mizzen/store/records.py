@@ -1,0 +1,148 @@
+"""Plain, frozen records: what the store's gateway (``mizzen.store.gateway``) hands out.
+
+No SQLAlchemy type leaves the store: callers get these values, detached from any session, and
+never see an ORM row. The internal integer ids stay inside the store too (callers name runs by
+uuid and projects by name).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from mizzen.schemas.run_meta import OWNER_KEY
+from mizzen.schemas.statuses import RunStatus
+
+# The columns a list returns (everything a RunRead needs except content, spec, plan).
+LIST_COLUMNS = (
+    "uuid",
+    "name",
+    "kind",
+    "status",
+    "description",
+    "tags",
+    "params",
+    "inputs",
+    "outputs",
+    "meta",
+    "pipeline_uuid",
+    "parent_uuid",
+    "original_uuid",
+    "cloning_kind",
+    "executor",
+    "queue",
+    "cache_key",
+    "managed",
+    "created_at",
+    "updated_at",
+    "started_at",
+    "finished_at",
+    "duration",
+)
+
+
+# A metric point as ``metrics.ingest`` takes it: (name, step, timestamp, value). Plain tuples: the
+# API's columnar series arrive as such, and building 100,000 named tuples would cost more than
+# inserting them.
+PointTuple = tuple[str, int | None, float, float]
+
+
+class MetricPoints(NamedTuple):
+    """Every point of one metric, ordered by step then time, as three columns."""
+
+    steps: list[int | None]
+    timestamps: list[float]
+    values: list[float]
+
+
+@dataclass(frozen=True)
+class LineageRecord:
+    """An artifact a run produced (or, with ``is_input``, consumed): what is recorded and read back."""
+
+    name: str
+    kind: str
+    path: str | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+    is_input: bool = False
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class MetricSummaryRecord:
+    name: str
+    last: float
+    min: float
+    max: float
+    last_step: int | None
+    count: int
+
+
+@dataclass(frozen=True)
+class ProjectRecord:
+    uuid: str
+    name: str
+    description: str | None
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime
+    runs_count: int
+
+
+@dataclass(frozen=True)
+class AgentRecord:
+    name: str
+    namespace: str | None
+    queue: str | None
+    version: str | None
+    meta: dict[str, Any]
+    created_at: datetime
+    last_seen_at: datetime
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run, every column a caller may see (its token's hash and internal ids stay in the store)."""
+
+    uuid: str
+    project: str  # the project's name
+    project_uuid: str
+    kind: str
+    status: RunStatus
+    name: str | None = None
+    description: str | None = None
+    content: str | None = None
+    spec: dict[str, Any] | None = None
+    plan: dict[str, Any] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    pipeline_uuid: str | None = None
+    parent_uuid: str | None = None
+    original_uuid: str | None = None
+    cloning_kind: str | None = None
+    executor: str | None = None
+    queue: str | None = None
+    cache_key: str | None = None
+    managed: bool = True
+    log_lines: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration: float | None = None
+
+    @property
+    def owner(self) -> str | None:
+        """Who claimed the run to execute it (``meta.owner``), if anyone did."""
+        owner = self.meta.get(OWNER_KEY)
+        return str(owner) if owner else None
+
+
+@dataclass(frozen=True)
+class ClaimedRunRecord:
+    run: RunRecord
+    token: str  # a fresh API token for the run (only its hash is stored)
+    previous: RunStatus  # the status before the claim: created (now compiled) or queued (stays queued)

@@ -1,0 +1,238 @@
+"""The store's gateway: one transaction per call, plain frozen records out, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from mizzen.errors import Conflict, NotFound
+from mizzen.schemas.run_meta import OWNER_KEY
+from mizzen.schemas.statuses import RunStatus
+from mizzen.store import Database
+from mizzen.store.gateway import agents, claims, metrics, projects, runs
+from mizzen.store.records import ClaimedRunRecord, MetricPoints, RunRecord
+from mizzen.store.repos import runs as runs_repo
+from mizzen.store.repos.statuses import set_status
+
+
+def assert_plain(value: Any) -> None:
+    """Nothing SQLAlchemy in ``value``, however deep: records, lists, dicts and plain values only."""
+    assert not type(value).__module__.startswith("sqlalchemy"), value
+    assert not hasattr(value, "_sa_instance_state"), value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        assert type(value).__dataclass_params__.frozen, f"{type(value).__name__} is not frozen"  # type: ignore[attr-defined]
+        for item in dataclasses.fields(value):
+            assert_plain(getattr(value, item.name))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            assert_plain(key)
+            assert_plain(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            assert_plain(item)
+
+
+def new_run(
+    database: Database, project: str = "demo", *, executor: str = "k8s", status: RunStatus = RunStatus.CREATED
+) -> str:
+    with database.write() as session:
+        run, _ = runs_repo.create_run(
+            session, runs_repo.NewRun(project=project, executor=executor, status=status)
+        )
+        return run.uuid
+
+
+def move(database: Database, uuid: str, *statuses: RunStatus) -> None:
+    with database.write() as session:
+        run = runs_repo.get_run(session, uuid, for_update=True)
+        for status in statuses:
+            set_status(session, run, status)
+
+
+def holds_token(database: Database, uuid: str, token: str) -> bool:
+    """Whether ``token`` is run ``uuid``'s token now (only its hash is stored)."""
+    with database.read() as session:
+        return runs_repo.get_run(session, uuid).token_hash == runs_repo.hash_token(token)
+
+
+# -- projects --------------------------------------------------------------------------------------
+
+
+def test_projects_round_trip_as_records_with_their_run_counts(database: Database) -> None:
+    created = projects.create_project(database, "demo", "first", ["a"])
+    assert (created.name, created.description, created.tags, created.runs_count) == (
+        "demo",
+        "first",
+        ["a"],
+        0,
+    )
+    projects.create_project(database, "alpha")
+    new_run(database, "demo")
+    new_run(database, "demo")
+
+    listed = projects.list_projects(database)
+    assert [(p.name, p.runs_count) for p in listed] == [("alpha", 0), ("demo", 2)]
+    assert projects.get_project(database, "demo").runs_count == 2
+    updated = projects.update_project(database, "demo", tags=["b"])
+    assert (updated.description, updated.tags, updated.runs_count) == ("first", ["b"], 2)
+    assert updated.uuid == created.uuid and updated.updated_at >= created.updated_at
+    for value in (created, listed, updated):
+        assert_plain(value)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        created.name = "other"  # type: ignore[misc]
+
+
+def test_project_errors_are_the_stores(database: Database) -> None:
+    projects.create_project(database, "demo")
+    with pytest.raises(Conflict, match="already exists"):
+        projects.create_project(database, "demo")
+    with pytest.raises(NotFound, match="project 'nope' not found"):
+        projects.get_project(database, "nope")
+    with pytest.raises(NotFound):
+        projects.update_project(database, "nope", description="x")
+    with pytest.raises(NotFound):
+        projects.delete_project(database, "nope")
+
+
+def test_deleting_a_project_answers_its_runs_uuids_and_removes_them(database: Database) -> None:
+    uuids = {new_run(database, "demo"), new_run(database, "demo")}
+    kept = new_run(database, "other")
+    assert set(projects.delete_project(database, "demo")) == uuids
+    assert [p.name for p in projects.list_projects(database)] == ["other"]
+    assert runs.statuses_of(database, [*uuids, kept]) == {kept: RunStatus.CREATED}
+
+
+# -- metrics ---------------------------------------------------------------------------------------
+
+
+def test_metrics_ingest_summaries_and_history(database: Database) -> None:
+    uuid = new_run(database)
+    points = [("loss", 2, 2.0, 0.5), ("loss", 1, 1.0, 0.9), ("acc", None, 1.5, 0.7)]
+    assert metrics.ingest(database, uuid, points) == 3
+    summaries = metrics.summaries(database, uuid)
+    assert [(s.name, s.last, s.min, s.max, s.last_step, s.count) for s in summaries] == [
+        ("acc", 0.7, 0.7, 0.7, None, 1),
+        ("loss", 0.5, 0.5, 0.9, 2, 2),
+    ]
+    assert_plain(summaries)
+    assert metrics.history(database, uuid, "loss") == MetricPoints([1, 2], [1.0, 2.0], [0.9, 0.5])
+    assert metrics.history(database, uuid, "never") == MetricPoints([], [], [])
+
+
+def test_a_replayed_ingest_stores_nothing_and_answers_the_first_count(database: Database) -> None:
+    uuid = new_run(database)
+    assert metrics.ingest(database, uuid, [("loss", 1, 1.0, 0.5)], idempotency_key="k1") == 1
+    assert (
+        metrics.ingest(database, uuid, [("loss", 2, 2.0, 0.4), ("loss", 3, 3.0, 0.3)], idempotency_key="k1")
+        == 1
+    )
+    assert metrics.history(database, uuid, "loss").values == [0.5]
+    assert metrics.ingest(database, uuid, [("loss", 2, 2.0, 0.4)], idempotency_key="k2") == 1
+    assert metrics.history(database, uuid, "loss").values == [0.5, 0.4]
+
+
+def test_metrics_of_an_unknown_run_are_not_found_even_on_a_replay(database: Database) -> None:
+    uuid = new_run(database)
+    metrics.ingest(database, uuid, [("loss", 1, 1.0, 0.5)], idempotency_key="k")
+    for call in (
+        lambda: metrics.ingest(database, "0" * 32, [("loss", 1, 1.0, 0.5)], idempotency_key="k"),
+        lambda: metrics.summaries(database, "0" * 32),
+        lambda: metrics.history(database, "0" * 32, "loss"),
+    ):
+        with pytest.raises(NotFound, match=r"run '0{32}' not found"):
+            call()
+
+
+# -- agents ----------------------------------------------------------------------------------------
+
+
+def test_heartbeats_upsert_an_agent_record(database: Database) -> None:
+    first = agents.heartbeat(
+        database, "b", namespace="ns", queue="q", version="1", meta={"capabilities": {"gpu": 1}}
+    )
+    again = agents.heartbeat(database, "b", version="2")
+    agents.heartbeat(database, "a")
+    assert (again.version, again.namespace, again.meta, again.created_at) == ("2", None, {}, first.created_at)
+    assert again.last_seen_at >= first.last_seen_at
+    listed = agents.list_agents(database)
+    assert [a.name for a in listed] == ["a", "b"]
+    assert_plain(listed)
+
+
+# -- claims and run reads --------------------------------------------------------------------------
+
+
+def test_claiming_moves_created_runs_to_compiled_and_gives_fresh_tokens(database: Database) -> None:
+    first, second = new_run(database), new_run(database)
+    new_run(database, executor="local")  # another executor's
+    claimed = claims.claim_runs(database, "k8s", "agent-1", limit=5, reason="Claimed", message="by agent-1")
+    assert [c.run.uuid for c in claimed] == [first, second]
+    for claim in claimed:
+        assert isinstance(claim, ClaimedRunRecord)
+        assert (claim.previous, claim.run.status, claim.run.owner) == (
+            RunStatus.CREATED,
+            RunStatus.COMPILED,
+            "agent-1",
+        )
+        assert holds_token(database, claim.run.uuid, claim.token)
+    assert_plain(claimed)
+    assert [r.meta[OWNER_KEY] for r in runs.unfinished_runs(database, "k8s")] == ["agent-1", "agent-1"]
+    assert claims.claim_runs(database, "k8s", "agent-2", limit=5) == []
+
+
+def test_a_replayed_claim_answers_the_unstarted_runs_again_with_new_tokens(database: Database) -> None:
+    first, second = new_run(database), new_run(database)
+    claimed = claims.claim_runs(database, "k8s", "agent-1", limit=5, idempotency_key="c1")
+    move(database, second, RunStatus.QUEUED, RunStatus.SCHEDULED, RunStatus.STARTING, RunStatus.RUNNING)
+    third = new_run(database)  # waiting, but not part of the first claim
+    replayed = claims.claim_runs(database, "k8s", "agent-1", limit=5, idempotency_key="c1")
+    assert [(c.run.uuid, c.previous) for c in replayed] == [(first, RunStatus.COMPILED)]
+    assert not holds_token(database, first, claimed[0].token)
+    assert holds_token(database, first, replayed[0].token)
+    assert claims.claim_runs(database, "k8s", "agent-2", limit=5, idempotency_key="c1") == []  # not agent-2's
+    assert runs.statuses_of(database, [third]) == {third: RunStatus.CREATED}
+
+
+def test_a_reissued_token_needs_the_checks_consent(database: Database) -> None:
+    uuid = new_run(database)
+    (claim,) = claims.claim_runs(database, "k8s", "agent-1", limit=1)
+    seen: list[RunRecord] = []
+
+    def refuse(run: RunRecord) -> None:
+        seen.append(run)
+        raise Conflict(f"run {run.uuid} is not yours")
+
+    with pytest.raises(Conflict, match="is not yours"):
+        claims.reissue_token(database, uuid, refuse)
+    assert seen[0].owner == "agent-1" and seen[0].status == RunStatus.COMPILED
+    assert holds_token(database, uuid, claim.token)  # refused: the old token still holds
+    run, token = claims.reissue_token(database, uuid, lambda run: None)
+    assert run.uuid == uuid and holds_token(database, uuid, token)
+    with pytest.raises(NotFound):
+        claims.reissue_token(database, "0" * 32, lambda run: None)
+
+
+def test_run_reads_by_executor_and_status(database: Database) -> None:
+    oldest, stopping, done = new_run(database), new_run(database), new_run(database)
+    new_run(database, executor="local")
+    move(database, stopping, RunStatus.QUEUED, RunStatus.STOPPING)
+    move(database, done, RunStatus.QUEUED, RunStatus.STOPPED)
+    assert [r.uuid for r in runs.runs_in_status(database, "k8s", RunStatus.STOPPING)] == [stopping]
+    unfinished = runs.unfinished_runs(database, "k8s")
+    assert [r.uuid for r in unfinished] == [oldest, stopping]
+    assert_plain(unfinished)
+    missing = "0" * 32
+    assert runs.statuses_of(database, [done, missing, oldest, done]) == {
+        done: RunStatus.STOPPED,
+        oldest: RunStatus.CREATED,
+    }
+    record = unfinished[0]
+    assert (record.project, record.kind, record.executor, record.status) == (
+        "demo",
+        "job",
+        "k8s",
+        RunStatus.CREATED,
+    )
+    assert_plain(record)
