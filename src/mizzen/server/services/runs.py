@@ -240,6 +240,7 @@ class RunService:
             return self._resume(uuid, body)
         with self.db.read() as session:
             original = repo.get_run(session, uuid)
+            _require_managed(original.managed, how)
             # Refused for what they ask before they are checked against the polyaxonfile.
             self._check_host_access(original.executor, {"params": body.params})
             params = {**original.params, **(body.params or {})}
@@ -283,6 +284,7 @@ class RunService:
         with self.db.write() as session:
             run = repo.get_run(session, uuid, for_update=True)
             previous = RunStatus(run.status)
+            _require_managed(run.managed, "resume")
             self._check_host_access(run.executor, {"params": body.params})
             if previous not in DONE_STATUSES:
                 raise InvalidTransition(previous.value, "resume (only a finished run can be resumed)")
@@ -321,3 +323,13 @@ class RunService:
 
     def _publish(self, kind: Any, read: RunRead, previous: RunStatus | None = None) -> None:
         self.events.publish(RunEvent(kind, read.uuid, read.project, read.status, previous))
+
+
+def _require_managed(managed: bool, how: str) -> None:
+    """A run made by ``tracking.init()`` outside `mizzen run` has no polyaxonfile: no executor would
+    ever run a restart, copy or resume of it, which would wait in ``created`` for ever."""
+    if not managed:
+        raise Conflict(
+            f"cannot {how} this run: it was created by tracking.init() outside `mizzen run` and has no "
+            "polyaxonfile to run again; run the script again, or `mizzen run -f FILE` for a managed run"
+        )
