@@ -155,7 +155,13 @@ def test_restart_on_a_server_creates_the_new_run_and_returns(
     cli: Cli, remote: str, api_client: MizzenClient, make_run: MakeRun
 ) -> None:
     original = make_run(
-        api_client, name="base", params={"lr": 0.1, "epochs": 3}, statuses=["running", "failed"]
+        api_client,
+        name="base",
+        spec=_job_spec(
+            "print(1)", inputs=[{"name": "lr", "type": "float"}, {"name": "epochs", "type": "int"}]
+        ),
+        params={"lr": 0.1, "epochs": 3},
+        statuses=["running", "failed"],
     )
     result = cli("ops", "restart", original.uuid[:8], "-P", "lr=0.5", "--name", "again")
     assert result.exit_code == 0, result.stderr
@@ -171,7 +177,11 @@ def test_copy_takes_the_artifacts_and_resume_reuses_the_run(
     cli: Cli, remote: str, api_client: MizzenClient, make_run: MakeRun
 ) -> None:
     original = make_run(
-        api_client, name="ckpt", statuses=["running", "stopped"], artifacts={"checkpoints/last.pt": b"state"}
+        api_client,
+        name="ckpt",
+        spec=_job_spec("print(1)"),
+        statuses=["running", "stopped"],
+        artifacts={"checkpoints/last.pt": b"state"},
     )
     copied = cli("ops", "copy", original.uuid, "--json-not-an-option")
     assert copied.exit_code == 2  # a usage error, shown as one
@@ -201,12 +211,12 @@ def test_bad_param_overrides_are_refused_before_anything_is_sent(
 # -- restart in embedded mode: executed here, watched to its end ------------------------------------
 
 
-def _job_spec(code: str) -> dict[str, Any]:
+def _job_spec(code: str, inputs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {
         "version": 1.1,
         "kind": "component",
         "name": "greet",
-        "inputs": [{"name": "who", "type": "str", "value": "world", "isOptional": True}],
+        "inputs": inputs or [{"name": "who", "type": "str", "value": "world", "isOptional": True}],
         "run": {
             "kind": "job",
             "container": {"image": "python:3.12", "command": [sys.executable, "-c", code]},
@@ -283,3 +293,14 @@ def test_resume_without_a_server_shows_only_the_new_attempt(
     assert any(line.endswith(" hello again") for line in lines)
     assert "the first attempt" not in result.stdout  # neither its log line nor its failure
     assert lines[-1] == f"Run {original.uuid} succeeded"
+
+
+def test_a_run_without_a_polyaxonfile_is_not_restarted_into_a_run_that_never_starts(
+    cli: Cli, remote: str, api_client: MizzenClient, make_run: MakeRun
+) -> None:
+    tracked = make_run(api_client, name="notebook", statuses=["running", "succeeded"])  # as tracking.init()
+    for how in ("restart", "copy", "resume"):
+        result = cli("ops", how, tracked.uuid)
+        assert result.exit_code == 1
+        assert "has no polyaxonfile to run again" in result.stderr, result.stderr
+    assert [run.uuid for run in api_client.runs.list().items] == [tracked.uuid]

@@ -155,7 +155,14 @@ def test_logs_append_read_and_follow_until_the_run_ends(client: MizzenClient) ->
 
 
 def test_cloning_and_stop(client: MizzenClient) -> None:
-    run = client.runs.create(project="exp", name="orig", params={"lr": 0.1})
+    spec = {
+        "kind": "operation",
+        "component": {
+            "inputs": [{"name": "lr", "type": "float"}],
+            "run": {"kind": "job", "container": {"image": "x"}},
+        },
+    }
+    run = client.runs.create(project="exp", name="orig", spec=spec, params={"lr": 0.1})
     copy = client.runs.copy(run.uuid, name="copy", params={"lr": 0.2})
     assert (copy.original_uuid, copy.cloning_kind, copy.params) == (run.uuid, "copy", {"lr": 0.2})
     stopped = client.runs.stop(run.uuid)

@@ -17,6 +17,9 @@ from mizzen.settings import Settings
 Make = Callable[..., dict[str, Any]]
 
 
+JOB = {"kind": "operation", "component": {"run": {"kind": "job", "container": {"image": "x"}}}}
+
+
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -28,7 +31,7 @@ def planted(api: httpx.Client, settings: Settings, create_run: Make, tmp_path: P
     store = Path(settings.resolved_artifacts_store)
     victim = create_run(api)["uuid"]
     assert api.put(f"/runs/{victim}/artifacts/secret.txt", content=b"victim's data").status_code == 200
-    attacker = create_run(api)["uuid"]
+    attacker = create_run(api, spec=JOB)["uuid"]  # a polyaxonfile: it can be copied
     assert api.put(f"/runs/{attacker}/artifacts/own.txt", content=b"mine").status_code == 200
     outside = tmp_path / "outside.txt"
     outside.write_bytes(b"not the run's")

@@ -155,7 +155,7 @@ def test_restart_and_copy_make_new_runs_from_the_stored_spec(
 
 
 def test_resume_reuses_the_run(api: httpx.Client, create_run: Make, move_run: Make) -> None:
-    run = create_run(api, params={"lr": 0.1}, plan={"compiled": True})
+    run = create_run(api, spec=_job_spec("lr"), params={"lr": 0.1}, plan={"compiled": True})
     refused = api.post(f"/runs/{run['uuid']}/resume")
     assert refused.status_code == 409  # not done yet
 
@@ -256,7 +256,7 @@ def test_an_upload_outlives_its_run_while_a_restart_or_copy_runs_it(
 
     api = api_on_each_db
     store = Path(settings.resolved_artifacts_store)
-    original = create_run(api, meta={"upload": "done"})
+    original = create_run(api, spec=_job_spec(), meta={"upload": "done"})
     uuid = original["uuid"]
     assert api.put(f"/runs/{uuid}/artifacts/uploads/train.py", content=b"print(1)").status_code < 300
     assert api.put(f"/runs/{uuid}/artifacts/outputs/model.bin", content=b"m").status_code < 300
@@ -287,3 +287,14 @@ def test_a_tracked_run_is_never_cloned_into_a_run_nothing_would_run(
     assert "tracking.init()" in refused.json()["message"]
     assert [r["uuid"] for r in api.get("/runs").json()["items"]] == [tracked["uuid"]]
     assert api.get(f"/runs/{tracked['uuid']}").json()["status"] == "succeeded"
+
+
+def _job_spec(*float_inputs: str) -> dict[str, Any]:
+    """A polyaxonfile (as stored) that a restart, copy or resume can compile again."""
+    return {
+        "kind": "operation",
+        "component": {
+            "inputs": [{"name": name, "type": "float"} for name in float_inputs],
+            "run": {"kind": "job", "container": {"image": "x"}},
+        },
+    }

@@ -24,7 +24,9 @@ def _keys(s3: Any) -> list[str]:
 
 def test_artifacts_on_s3(s3_api: tuple[httpx.Client, Any], create_run: Make) -> None:
     api, s3 = s3_api
-    uuid = create_run(api)["uuid"]
+    uuid = create_run(
+        api, spec={"kind": "operation", "component": {"run": {"kind": "job", "container": {"image": "x"}}}}
+    )["uuid"]
     payload = b"model weights" * 1000
     answer = api.put(f"/runs/{uuid}/artifacts/outputs/model.bin", content=payload)
     assert answer.status_code == 200, answer.text

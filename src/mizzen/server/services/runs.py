@@ -240,7 +240,7 @@ class RunService:
             return self._resume(uuid, body)
         with self.db.read() as session:
             original = repo.get_run(session, uuid)
-            _require_managed(original.managed, how)
+            _require_polyaxonfile(original.spec, how)
             # Refused for what they ask before they are checked against the polyaxonfile.
             self._check_host_access(original.executor, {"params": body.params})
             params = {**original.params, **(body.params or {})}
@@ -265,7 +265,7 @@ class RunService:
                 cloning_kind=how,
                 executor=original.executor,
                 queue=original.queue,
-                managed=original.managed,
+                managed=True,  # it has a polyaxonfile: an executor runs it
             )
             run, token = repo.create_run(session, new)
             read = self._read_new(session, run, token)
@@ -284,7 +284,7 @@ class RunService:
         with self.db.write() as session:
             run = repo.get_run(session, uuid, for_update=True)
             previous = RunStatus(run.status)
-            _require_managed(run.managed, "resume")
+            _require_polyaxonfile(run.spec, "resume")
             self._check_host_access(run.executor, {"params": body.params})
             if previous not in DONE_STATUSES:
                 raise InvalidTransition(previous.value, "resume (only a finished run can be resumed)")
@@ -325,10 +325,10 @@ class RunService:
         self.events.publish(RunEvent(kind, read.uuid, read.project, read.status, previous))
 
 
-def _require_managed(managed: bool, how: str) -> None:
-    """A run made by ``tracking.init()`` outside `mizzen run` has no polyaxonfile: no executor would
+def _require_polyaxonfile(spec: dict[str, Any] | None, how: str) -> None:
+    """A run made by ``tracking.init()`` outside `mizzen run` has no polyaxonfile: no executor could
     ever run a restart, copy or resume of it, which would wait in ``created`` for ever."""
-    if not managed:
+    if not spec:
         raise Conflict(
             f"cannot {how} this run: it was created by tracking.init() outside `mizzen run` and has no "
             "polyaxonfile to run again; run the script again, or `mizzen run -f FILE` for a managed run"
