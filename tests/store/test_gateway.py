@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +12,8 @@ from mizzen.errors import Conflict, NotFound
 from mizzen.schemas.run_meta import OWNER_KEY
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store import Database
-from mizzen.store.gateway import agents, claims, metrics, projects, runs
+from mizzen.store.clock import utcnow
+from mizzen.store.gateway import agents, claims, idempotency, metrics, projects, runs
 from mizzen.store.records import ClaimedRunRecord, MetricPoints, RunRecord
 from mizzen.store.repos import runs as runs_repo
 from mizzen.store.repos.statuses import set_status
@@ -143,6 +145,17 @@ def test_metrics_of_an_unknown_run_are_not_found_even_on_a_replay(database: Data
     ):
         with pytest.raises(NotFound, match=r"run '0{32}' not found"):
             call()
+
+
+def test_forgotten_idempotency_keys_let_a_replay_apply_again(database: Database) -> None:
+    uuid = new_run(database)
+    metrics.ingest(database, uuid, [("loss", 1, 1.0, 0.5)], idempotency_key="k")
+    assert idempotency.forget_older_than(database, utcnow() - timedelta(days=1)) == 0
+    assert metrics.ingest(database, uuid, [("loss", 2, 2.0, 0.4)], idempotency_key="k") == 1
+    assert metrics.history(database, uuid, "loss").values == [0.5]  # still a replay
+    assert idempotency.forget_older_than(database, utcnow() + timedelta(seconds=1)) == 1
+    assert metrics.ingest(database, uuid, [("loss", 2, 2.0, 0.4)], idempotency_key="k") == 1
+    assert metrics.history(database, uuid, "loss").values == [0.5, 0.4]
 
 
 # -- agents ----------------------------------------------------------------------------------------
