@@ -14,7 +14,7 @@ from mizzen.schemas.statuses import RunStatus
 from mizzen.store import Database
 from mizzen.store.clock import utcnow
 from mizzen.store.gateway import agents, claims, idempotency, metrics, projects, runs
-from mizzen.store.records import ClaimedRunRecord, MetricPoints, RunRecord
+from mizzen.store.records import ClaimedRunRecord, MetricPoints, RunProgress, RunRecord
 from mizzen.store.repos import runs as runs_repo
 from mizzen.store.repos.statuses import set_status
 
@@ -249,3 +249,24 @@ def test_run_reads_by_executor_and_status(database: Database) -> None:
         RunStatus.CREATED,
     )
     assert_plain(record)
+
+
+def test_log_offsets_are_reserved_in_turn_and_read_back_as_progress(database: Database) -> None:
+    uuid = new_run(database)
+    runs.require_run(database, uuid)
+    assert runs.reserve_log_lines(database, uuid, 3) == 0
+    assert runs.reserve_log_lines(database, uuid, 2) == 3
+    assert runs.progress_of(database, uuid) == RunProgress(RunStatus.CREATED, 5, None)
+    move(database, uuid, RunStatus.QUEUED, RunStatus.STOPPED)
+    progress = runs.progress_of(database, uuid)
+    assert (progress.status, progress.log_lines) == (RunStatus.STOPPED, 5)
+    assert progress.finished_at is not None
+    assert_plain(progress)
+    missing = "0" * 32
+    for call in (
+        lambda: runs.require_run(database, missing),
+        lambda: runs.reserve_log_lines(database, missing, 1),
+        lambda: runs.progress_of(database, missing),
+    ):
+        with pytest.raises(NotFound, match=r"run '0{32}' not found"):
+            call()

@@ -56,6 +56,14 @@ class MetricPoints(NamedTuple):
     values: list[float]
 
 
+class RunProgress(NamedTuple):
+    """What a log reader needs of a run, read without loading the run."""
+
+    status: RunStatus
+    log_lines: int  # log line offsets handed out so far
+    finished_at: datetime | None
+
+
 @dataclass(frozen=True)
 class LineageRecord:
     """An artifact a run produced (or, with ``is_input``, consumed): what is recorded and read back."""

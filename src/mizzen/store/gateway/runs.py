@@ -1,4 +1,5 @@
-"""Reading runs as records: the runs of an executor by status, the statuses of many."""
+"""Runs as records: existence checks, the runs of an executor by status, the statuses of many,
+and the log-line counter a run carries."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Iterable
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store.database import Database
 from mizzen.store.gateway._rows import run_record
-from mizzen.store.records import RunRecord
+from mizzen.store.records import RunProgress, RunRecord
 from mizzen.store.repos import runs as repo
 from mizzen.store.repos import scheduling
 
@@ -30,3 +31,22 @@ def statuses_of(db: Database, uuids: Iterable[str]) -> dict[str, RunStatus]:
     with db.read() as session:
         found = (repo.find_run(session, uuid) for uuid in sorted(set(uuids)))
         return {row.uuid: RunStatus(row.status) for row in found if row is not None}
+
+
+def require_run(db: Database, uuid: str) -> None:
+    """``NotFound`` for an unknown run (one indexed lookup)."""
+    with db.read() as session:
+        repo.run_id_of(session, uuid)
+
+
+def reserve_log_lines(db: Database, uuid: str, count: int) -> int:
+    """Hand out ``count`` consecutive log offsets of run ``uuid``; returns the first one. Atomic
+    across processes and replicas."""
+    with db.write() as session:
+        return repo.reserve_log_lines(session, uuid, count)
+
+
+def progress_of(db: Database, uuid: str) -> RunProgress:
+    """The run's status, log line count and end time, without loading the run."""
+    with db.read() as session:
+        return repo.progress_of(session, uuid)

@@ -7,7 +7,7 @@ import secrets
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from mizzen.errors import NotFound
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store.clock import utcnow
 from mizzen.store.orm import RunRow
+from mizzen.store.records import RunProgress
 from mizzen.store.repos.projects import ensure_project
 from mizzen.store.repos.statuses import set_status
 
@@ -115,12 +116,6 @@ def run_id_of(session: Session, uuid: str) -> int:
     if run_id is None:
         raise NotFound(f"run '{uuid}' not found")
     return run_id
-
-
-class RunProgress(NamedTuple):
-    status: RunStatus
-    log_lines: int  # log line offsets handed out so far
-    finished_at: datetime | None
 
 
 def progress_of(session: Session, uuid: str) -> RunProgress:
