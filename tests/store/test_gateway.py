@@ -13,8 +13,8 @@ from mizzen.schemas.run_meta import OWNER_KEY
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store import Database
 from mizzen.store.clock import utcnow
-from mizzen.store.gateway import agents, claims, idempotency, metrics, projects, runs
-from mizzen.store.records import ClaimedRunRecord, MetricPoints, RunProgress, RunRecord
+from mizzen.store.gateway import agents, claims, idempotency, lineage, metrics, projects, runs
+from mizzen.store.records import ClaimedRunRecord, LineageRecord, MetricPoints, RunProgress, RunRecord
 from mizzen.store.repos import runs as runs_repo
 from mizzen.store.repos.statuses import set_status
 
@@ -267,6 +267,35 @@ def test_log_offsets_are_reserved_in_turn_and_read_back_as_progress(database: Da
         lambda: runs.require_run(database, missing),
         lambda: runs.reserve_log_lines(database, missing, 1),
         lambda: runs.progress_of(database, missing),
+    ):
+        with pytest.raises(NotFound, match=r"run '0{32}' not found"):
+            call()
+
+
+# -- lineage ---------------------------------------------------------------------------------------
+
+
+def test_lineage_is_recorded_per_project_and_read_back_as_records(database: Database) -> None:
+    first, second = new_run(database), new_run(database)
+    data = LineageRecord("digits", "dataframe", None, {"rows": 1797}, is_input=True)
+    model = LineageRecord("model", "model", "outputs/model.pkl", {"acc": 0.9})
+    recorded = lineage.record_lineage(database, first, [data, model])
+    assert [(r.name, r.is_input, r.summary) for r in sorted(recorded, key=lambda r: r.name)] == [
+        ("digits", True, {"rows": 1797}),
+        ("model", False, {"acc": 0.9}),
+    ]
+    assert all(r.created_at is not None for r in recorded)
+    assert_plain(recorded)
+    # the same artifact from another run of the project: one artifact, its summary the latest
+    lineage.record_lineage(
+        database, second, [LineageRecord("model", "model", "outputs/model.pkl", {"acc": 0.95})]
+    )
+    assert [(r.name, r.summary) for r in lineage.list_lineage(database, second)] == [("model", {"acc": 0.95})]
+    assert {r.name: r.summary for r in lineage.list_lineage(database, first)}["model"] == {"acc": 0.95}
+    missing = "0" * 32
+    for call in (
+        lambda: lineage.record_lineage(database, missing, [data]),
+        lambda: lineage.list_lineage(database, missing),
     ):
         with pytest.raises(NotFound, match=r"run '0{32}' not found"):
             call()
