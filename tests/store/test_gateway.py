@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from mizzen.errors import Conflict, NotFound
+from mizzen.errors import Conflict, InvalidTransition, NotFound
 from mizzen.schemas.run_meta import OWNER_KEY
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store import Database
 from mizzen.store.clock import utcnow
-from mizzen.store.gateway import agents, claims, idempotency, lineage, metrics, projects, runs
+from mizzen.store.gateway import agents, claims, idempotency, lineage, metrics, projects, runs, statuses
 from mizzen.store.records import ClaimedRunRecord, LineageRecord, MetricPoints, RunProgress, RunRecord
 from mizzen.store.repos import runs as runs_repo
 from mizzen.store.repos.statuses import set_status
@@ -299,3 +299,36 @@ def test_lineage_is_recorded_per_project_and_read_back_as_records(database: Data
     ):
         with pytest.raises(NotFound, match=r"run '0{32}' not found"):
             call()
+
+
+# -- statuses and plans ----------------------------------------------------------------------------
+
+
+def test_a_status_change_answers_the_run_and_the_status_before(database: Database) -> None:
+    uuid = new_run(database)
+    change = statuses.set_status(database, uuid, RunStatus.QUEUED, "Queued", "waiting")
+    assert (change.previous, change.changed, change.run.status, change.run.project) == (
+        RunStatus.CREATED,
+        True,
+        RunStatus.QUEUED,
+        "demo",
+    )
+    assert_plain(change)
+    again = statuses.set_status(database, uuid, RunStatus.QUEUED, "Queued", "waiting")
+    assert (again.previous, again.changed) == (RunStatus.QUEUED, False)
+    statuses.set_status(database, uuid, RunStatus.STOPPED)
+    with pytest.raises(InvalidTransition):
+        statuses.set_status(database, uuid, RunStatus.RUNNING)
+    assert runs.statuses_of(database, [uuid]) == {uuid: RunStatus.STOPPED}
+    with pytest.raises(NotFound, match=r"run '0{32}' not found"):
+        statuses.set_status(database, "0" * 32, RunStatus.QUEUED)
+
+
+def test_a_runs_plan_is_replaced_and_read_back(database: Database) -> None:
+    uuid = new_run(database)
+    record = runs.update_run(database, uuid, plan={"containers": [{"name": "main"}]})
+    assert record.plan == {"containers": [{"name": "main"}]}
+    assert_plain(record)
+    assert runs.unfinished_runs(database, "k8s")[0].plan == {"containers": [{"name": "main"}]}
+    with pytest.raises(NotFound, match=r"run '0{32}' not found"):
+        runs.update_run(database, "0" * 32, plan={})

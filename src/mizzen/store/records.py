@@ -154,3 +154,10 @@ class ClaimedRunRecord:
     run: RunRecord
     token: str  # a fresh API token for the run (only its hash is stored)
     previous: RunStatus  # the status before the claim: created (now compiled) or queued (stays queued)
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    run: RunRecord  # as it is after the change
+    previous: RunStatus
+    changed: bool  # False when nothing changed (same status, reason and message)

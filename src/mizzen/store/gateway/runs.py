@@ -4,6 +4,7 @@ and the log-line counter a run carries."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store.database import Database
@@ -50,3 +51,15 @@ def progress_of(db: Database, uuid: str) -> RunProgress:
     """The run's status, log line count and end time, without loading the run."""
     with db.read() as session:
         return repo.progress_of(session, uuid)
+
+
+def update_run(
+    db: Database,
+    uuid: str,
+    *,
+    plan: dict[str, Any] | None = None,
+) -> RunRecord:
+    """Replace the run's plan (under its lock); the run as it is now."""
+    with db.write() as session:
+        row = repo.get_run(session, uuid, for_update=True)
+        return run_record(repo.update_run(session, row, plan=plan))
