@@ -1,17 +1,52 @@
-"""Runs as records: existence checks, the runs of an executor by status, the statuses of many,
-and the log-line counter a run carries."""
+"""Reading runs as records (one run with its history, searches, the runs of an executor by status,
+the statuses of many), the log-line counter a run carries, and a run's own changes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store.database import Database
-from mizzen.store.gateway._rows import run_record
-from mizzen.store.records import RunProgress, RunRecord
+from mizzen.store.gateway._rows import condition_record, run_detail, run_record
+from mizzen.store.query import Condition, SortKey
+from mizzen.store.records import ConditionRecord, RunDetail, RunPage, RunProgress, RunRecord
+from mizzen.store.repos import run_list, scheduling, statuses
 from mizzen.store.repos import runs as repo
-from mizzen.store.repos import scheduling
+
+
+def get_run(db: Database, uuid: str) -> RunDetail:
+    """The run with its status history and metric summaries (``NotFound`` when unknown)."""
+    with db.read() as session:
+        return run_detail(session, repo.get_run(session, uuid))
+
+
+def search_page(
+    db: Database,
+    *,
+    project: str | None = None,
+    conditions: Sequence[Condition] = (),
+    sort: Sequence[SortKey] = (),
+    limit: int = 100,
+    offset: int = 0,
+) -> RunPage:
+    """One page of the runs matching ``conditions`` (of ``project`` when given), in ``sort`` order."""
+    with db.read() as session:
+        return run_list.list_runs(
+            session, project=project, conditions=conditions, sort=sort, limit=limit, offset=offset
+        )
+
+
+def conditions_of(db: Database, uuid: str) -> list[ConditionRecord]:
+    """The run's status history, oldest first."""
+    with db.read() as session:
+        return [condition_record(c) for c in statuses.list_conditions(session, repo.run_id_of(session, uuid))]
+
+
+def run_of_token(db: Database, token: str) -> str | None:
+    """The uuid of the run whose API token this is, or None."""
+    with db.read() as session:
+        return repo.run_uuid_of_token(session, token)
 
 
 def runs_in_status(db: Database, executor: str, status: RunStatus) -> list[RunRecord]:
@@ -57,9 +92,27 @@ def update_run(
     db: Database,
     uuid: str,
     *,
+    name: str | None = None,
+    description: str | None = None,
+    tags: list[str] | None = None,
+    inputs: dict[str, Any] | None = None,
+    outputs: dict[str, Any] | None = None,
+    meta: dict[str, Any] | None = None,
     plan: dict[str, Any] | None = None,
-) -> RunRecord:
-    """Replace the run's plan (under its lock); the run as it is now."""
+) -> RunDetail:
+    """Under the run's lock, replace name/description/tags/plan when given and merge
+    inputs/outputs/meta key by key; the run as it is now."""
     with db.write() as session:
         row = repo.get_run(session, uuid, for_update=True)
-        return run_record(repo.update_run(session, row, plan=plan))
+        repo.update_run(
+            session,
+            row,
+            name=name,
+            description=description,
+            tags=tags,
+            inputs=inputs,
+            outputs=outputs,
+            meta=meta,
+            plan=plan,
+        )
+        return run_detail(session, row)

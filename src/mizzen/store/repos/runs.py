@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid as uuidlib
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -16,36 +15,9 @@ from mizzen.errors import NotFound
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store.clock import utcnow
 from mizzen.store.orm import RunRow
-from mizzen.store.records import RunProgress
+from mizzen.store.records import NewRun, RunProgress
 from mizzen.store.repos.projects import ensure_project
 from mizzen.store.repos.statuses import set_status
-
-
-@dataclass
-class NewRun:
-    """What a new run is made of (mirrors the API's RunCreate, without depending on it)."""
-
-    project: str = "default"
-    name: str | None = None
-    description: str | None = None
-    kind: str = "job"
-    content: str | None = None
-    spec: dict[str, Any] | None = None
-    plan: dict[str, Any] | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    inputs: dict[str, Any] = field(default_factory=dict)
-    outputs: dict[str, Any] = field(default_factory=dict)
-    tags: list[str] = field(default_factory=list)
-    meta: dict[str, Any] = field(default_factory=dict)
-    pipeline_uuid: str | None = None
-    parent_uuid: str | None = None
-    original_uuid: str | None = None
-    cloning_kind: str | None = None
-    executor: str | None = None
-    queue: str | None = None
-    cache_key: str | None = None
-    managed: bool = True
-    status: RunStatus = RunStatus.CREATED
 
 
 def hash_token(token: str) -> str:
@@ -63,7 +35,7 @@ def create_run(session: Session, new: NewRun, *, now: datetime | None = None) ->
     project = ensure_project(session, new.project, now=now)
     token = new_token()
     run = RunRow(
-        uuid=uuidlib.uuid4().hex,
+        uuid=new.uuid or uuidlib.uuid4().hex,
         project_id=project.id,
         project=project,
         name=new.name,
