@@ -402,7 +402,8 @@ def test_a_created_run_reads_back_with_its_history_and_token(database: Database)
     assert runs.run_of_token(database, issued.token) == uuid
     assert runs.run_of_token(database, "not-a-token") is None
     metrics.ingest(database, uuid, [("loss", 1, 1.0, 0.5)])
-    detail = runs.get_run(database, uuid)
+    detail = runs.get_run_detail(database, uuid)
+    assert runs.get_run(database, uuid) == detail.run
     assert (detail.run.name, detail.run.params, [m.name for m in detail.metrics]) == (
         "first",
         {"lr": 0.1},
@@ -412,6 +413,8 @@ def test_a_created_run_reads_back_with_its_history_and_token(database: Database)
     assert_plain(detail)
     with pytest.raises(Conflict, match="already exists"):
         run_changes.create_run(database, NewRun(project="demo", uuid=uuid))
+    with pytest.raises(NotFound, match=r"run '0{32}' not found"):
+        runs.get_run_detail(database, "0" * 32)
     with pytest.raises(NotFound, match=r"run '0{32}' not found"):
         runs.get_run(database, "0" * 32)
 
@@ -477,7 +480,7 @@ def test_a_resume_needs_the_checks_consent_and_lets_the_owner_go(database: Datab
 
     with pytest.raises(Conflict, match="not failed"):
         run_changes.resume_run(database, uuid, refuse, resumed, name="again")
-    assert runs.get_run(database, uuid).run.name is None  # refused: nothing changed
+    assert runs.get_run(database, uuid).name is None  # refused: nothing changed
     issued, previous = run_changes.resume_run(
         database, uuid, lambda run: None, resumed, name="again", params={"lr": 0.2}, inputs={"lr": 0.2}
     )

@@ -15,7 +15,13 @@ from mizzen.store.repos import run_list, scheduling, statuses
 from mizzen.store.repos import runs as repo
 
 
-def get_run(db: Database, uuid: str) -> RunDetail:
+def get_run(db: Database, uuid: str) -> RunRecord:
+    """The run (``NotFound`` when unknown)."""
+    with db.read() as session:
+        return run_record(repo.get_run(session, uuid))
+
+
+def get_run_detail(db: Database, uuid: str) -> RunDetail:
     """The run with its status history and metric summaries (``NotFound`` when unknown)."""
     with db.read() as session:
         return run_detail(session, repo.get_run(session, uuid))
