@@ -254,9 +254,12 @@ class K8sDouble:
                 moved.append(self.set_pod_phase(namespace, pod["metadata"]["name"], phase, **kwargs))
         return moved
 
-    def append_log(self, namespace: str, pod: str, container: str | None, text: str) -> None:
+    def append_log(
+        self, namespace: str, pod: str, container: str | None, text: str, *, same_write: bool = False
+    ) -> None:
+        """Lines written at once share one timestamp; ``same_write``: more lines of the last write."""
         obj = self.kubelet.pod(namespace, pod)
-        self.logs.append(obj, container or obj["spec"]["containers"][0]["name"], text)
+        self.logs.append(obj, container or obj["spec"]["containers"][0]["name"], text, same_write=same_write)
 
     def make_unschedulable(self, namespace: str, pod: str, resource: str = "nvidia.com/gpu") -> Obj:
         return copy_obj(self.scenarios.unschedulable(namespace, pod, resource))

@@ -54,13 +54,17 @@ class LogStore:
         api.store.on_commit(self._on_change)
 
     # -- writing (test control) -------------------------------------------------------------
-    def append(self, pod: Obj, container: str, text: str) -> None:
+    def append(self, pod: Obj, container: str, text: str, *, same_write: bool = False) -> None:
+        """Lines written at once share one timestamp; ``same_write``: these lines belong to the same
+        write as the last ones appended (the container runtime gives them the same timestamp)."""
         stamp, moment = _stamp()
         lines = text.splitlines(keepends=True)
         if lines and not lines[-1].endswith("\n"):
             lines[-1] += "\n"
         with self._lock:
             buffer = self._lines.setdefault((pod["metadata"]["uid"], container, "current"), [])
+            if same_write and buffer:
+                stamp, moment = buffer[-1][0], buffer[-1][1]
             buffer.extend((stamp, moment, line) for line in lines)
         self._wake(pod["metadata"]["uid"])
 

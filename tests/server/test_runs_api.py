@@ -189,6 +189,36 @@ def test_idempotent_create_returns_the_same_run(api: httpx.Client) -> None:
     assert api.get("/runs").json()["count"] == 1
 
 
+def test_a_client_may_name_the_uuid_and_the_times_of_what_happened(
+    api_on_each_db: httpx.Client, create_run: Make
+) -> None:
+    api = api_on_each_db
+    uuid = "0123456789abcdef0123456789abcdef"
+    when = "2026-01-02T03:04:05.123456Z"
+    run = create_run(api, project="synced", uuid=uuid, created_at=when, managed=False)
+    assert (run["uuid"], run["created_at"], run["conditions"][0]["time"]) == (uuid, when, when)
+
+    taken = api.post("/runs", json={"project": "synced", "uuid": uuid})
+    assert (taken.status_code, taken.json()["error"]) == (409, "conflict")
+    assert f"uuid {uuid} already exists" in taken.json()["message"]
+    for body, field in (
+        ({"uuid": "../../etc"}, "uuid"),
+        ({"created_at": "2999-01-01T00:00:00Z"}, "created_at"),
+        ({"created_at": "0001-01-01T00:00:00+05:00"}, "created_at"),
+    ):
+        refused = api.post("/runs", json={"project": "synced", **body})
+        assert (refused.status_code, refused.json()["field"]) == (422, field), refused.text
+
+    started = api.post(f"/runs/{uuid}/statuses", json={"status": "running", "time": "2026-01-02T03:05:00Z"})
+    assert started.json()["started_at"] == "2026-01-02T03:05:00Z"
+    # A clock that went back: the history stays in order (never before the previous condition).
+    ended = api.post(f"/runs/{uuid}/statuses", json={"status": "succeeded", "time": "2026-01-01T00:00:00Z"})
+    assert (ended.json()["finished_at"], ended.json()["duration"]) == ("2026-01-02T03:05:00Z", 0.0)
+    future = api.post(f"/runs/{uuid}/statuses", json={"status": "failed", "time": "2999-01-01T00:00:00Z"})
+    assert (future.status_code, future.json()["field"]) == (422, "time")
+    assert api.get("/runs", params={"project": "synced"}).json()["count"] == 1
+
+
 def test_run_lifecycle_on_each_database(
     api_on_each_db: httpx.Client, create_run: Make, move_run: Make
 ) -> None:

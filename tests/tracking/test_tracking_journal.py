@@ -93,7 +93,7 @@ def test_the_writer_journals_in_order_and_hands_entries_to_the_uploader(tmp_path
         buffer.append(("m", "loss", 1.0 / (step + 1), step, 100.0 + step))
     buffer.append(("update", "outputs", {"accuracy": 0.9}))
     buffer.append(("tags", ["x", "y"]))
-    buffer.append(("status", "succeeded", "tracking", None))
+    buffer.append(("status", "succeeded", "tracking", None, 1234.5))
     assert writer.flush(10)
     assert writer.stop(10)
     entries = read_entries(writer.journal.path)
@@ -103,7 +103,14 @@ def test_the_writer_journals_in_order_and_hands_entries_to_the_uploader(tmp_path
     assert entries[1000:] == [
         {"t": "update", "field": "outputs", "values": {"accuracy": 0.9}, "s": 1000},
         {"t": "tags", "tags": ["x", "y"], "s": 1001},
-        {"t": "status", "status": "succeeded", "reason": "tracking", "message": None, "s": 1002},
+        {
+            "t": "status",
+            "status": "succeeded",
+            "reason": "tracking",
+            "message": None,
+            "time": 1234.5,
+            "s": 1002,
+        },
     ]
 
 

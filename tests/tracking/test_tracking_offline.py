@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -33,13 +34,16 @@ def test_without_a_server_the_run_is_journaled_and_the_user_is_told(tmp_path: Pa
     assert f"mizzen ops sync {run_dir}" in done.stderr
     record = RunRecord.load(run_dir / ".tracking")
     assert record is not None and record.uuid is None and record.managed is False
+    created_at = (record.create or {}).pop("created_at")
     assert record.create == {
         "project": "offline",
         "name": "no-server",
         "description": None,
         "tags": [],
         "managed": False,
+        "uuid": record.local_id,  # the run keeps the id the script was given once synced
     }
+    assert datetime.fromisoformat(created_at).tzinfo is not None
     entries = journal_entries(run_dir)
     assert entries[0]["status"] == "running"
     metrics = [(e["n"], e["st"]) for e in entries if e["t"] == "m"]

@@ -2,7 +2,7 @@
 
 For each unfinished run it owns, the agent needs the Plan it submitted (stored by ``record_plan``;
 compiled again, identically, when the store never got it), a token when the run may have to be
-submitted again, and the time of its newest stored log line (so nothing is streamed twice).
+submitted again, and where its stored log ends (so that each line is streamed once).
 
 Tokens: the token Secret the executor created holds the run's token. If it exists, that token is
 used as it is (pods may already carry it). Only a run whose Secret does not exist gets a fresh token
@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import base64
 import logging
-from typing import Any
 
-from mizzen.client import MizzenClient
+from mizzen.agent.log_resume import stored_log_position
 from mizzen.compiler.plan import Plan
 from mizzen.errors import MizzenError
 from mizzen.executors.kubernetes import KubernetesExecutor, OwnedRun
@@ -30,28 +29,6 @@ from mizzen.schemas.api import AgentRun
 from mizzen.schemas.statuses import RunStatus
 
 log = logging.getLogger(__name__)
-
-
-def last_log_timestamp(client: MizzenClient, uuid: str) -> float | None:
-    """The timestamp of the run's newest stored log line, in O(log lines) small reads."""
-
-    def line_at(offset: int) -> Any:
-        lines = client.logs.get(uuid, offset=offset, limit=1).lines
-        return lines[0] if lines else None
-
-    if line_at(0) is None:
-        return None
-    low, high = 0, 1  # a line exists at `low`; find a `high` without one
-    while line_at(high) is not None:
-        low, high = high, high * 2
-    while high - low > 1:
-        middle = (low + high) // 2
-        if line_at(middle) is not None:
-            low = middle
-        else:
-            high = middle
-    last = line_at(low)
-    return float(last.timestamp) if last is not None else None
 
 
 class Adopter:
@@ -92,8 +69,8 @@ class Adopter:
         if plan is None:  # claimed but its plan never reached the store: compile it again
             plan = self.compile_run(claimed, self.executor.runtime_context(ref))
             self.source.record_plan(run.uuid, plan.model_dump(mode="json", by_alias=True))
-        since = last_log_timestamp(self.source.client, run.uuid)
-        return OwnedRun(run=ref, plan=plan, status=run.status, logs_since=since)
+        logs = stored_log_position(self.source.client, run.uuid)
+        return OwnedRun(run=ref, plan=plan, status=run.status, logs=logs)
 
     def _token_in_cluster(self, uuid: str) -> str | None:
         secret = self.executor.adapter.get(SECRET, token_secret_name(uuid), self.executor.namespace)

@@ -27,6 +27,7 @@ from fsspec.implementations.local import LocalFileSystem
 from mizzen.artifacts import local
 from mizzen.artifacts.paths import run_folder, safe_path
 from mizzen.errors import ExecutorError, InvalidInput, NotFound
+from mizzen.extras import missing_extra
 
 READ_CHUNK = 1024 * 1024
 
@@ -50,7 +51,8 @@ class ArtifactsStore:
         try:
             self.fs, root = fsspec.core.url_to_fs(self.url, **dict(storage_options or {}))
         except (ImportError, ValueError) as error:
-            raise StoreError(f"artifacts store {url!r} cannot be opened: {error}") from None
+            missing = missing_extra(error)  # s3fs or gcsfs not installed: name the pip command
+            raise StoreError(f"artifacts store {url!r} cannot be opened: {missing or error}") from None
         self.root = root.rstrip("/")
         self.is_local = isinstance(self.fs, LocalFileSystem)
 

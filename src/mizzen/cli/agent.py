@@ -13,7 +13,10 @@ from mizzen.errors import MizzenError
 
 agent_app = typer.Typer(
     name="agent",
-    help="Run the API's runs on a Kubernetes namespace (`mizzen agent --namespace NS`), or list agents.",
+    help=(
+        "Run the API's runs on a Kubernetes namespace (`mizzen agent --namespace NS`), or list agents. "
+        "Needs the Kubernetes client: pip install 'mizzen[kubernetes]'."
+    ),
     rich_markup_mode="rich",
     invoke_without_command=True,
 )

@@ -8,6 +8,7 @@ import sys
 import typer
 
 from mizzen.errors import MizzenError
+from mizzen.extras import missing_extra
 
 
 def run_app(app: typer.Typer) -> int:
@@ -39,6 +40,9 @@ def run_app(app: typer.Typer) -> int:
         if callable(show) and isinstance(code, int):
             show()
             return code
+        if (missing := missing_extra(exc)) is not None:  # e.g. `mizzen agent` without kubernetes
+            print_error(str(missing))
+            return missing.exit_code
         if os.environ.get("MIZZEN_DEBUG"):
             raise
         print_error(f"internal error: {type(exc).__name__}: {exc}\n(set MIZZEN_DEBUG=1 for the traceback)")

@@ -134,6 +134,10 @@ class RunCreate(_Dto):
     cache_key: str | None = None
     status: RunStatus = RunStatus.CREATED
     managed: bool = True  # False when created by tracking.init() outside `mizzen run`
+    # Set by the tracking client, so that a run journaled offline keeps, once synced, the uuid and
+    # creation time the script knew (default: a new uuid, now). A uuid already taken is refused.
+    uuid: str | None = None
+    created_at: datetime | None = None
 
 
 class RunUpdate(_Dto):
@@ -192,6 +196,9 @@ class StatusUpdate(_Dto):
     status: RunStatus
     reason: str | None = None
     message: str | None = None
+    # When it happened (default: now), e.g. a status journaled offline and synced later; never
+    # before the run's previous condition, never in the future.
+    time: datetime | None = None
 
 
 class CloneRequest(_Dto):

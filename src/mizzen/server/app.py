@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from mizzen import __version__
 from mizzen.schemas.api import API_PREFIX
 from mizzen.server.auth import require_token
+from mizzen.server.docs import install_docs
 from mizzen.server.errors import install_error_handlers
 from mizzen.server.routers import agents, artifacts, health, logs, metrics, projects, runs
 from mizzen.server.services import Services
@@ -37,11 +38,14 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
         version=__version__,
         description="Run, track and compare machine-learning workloads.",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load Swagger UI / ReDoc from a CDN: ours is served locally
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.services = services
     app.state.run_events = services.events
     install_error_handlers(app)
+    install_docs(app)
 
     app.include_router(health.router, prefix=API_PREFIX)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require_token)])

@@ -15,6 +15,7 @@ import sys
 import threading
 import uuid as uuid_lib
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -160,8 +161,15 @@ def _start_unmanaged(
 ) -> Run:
     host = host or configured("host")
     token = token or configured("token")
-    create = {**create, "project": create["project"] or configured("project") or "default", "managed": False}
     local_id = uuid_lib.uuid4().hex
+    create = {
+        **create,
+        "project": create["project"] or configured("project") or "default",
+        "managed": False,
+        # The run keeps this id and creation time on the server, even when it is synced days later.
+        "uuid": local_id,
+        "created_at": datetime.now(UTC).isoformat(),
+    }
     record = RunRecord(local_id=local_id, uuid=run_uuid, managed=False, host=host, create=create)
     if run_uuid is None and host:
         record.uuid = _create_run(host, token, record)
@@ -188,7 +196,7 @@ def _create_run(host: str, token: str | None, record: RunRecord) -> str | None:
 
     try:
         with connector(host, token, timeout=INIT_TIMEOUT)() as client:
-            body = RunCreate.model_validate(record.create or {})
+            body = RunCreate.model_validate(record.creation())
             return client.runs.create(body, idempotency_key=record.creation_key).uuid
     except ApiError as exc:
         logger.warning(

@@ -156,7 +156,11 @@ class Delivery:
                 self._send_lineage(entry["record"])
             elif kind == "status":
                 self.client.statuses.set(
-                    self.run_uuid, entry["status"], entry.get("reason"), entry.get("message")
+                    self.run_uuid,
+                    entry["status"],
+                    entry.get("reason"),
+                    entry.get("message"),
+                    time=entry.get("time"),  # journals of older versions have none: now
                 )
             else:
                 warn_once(f"entry-kind:{kind}", f"skipping a journal entry of unknown type '{kind}'")

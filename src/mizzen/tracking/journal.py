@@ -67,6 +67,11 @@ class RunRecord:
             create=data.get("create"),
         )
 
+    def creation(self) -> dict[str, Any]:
+        """The body that creates this run on the server: with the uuid the script was given (journals
+        written before the body named it get their local id, which is one)."""
+        return {"uuid": self.local_id, **(self.create or {})}
+
     @property
     def creation_key(self) -> str:
         """Idempotency key of the request creating an offline run: retried, it yields the same run."""

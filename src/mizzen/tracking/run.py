@@ -166,7 +166,7 @@ class Run:
     def log_status(self, status: str, reason: str | None = None, message: str | None = None) -> None:
         """Records a status change of the run (for runs outside ``mizzen run``: the executor owns
         a managed run's statuses)."""
-        self._put(("status", str(status), reason, message))
+        self._put(("status", str(status), reason, message, time.time()))
 
     # ---- files ---------------------------------------------------------------------------------
 
@@ -359,7 +359,7 @@ class Run:
         budget = self.flush_timeout if timeout is None else timeout
         deadline = time.monotonic() + budget
         if not self.record.managed and os.getpid() == self._owner_pid:
-            self._put(("status", status, "tracking", message))
+            self._put(("status", status, "tracking", message, time.time()))
         self._ended = True
         self._writer.stop(min(budget, 2.0))
         delivered = self._uploader is None

@@ -75,7 +75,7 @@ def sync_journal(run: str | os.PathLike[str], client: MizzenClient) -> SyncRepor
     if record.uuid is None:
         from mizzen.schemas.api import RunCreate
 
-        body = RunCreate.model_validate(record.create or {})
+        body = RunCreate.model_validate(record.creation())
         record.uuid = client.runs.create(body, idempotency_key=record.creation_key).uuid
         record.save(tdir)
     delivery = Delivery(client, record.uuid, run_dir if record.managed else None)

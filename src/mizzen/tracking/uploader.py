@@ -167,7 +167,7 @@ class Uploader:
         from mizzen.schemas.api import RunCreate
 
         try:
-            body = RunCreate.model_validate(self.record.create or {})
+            body = RunCreate.model_validate(self.record.creation())
             run = client.runs.create(body, idempotency_key=self.record.creation_key)
         except ApiError as exc:
             if is_transient(exc):

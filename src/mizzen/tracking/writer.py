@@ -12,7 +12,7 @@ Tuples it understands (first item is the kind):
     ("blob", bytes | producer, dest, lineage | None, once_key | None)
                                                bytes (or a function making them here) written to
                                                ``dest`` in the run folder, then uploaded
-    ("status", status, reason, message)
+    ("status", status, reason, message, time)   time: seconds since the epoch, when it happened
     ("barrier", threading.Event)               set once everything before it is on disk
 """
 
@@ -113,7 +113,9 @@ class JournalWriter:
         if kind == "tags":
             return [{"t": "tags", "tags": list(item[1])}]
         if kind == "status":
-            return [{"t": "status", "status": item[1], "reason": item[2], "message": item[3]}]
+            return [
+                {"t": "status", "status": item[1], "reason": item[2], "message": item[3], "time": item[4]}
+            ]
         if kind == "artifact":
             return self._artifact(Path(item[1]), item[2], item[3])
         if kind == "blob":

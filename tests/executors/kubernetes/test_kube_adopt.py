@@ -20,7 +20,7 @@ from tests.executors.support import Recorder, new_run
 from k8s_double import K8sDouble
 from mizzen.compiler.plan import Plan
 from mizzen.executors.base import RunRef
-from mizzen.executors.kubernetes import OwnedRun
+from mizzen.executors.kubernetes import LogPosition, OwnedRun
 from mizzen.render.k8s import run_object_name
 from mizzen.schemas.statuses import RunStatus
 
@@ -122,7 +122,8 @@ def test_an_executor_killed_mid_run_is_replaced_without_duplicates_or_repeated_l
     k8s_double.set_pod_phase(NS, pod, "Failed", exit_code=2)
 
     kube = make_kube()
-    kube.adopt([OwnedRun(run, plan, S.RUNNING, logs_since=seen["timestamp"])])
+    stored = LogPosition(newest=seen["timestamp"], streams={("main", None): (seen["timestamp"], 1)})
+    kube.adopt([OwnedRun(run, plan, S.RUNNING, logs=stored)])
     assert kube.wait(run.uuid, 30) == S.FAILED
     assert recorder.statuses(run.uuid) == [S.FAILED]
     assert recorder.last(run.uuid).reason == "exit code 2"

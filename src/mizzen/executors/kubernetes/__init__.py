@@ -6,6 +6,7 @@ only when an adapter is made.
 
 from mizzen.executors.kubernetes.adapter import ApiFailure, KubeAdapter, RetryPolicy, WatchExpired
 from mizzen.executors.kubernetes.executor import KubernetesExecutor
+from mizzen.executors.kubernetes.logs import LogPosition
 from mizzen.executors.kubernetes.reconciler import EVENTS_CONTAINER, Timeouts
 from mizzen.executors.kubernetes.runs import OwnedRun
 
@@ -14,6 +15,7 @@ __all__ = [
     "ApiFailure",
     "KubeAdapter",
     "KubernetesExecutor",
+    "LogPosition",
     "OwnedRun",
     "RetryPolicy",
     "Timeouts",

@@ -24,7 +24,7 @@ from mizzen.compiler.plan import Plan, RunKind, RuntimeContext
 from mizzen.errors import ExecutorError, MizzenError
 from mizzen.executors.base import ExecutorCapabilities, ExecutorEvents, RunRef
 from mizzen.executors.kubernetes.adapter import ApiFailure, KubeAdapter
-from mizzen.executors.kubernetes.logs import LogBuffer, RunLogs
+from mizzen.executors.kubernetes.logs import LogBuffer, LogPosition, RunLogs
 from mizzen.executors.kubernetes.monitor import ClusterMonitor
 from mizzen.executors.kubernetes.objects import (
     create_objects,
@@ -267,7 +267,7 @@ class KubernetesExecutor:
                 continue
             reporter = StatusReporter(item.run.uuid, self._events, last=item.status)
             try:
-                tracked = self._track(item.run, item.plan, reporter, logs_since=item.logs_since)
+                tracked = self._track(item.run, item.plan, reporter, logs=item.logs)
             except MizzenError as error:
                 self._untracked[item.run.uuid] = reporter
                 reporter.report(S.FAILED, "not adopted", str(error))
@@ -335,7 +335,7 @@ class KubernetesExecutor:
         self._monitor.mark(run.uuid)
 
     def _track(
-        self, run: RunRef, plan: Plan, reporter: StatusReporter, *, logs_since: float | None = None
+        self, run: RunRef, plan: Plan, reporter: StatusReporter, *, logs: LogPosition | None = None
     ) -> TrackedRun:
         """Render the run's objects (pure: the same names every time) and what to track about it."""
         plan = self._with_default_image(plan)
@@ -355,8 +355,8 @@ class KubernetesExecutor:
             primary_kind=kind_of(primary),
             primary_name=primary["metadata"]["name"],
             reporter=reporter,
-            logs=RunLogs(run.uuid, self.adapter, self.namespace, self._buffer, since=logs_since),
-            logs_since=logs_since,
+            logs=RunLogs(run.uuid, self.adapter, self.namespace, self._buffer, resume=logs),
+            logs_since=logs.newest if logs is not None else None,
             ttl=plan.termination.ttl,
         )
 

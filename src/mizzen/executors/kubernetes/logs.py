@@ -4,6 +4,9 @@ One follower thread per container instance (a restarted container is a new insta
 ``follow=true`` stream. ``drain()`` reads what is left without following: every line has an index
 within its instance and is delivered once, whoever (follower or drain) reads it first. Lines reach
 the events sink in small batches from one flusher thread; ``flush()`` forces it (before a final status).
+
+After a restart, a run's streams are read again from their start, and a ``LogPosition`` (where the
+stored log ends, per stream) says which lines were stored already.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,6 +24,32 @@ from mizzen.schemas.api import LogLine
 log = logging.getLogger(__name__)
 
 Sink = Callable[[str, list[LogLine]], None]  # (run uuid, lines)
+StreamKey = tuple[str, str | None]  # (container as the user knows it, replica): what a stored line names
+# A stream with no line in the stored log's tail lags at most this far behind the newest stored line.
+RESUME_SLACK = 30.0
+
+
+@dataclass(frozen=True)
+class LogPosition:
+    """Where a run's stored log ends, for an executor taking the run over.
+
+    Per stream, the newest stored timestamp and how many stored lines carry it: the lines of one
+    write share a timestamp, so a timestamp alone cannot tell which of them were stored. Each
+    stream's stored lines are a prefix of it (lines go out in order), so this identifies the prefix.
+    """
+
+    newest: float  # the newest stored timestamp of the run
+    streams: Mapping[StreamKey, tuple[float, int]]  # key -> (its newest stored timestamp, lines at it)
+    slack: float = RESUME_SLACK
+
+    def stored(self, key: StreamKey, stamp: float, nth_at_stamp: int) -> bool:
+        """Whether a line of stream ``key`` stamped ``stamp`` is stored already; ``nth_at_stamp``: how
+        many lines of the stream with that same timestamp came before it."""
+        known = self.streams.get(key)
+        if known is None:  # nothing of it near the end of the stored log: only old lines are stored
+            return stamp <= self.newest - self.slack
+        last, count = known
+        return stamp < last or (stamp == last and nth_at_stamp < count)
 
 
 def parse_line(raw: str) -> tuple[float, str]:
@@ -112,10 +141,11 @@ class RunLogs:
         namespace: str,
         buffer: LogBuffer,
         *,
-        since: float | None = None,
+        resume: LogPosition | None = None,
     ) -> None:
         self.uuid = uuid
-        self.since = since  # lines stamped at or before it were delivered by an earlier executor
+        self.resume = resume  # what an earlier executor stored already
+        self._at_resume_stamp: dict[StreamKey, int] = {}  # lines read so far at each stream's stamp
         self.adapter = adapter
         self.namespace = namespace
         self.buffer = buffer
@@ -211,9 +241,21 @@ class RunLogs:
                 return
             stream.delivered = index + 1
             stamp, text = parse_line(raw)
-            if self.since is not None and stamp <= self.since:
+            if self.resume is not None and self._stored_before(stream, stamp):
                 return
             self.buffer.add(
                 self.uuid,
                 LogLine(timestamp=stamp, container=stream.display, replica=stream.replica, line=text),
             )
+
+    def _stored_before(self, stream: _Stream, stamp: float) -> bool:
+        """Whether an earlier executor stored this line (read in stream order, each line once)."""
+        assert self.resume is not None
+        key = (stream.display, stream.replica)
+        nth = 0
+        known = self.resume.streams.get(key)
+        if known is not None and stamp == known[0]:
+            with self._lock:  # several instances of a container are one stored stream
+                nth = self._at_resume_stamp.get(key, 0)
+                self._at_resume_stamp[key] = nth + 1
+        return self.resume.stored(key, stamp, nth)

@@ -10,7 +10,7 @@ from typing import Any
 from mizzen.compiler.plan import DISTRIBUTED_KINDS, Plan
 from mizzen.executors.base import RunRef
 from mizzen.executors.kubernetes import status as run_status
-from mizzen.executors.kubernetes.logs import RunLogs
+from mizzen.executors.kubernetes.logs import LogPosition, RunLogs
 from mizzen.executors.kubernetes.pods import PodFailure
 from mizzen.executors.kubernetes.reporting import StatusReporter
 from mizzen.executors.kubernetes.resources import ResourceKind
@@ -30,14 +30,14 @@ def pod_run_label(pod: dict[str, Any]) -> str | None:
 class OwnedRun:
     """A run the scheduler says this executor owns (after a restart): adopt() resumes it.
 
-    ``status`` is the last status the store holds; ``logs_since`` the timestamp of the newest log line
-    it has (lines and events up to it are not delivered again).
+    ``status`` is the last status the store holds; ``logs`` where its stored log ends (lines stored
+    and events up to the newest stored line are not delivered again).
     """
 
     run: RunRef
     plan: Plan
     status: RunStatus | None = None
-    logs_since: float | None = None
+    logs: LogPosition | None = None
 
 
 @dataclass

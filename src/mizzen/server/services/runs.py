@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from mizzen.artifacts.store import ArtifactsStore
-from mizzen.errors import InvalidTransition
+from mizzen.errors import Conflict, InvalidTransition
 from mizzen.schemas.api import (
     CloneRequest,
     RunCreate,
@@ -31,6 +31,7 @@ from mizzen.server.services.validation import (
     check_fields,
     check_kind,
     check_length,
+    check_moment,
     check_project_name,
     check_run_uuid,
 )
@@ -59,7 +60,7 @@ def _check_create(body: RunCreate) -> None:
     check_project_name(body.project)
     check_kind(body.kind)
     check_cloning_kind(body.cloning_kind)
-    for name in ("pipeline_uuid", "parent_uuid", "original_uuid"):
+    for name in ("uuid", "pipeline_uuid", "parent_uuid", "original_uuid"):
         check_run_uuid(getattr(body, name), name)
     for name, limit in (("name", 255), ("executor", 32), ("queue", 128), ("cache_key", 128)):
         check_length(getattr(body, name), limit, name)
@@ -85,6 +86,7 @@ class RunService:
 
     def create(self, body: RunCreate, idempotency_key: str | None = None) -> RunRead:
         _check_create(body)
+        created_at = check_moment(body.created_at, "created_at")
         self._check_host_access(body.executor, {"spec": body.spec, "params": body.params})
         key = f"runs:{idempotency_key}" if idempotency_key else None
         with self.db.write() as session:
@@ -92,9 +94,11 @@ class RunService:
                 # The first answer was lost: same run, and a fresh token (only its hash is stored).
                 run = repo.get_run(session, answer["uuid"])
                 return self._read(session, run, token=repo.rotate_token(run))
-            fields = body.model_dump(exclude={"status"})
+            if body.uuid is not None and repo.find_run(session, body.uuid) is not None:
+                raise Conflict(f"a run with uuid {body.uuid} already exists")
+            fields = body.model_dump(exclude={"status", "created_at"})
             fields["executor"] = fields["executor"] or self.default_executor
-            run, token = repo.create_run(session, NewRun(**fields, status=body.status))
+            run, token = repo.create_run(session, NewRun(**fields, status=body.status), now=created_at)
             if key is not None:
                 idempotency.remember(session, key, {"uuid": run.uuid})
             read = self._read_new(session, run, token)
@@ -151,10 +155,14 @@ class RunService:
     def set_status(self, uuid: str, body: StatusUpdate) -> RunRead:
         check_fields(body, ("reason", "message"))
         check_length(body.reason, 255, "reason")
+        moment = check_moment(body.time, "time")
         with self.db.write() as session:
             run = repo.get_run(session, uuid, for_update=True)
             previous = RunStatus(run.status)
-            changed = statuses.set_status(session, run, body.status, body.reason, body.message)
+            if moment is not None:  # a history stays in order, even when the client's clock went back
+                conditions = statuses.list_conditions(session, run.id)
+                moment = max([moment, *(c.time for c in conditions[-1:])])
+            changed = statuses.set_status(session, run, body.status, body.reason, body.message, now=moment)
             read = self._read(session, run)
         if changed and previous != read.status:
             self._publish("status_changed", read, previous)

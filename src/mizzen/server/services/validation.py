@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mizzen.errors import InvalidInput
@@ -15,6 +16,8 @@ KIND = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 RUN_UUID = re.compile(r"^[0-9a-f]{32}$")
 CLONING_KINDS = frozenset({"copy", "restart", "cache"})
 INT64 = 2**63
+CLOCK_SKEW = timedelta(minutes=5)  # how far ahead of the server's clock a client's may be
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def check_project_name(value: str, field: str = "project") -> None:
@@ -73,3 +76,20 @@ def check_storable(value: Any, field: str) -> None:
 def check_fields(model: Any, names: tuple[str, ...]) -> None:
     for name in names:
         check_storable(getattr(model, name), name)
+
+
+def check_moment(value: datetime | None, field: str) -> datetime | None:
+    """A time a client says something happened at, in UTC (naive: taken as UTC); not in the future."""
+    if value is None:
+        return None
+    try:
+        moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        moment = EPOCH - timedelta(days=1)  # so far back that UTC cannot hold it: refused below
+    if moment < EPOCH:
+        raise InvalidInput(f"{value.isoformat()} is before 1970-01-01", field=field)
+    if moment > datetime.now(UTC) + CLOCK_SKEW:
+        raise InvalidInput(
+            f"{value.isoformat()} is in the future (the server's clock says otherwise)", field=field
+        )
+    return moment

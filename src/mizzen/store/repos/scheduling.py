@@ -19,9 +19,10 @@ from mizzen.store.repos.statuses import set_status
 def created_runs(
     session: Session, executor: str, *, limit: int, queue: str | None = None
 ) -> Sequence[RunRow]:
-    """The oldest runs waiting for ``executor`` — created, or queued again by a resume (no owner
-    yet) — whose code is not still uploading; locked for the caller's transaction (PostgreSQL skips
-    rows another scheduler holds; SQLite write sessions hold the whole database)."""
+    """The oldest managed runs waiting for ``executor`` — created, or queued again by a resume (no
+    owner yet) — whose code is not still uploading; locked for the caller's transaction (PostgreSQL
+    skips rows another scheduler holds; SQLite write sessions hold the whole database). Runs that
+    ``tracking.init()`` created (unmanaged) belong to the script that tracks them: never claimed."""
     owner = json_text(RunRow.meta, OWNER_KEY)
     upload = json_text(RunRow.meta, UPLOAD_KEY)
     waiting = or_(
@@ -29,7 +30,10 @@ def created_runs(
         and_(RunRow.status == RunStatus.QUEUED.value, owner.is_(None)),
     )
     query = select(RunRow).where(
-        RunRow.executor == executor, waiting, or_(upload.is_(None), upload != UPLOAD_PENDING)
+        RunRow.executor == executor,
+        RunRow.managed.is_(True),
+        waiting,
+        or_(upload.is_(None), upload != UPLOAD_PENDING),
     )
     if queue is not None:
         query = query.where(RunRow.queue == queue)
