@@ -13,6 +13,7 @@ from mizzen.schemas.run_meta import CODE_RUN_KEY, OWNER_KEY
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store import Database
 from mizzen.store.clock import utcnow
+from mizzen.store.database import read_session, write_session
 from mizzen.store.gateway import (
     agents,
     claims,
@@ -58,7 +59,7 @@ def assert_plain(value: Any) -> None:
 def new_run(
     database: Database, project: str = "demo", *, executor: str = "k8s", status: RunStatus = RunStatus.CREATED
 ) -> str:
-    with database.write() as session:
+    with write_session(database) as session:
         run, _ = runs_repo.create_run(
             session, runs_repo.NewRun(project=project, executor=executor, status=status)
         )
@@ -66,7 +67,7 @@ def new_run(
 
 
 def move(database: Database, uuid: str, *statuses: RunStatus) -> None:
-    with database.write() as session:
+    with write_session(database) as session:
         run = runs_repo.get_run(session, uuid, for_update=True)
         for status in statuses:
             set_status(session, run, status)
@@ -74,7 +75,7 @@ def move(database: Database, uuid: str, *statuses: RunStatus) -> None:
 
 def holds_token(database: Database, uuid: str, token: str) -> bool:
     """Whether ``token`` is run ``uuid``'s token now (only its hash is stored)."""
-    with database.read() as session:
+    with read_session(database) as session:
         return runs_repo.get_run(session, uuid).token_hash == runs_repo.hash_token(token)
 
 

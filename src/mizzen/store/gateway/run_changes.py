@@ -9,7 +9,7 @@ from typing import Any
 from mizzen.errors import Conflict
 from mizzen.schemas.run_meta import OWNER_KEY
 from mizzen.schemas.statuses import RunStatus
-from mizzen.store.database import Database
+from mizzen.store.database import Database, read_session, write_session
 from mizzen.store.gateway._rows import run_detail, run_record
 from mizzen.store.records import IssuedRun, NewRun, RunRecord, StatusMove
 from mizzen.store.repos import code_refs, idempotency, statuses
@@ -22,7 +22,7 @@ def create_run(
     """A new run and its API token (only the token's hash is stored); ``Conflict`` when ``new.uuid``
     names an existing run. With an ``idempotency_key`` (store-wide, scoped by the caller) a replayed
     call creates nothing: it answers the first call's run with a fresh token, ``replayed`` set."""
-    with db.write() as session:
+    with write_session(db) as session:
         if (
             idempotency_key is not None
             and (answer := idempotency.recall(session, idempotency_key)) is not None
@@ -41,7 +41,7 @@ def create_run(
 def clone_run(db: Database, uuid: str, build: Callable[[RunRecord], NewRun]) -> IssuedRun:
     """A new run made by ``build`` from run ``uuid`` as it is now (read in the same transaction), and
     its API token. ``build`` must only look at the record (no network, no waiting)."""
-    with db.write() as session:
+    with write_session(db) as session:
         row, token = repo.create_run(session, build(run_record(repo.get_run(session, uuid))))
         return IssuedRun(run_detail(session, row, new=True), token)
 
@@ -60,7 +60,7 @@ def resume_run(
     under its lock: renamed when ``name`` is given; new ``params`` (and their ``inputs``) merge in
     and drop the plan, which they invalidate; its owner lets go (the next scheduler claims it); it
     moves to ``move`` and gets a fresh token. Answers the run and its status before."""
-    with db.write() as session:
+    with write_session(db) as session:
         row = repo.get_run(session, uuid, for_update=True)
         previous = RunStatus(row.status)
         check(run_record(row))
@@ -77,7 +77,7 @@ def resume_run(
 def delete_run(db: Database, uuid: str) -> RunRecord:
     """Delete the run (its metrics, statuses and lineage go with it); answers the run as it was, for
     the caller to clean up after this call (and its transaction) has returned."""
-    with db.write() as session:
+    with write_session(db) as session:
         record = run_record(repo.get_run(session, uuid))
         repo.delete_run(session, uuid)
         return record
@@ -87,7 +87,7 @@ def code_refs_of(db: Database, uuids: Iterable[str], code_runs: Iterable[str]) -
     """Of ``uuids`` and ``code_runs``, those whose uploaded code a run still names (meta
     ``code_run``); and of ``code_runs``, those that are no longer runs."""
     wanted, code_runs = set(uuids), set(code_runs)
-    with db.read() as session:
+    with read_session(db) as session:
         in_use = code_refs.code_in_use(session, wanted | code_runs)
         gone = code_runs - code_refs.existing_runs(session, code_runs)
     return in_use, gone

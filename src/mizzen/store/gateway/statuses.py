@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from mizzen.schemas.statuses import RunStatus
-from mizzen.store.database import Database
+from mizzen.store.database import Database, write_session
 from mizzen.store.gateway._rows import run_detail, run_record
 from mizzen.store.records import RunRecord, StatusChange, StatusMove
 from mizzen.store.repos import runs as runs_repo
@@ -26,7 +26,7 @@ def set_status(
     (dated ``at``, never before the run's last condition, so that a history stays in order; default
     now). ``InvalidTransition`` when the status machine forbids it; ``changed`` is False when nothing
     changed (same status, same reason and message)."""
-    with db.write() as session:
+    with write_session(db) as session:
         row = runs_repo.get_run(session, uuid, for_update=True)
         previous = RunStatus(row.status)
         if at is not None:
@@ -40,7 +40,7 @@ def change_status(db: Database, uuid: str, decide: Callable[[RunRecord], StatusM
     """Move run ``uuid`` to the status ``decide(run)`` asks for, looking at the run under its lock;
     ``decide`` answers None to leave it as it is (``changed`` False). ``decide`` runs inside the
     transaction: it must only look at the record (no network, no waiting)."""
-    with db.write() as session:
+    with write_session(db) as session:
         row = runs_repo.get_run(session, uuid, for_update=True)
         previous = RunStatus(row.status)
         move = decide(run_record(row))
