@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from mizzen.schemas.api import RunList, RunRead
 
@@ -273,3 +274,16 @@ def test_an_upload_outlives_its_run_while_a_restart_or_copy_runs_it(
     assert (store / uuid / "uploads" / "train.py").is_file()  # the copy still runs it
     assert api.delete(f"/runs/{copy['uuid']}").status_code == 204
     assert not (store / uuid).exists()  # the last run using it is gone: so is the upload
+
+
+@pytest.mark.parametrize("how", ["restart", "copy", "resume"])
+def test_a_tracked_run_is_never_cloned_into_a_run_nothing_would_run(
+    api: httpx.Client, create_run: Make, move_run: Make, how: str
+) -> None:
+    tracked = create_run(api, name="notebook", managed=False)
+    move_run(api, tracked["uuid"], "running", "succeeded")
+    refused = api.post(f"/runs/{tracked['uuid']}/{how}")
+    assert refused.status_code == 409, refused.text
+    assert "tracking.init()" in refused.json()["message"]
+    assert [r["uuid"] for r in api.get("/runs").json()["items"]] == [tracked["uuid"]]
+    assert api.get(f"/runs/{tracked['uuid']}").json()["status"] == "succeeded"

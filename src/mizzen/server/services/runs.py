@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from mizzen.artifacts.store import ArtifactsStore
-from mizzen.errors import InvalidTransition
+from mizzen.errors import Conflict, InvalidTransition
 from mizzen.schemas.api import (
     CloneRequest,
     RunCreate,
@@ -220,6 +220,7 @@ class RunService:
         if how == "resume":
             return self._resume(uuid, body)
         original = gateway.get_run(self.db, uuid)
+        _require_managed(original.managed, how)
         # Refused for what they ask before they are checked against the polyaxonfile.
         self._check_host_access(original.executor, {"params": body.params})
         params = {**original.params, **(body.params or {})}
@@ -261,6 +262,7 @@ class RunService:
             inputs = clone_inputs(run.spec, {**run.params, **body.params}, dict(run.inputs))
 
         def check(run: RunRecord) -> None:  # the run as it is, under its lock
+            _require_managed(run.managed, "resume")
             self._check_host_access(run.executor, {"params": body.params})
             if run.status not in DONE_STATUSES:
                 raise InvalidTransition(run.status.value, "resume (only a finished run can be resumed)")
@@ -282,3 +284,13 @@ class RunService:
 
     def _publish(self, kind: Any, read: RunRead, previous: RunStatus | None = None) -> None:
         self.events.publish(RunEvent(kind, read.uuid, read.project, read.status, previous))
+
+
+def _require_managed(managed: bool, how: str) -> None:
+    """A run made by ``tracking.init()`` outside `mizzen run` has no polyaxonfile: no executor would
+    ever run a restart, copy or resume of it, which would wait in ``created`` for ever."""
+    if not managed:
+        raise Conflict(
+            f"cannot {how} this run: it was created by tracking.init() outside `mizzen run` and has no "
+            "polyaxonfile to run again; run the script again, or `mizzen run -f FILE` for a managed run"
+        )
