@@ -15,6 +15,7 @@ from mizzen.client.errors import ApiRequestError
 from mizzen.schemas.api import API_PREFIX, RunCreate
 from mizzen.schemas.statuses import RunStatus
 from mizzen.settings import Settings
+from mizzen.store.database import write_session
 
 SPEC = {"version": 1.1, "kind": "operation", "component": {"run": {"kind": "job", "container": {}}}}
 
@@ -49,7 +50,7 @@ def test_an_agent_unseen_for_a_while_is_listed_unhealthy(
 
     app = create_app(k8s_settings)
     try:
-        with app.state.services.database.write() as session:
+        with write_session(app.state.services.database) as session:
             agents_repo.heartbeat(session, "old", namespace="ml", now=utcnow() - timedelta(minutes=5))
         with serve_app(app) as base, MizzenClient(base) as client:
             client.agents.heartbeat("fresh")

@@ -21,6 +21,7 @@ from mizzen.schemas.api import LogLine
 from mizzen.schemas.statuses import RunStatus
 from mizzen.settings import Settings
 from mizzen.store import Database, open_database
+from mizzen.store.database import read_session, write_session
 from mizzen.store.repos import runs as runs_repo
 from mizzen.store.repos.runs import NewRun
 from mizzen.store.repos.statuses import list_conditions
@@ -42,14 +43,14 @@ class Loop:
     executor: LocalExecutor
 
     def create(self, command: list[str]) -> str:
-        with self.database.write() as session:
+        with write_session(self.database) as session:
             run, _token = runs_repo.create_run(
                 session, NewRun(project="p", spec=_spec(command), executor="local")
             )
             return run.uuid
 
     def stored(self, uuid: str) -> RunStatus:
-        with self.database.read() as session:
+        with read_session(self.database) as session:
             return RunStatus(runs_repo.get_run(session, uuid).status)
 
     def wait_stored(self, uuid: str, status: RunStatus, timeout: float = 60) -> str | None:
@@ -58,7 +59,7 @@ class Loop:
         while (stored := self.stored(uuid)) != status:
             assert time.monotonic() < deadline, f"run {uuid} is {stored}, not {status}, after {timeout}s"
             time.sleep(0.05)
-        with self.database.read() as session:
+        with read_session(self.database) as session:
             conditions = list_conditions(session, runs_repo.get_run(session, uuid).id)
             return conditions[-1].reason if conditions else None
 

@@ -6,6 +6,7 @@ import pytest
 
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store import Database
+from mizzen.store.database import read_session, write_session
 from mizzen.store.query import parse_query, parse_sort
 from mizzen.store.repos import metrics, run_list, runs, statuses
 from mizzen.store.repos.metrics import Point
@@ -25,7 +26,7 @@ def populated(database: Database) -> Database:
     ]
     for day, (name, kind, status, loss, params, tags) in enumerate(specs):
         created = T0 + timedelta(days=day)
-        with database.write() as session:
+        with write_session(database) as session:
             project = "other" if name == "r4" else "main"
             run, _ = runs.create_run(
                 session,
@@ -44,7 +45,7 @@ def populated(database: Database) -> Database:
 
 
 def _names(db: Database, query: str = "", sort: str = "", **kwargs: object) -> list[str]:
-    with db.read() as session:
+    with read_session(db) as session:
         page = run_list.list_runs(
             session,
             conditions=parse_query(query),
@@ -107,7 +108,7 @@ def test_sorting(populated: Database, sort: str, expected: list[str]) -> None:
 
 
 def test_pagination_counts_every_match(populated: Database) -> None:
-    with populated.read() as session:
+    with read_session(populated) as session:
         page = run_list.list_runs(session, sort=parse_sort("name"), limit=2, offset=1)
     assert [i["name"] for i in page.items] == ["r1", "r2"]
     assert page.count == 5
@@ -115,7 +116,7 @@ def test_pagination_counts_every_match(populated: Database) -> None:
 
 
 def test_list_items_carry_what_a_run_row_needs(populated: Database) -> None:
-    with populated.read() as session:
+    with read_session(populated) as session:
         (item,) = run_list.list_runs(session, conditions=parse_query("name:r0")).items
     assert item["project"] == "main"
     assert item["status"] == "succeeded"

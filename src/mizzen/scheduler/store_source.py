@@ -18,12 +18,11 @@ from mizzen.errors import InvalidTransition, MizzenError, NotFound
 from mizzen.scheduler.outbox import Outbox, Report
 from mizzen.scheduler.source import ClaimedRun, owner_is_gone
 from mizzen.schemas.api import LogLine
-from mizzen.schemas.run_meta import OWNER_KEY, UPLOAD_KEY, UPLOAD_PENDING, UPLOADER_KEY
+from mizzen.schemas.run_meta import UPLOAD_KEY, UPLOAD_PENDING, UPLOADER_KEY
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store import Database, is_unavailable
-from mizzen.store.repos import runs as runs_repo
-from mizzen.store.repos import scheduling
-from mizzen.store.repos.statuses import set_status
+from mizzen.store.gateway import claims, statuses
+from mizzen.store.gateway import runs as runs_gateway
 
 log = logging.getLogger(__name__)
 
@@ -52,24 +51,22 @@ class StoreRunSource:
         )
 
     def claim(self, executor: str, owner: str, limit: int) -> list[ClaimedRun]:
-        with self.database.write() as session:
-            claimed = [
-                ClaimedRun(
-                    uuid=claim.run.uuid,
-                    project=claim.run.project.name,
-                    project_uuid=claim.run.project.uuid,
-                    kind=claim.run.kind,
-                    name=claim.run.name,
-                    spec=claim.run.spec,
-                    params=dict(claim.run.params or {}),
-                    token=claim.token,
-                    meta=dict(claim.run.meta or {}),
-                    original_uuid=claim.run.original_uuid,
-                    cloning_kind=claim.run.cloning_kind,
-                )
-                for claim in scheduling.claim_runs(session, executor, owner, limit=limit)
-            ]
-        return claimed
+        return [
+            ClaimedRun(
+                uuid=claim.run.uuid,
+                project=claim.run.project,
+                project_uuid=claim.run.project_uuid,
+                kind=claim.run.kind,
+                name=claim.run.name,
+                spec=claim.run.spec,
+                params=dict(claim.run.params),
+                token=claim.token,
+                meta=dict(claim.run.meta),
+                original_uuid=claim.run.original_uuid,
+                cloning_kind=claim.run.cloning_kind,
+            )
+            for claim in claims.claim_runs(self.database, executor, owner, limit=limit)
+        ]
 
     def record_plan(self, uuid: str, plan: dict[str, Any]) -> None:
         self._outbox.put(Report("plan", uuid, plan=plan))
@@ -127,46 +124,34 @@ class StoreRunSource:
         if report.kind == "logs":
             self.log_sink(report.uuid, report.lines)
         elif report.kind == "plan":
-            with self.database.write() as session:
-                run = runs_repo.get_run(session, report.uuid, for_update=True)
-                runs_repo.update_run(session, run, plan=report.plan)
+            runs_gateway.update_run(self.database, report.uuid, plan=report.plan)
         else:
             assert report.status is not None
             self._store_status(report.uuid, report.status, report.reason, report.message)
 
     def _store_status(self, uuid: str, status: RunStatus, reason: str | None, message: str | None) -> None:
-        with self.database.write() as session:
-            run = runs_repo.get_run(session, uuid, for_update=True)
-            previous = RunStatus(run.status)
-            project = run.project.name
-            changed = set_status(session, run, status, reason, message)
-        if changed and self.on_status_changed is not None:
+        change = statuses.set_status(self.database, uuid, status, reason, message)
+        if change.changed and self.on_status_changed is not None:
             try:
-                self.on_status_changed(uuid, project, status, previous)
+                self.on_status_changed(uuid, change.run.project, status, change.previous)
             except Exception:  # stored: a listener's failure is not the store's
                 log.exception("run %s: a status listener failed", uuid)
 
     def stop_requested(self, executor: str, owner: str) -> list[str]:
-        with self.database.read() as session:
-            return [
-                run.uuid
-                for run in scheduling.runs_in_status(session, executor, RunStatus.STOPPING)
-                if (run.meta or {}).get(OWNER_KEY) == owner
-            ]
+        stopping = runs_gateway.runs_in_status(self.database, executor, RunStatus.STOPPING)
+        return [run.uuid for run in stopping if run.owner == owner]
 
     def fail_orphans(self, executor: str, reap: Callable[[str], object] | None = None) -> list[str]:
         """Runs left unfinished by a process of this machine that no longer exists (a `mizzen run`
         killed with its runs): they can never finish, so they fail with the reason said plainly."""
         orphans: list[tuple[str, str]] = []
         abandoned: list[tuple[str, str]] = []  # created, waiting for code its uploader never sent
-        with self.database.read() as session:
-            for run in scheduling.unfinished_runs(session, executor):
-                meta = run.meta or {}
-                owner, uploader = meta.get(OWNER_KEY), meta.get(UPLOADER_KEY)
-                if owner and owner_is_gone(owner):
-                    orphans.append((run.uuid, owner))
-                elif meta.get(UPLOAD_KEY) == UPLOAD_PENDING and uploader and owner_is_gone(uploader):
-                    abandoned.append((run.uuid, uploader))
+        for run in runs_gateway.unfinished_runs(self.database, executor):
+            owner, uploader = run.owner, run.meta.get(UPLOADER_KEY)
+            if owner and owner_is_gone(owner):
+                orphans.append((run.uuid, owner))
+            elif run.meta.get(UPLOAD_KEY) == UPLOAD_PENDING and uploader and owner_is_gone(uploader):
+                abandoned.append((run.uuid, uploader))
         for uuid, owner in orphans:
             if reap is not None:
                 reap(uuid)  # processes it left behind

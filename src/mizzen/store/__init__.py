@@ -1,18 +1,17 @@
 """The metadata store: SQLAlchemy 2 + one alembic tree, on SQLite (embedded) or PostgreSQL.
 
-Only this package imports SQLAlchemy. Entry points::
+Only this package imports SQLAlchemy, and no session or ORM row leaves it. Entry points::
 
     db = open_database(settings.resolved_database_url)   # upgrades the schema if needed
-    with db.write() as session:                          # commits when the block ends
-        run, token = repos.runs.create_run(session, NewRun(project="demo"))
-        repos.statuses.set_status(session, run, RunStatus.QUEUED)
+    run = gateway.runs.get_run(db, uuid)                 # one transaction, a frozen record back
 
-Repositories live in ``mizzen.store.repos`` (one module per concern).
+The server and the scheduler call ``mizzen.store.gateway`` (one module per concern), which returns
+the records of ``mizzen.store.records``. Inside the store, the gateway opens sessions with
+``database.read_session(db)`` / ``write_session(db)`` and calls the repositories of
+``mizzen.store.repos``.
 """
 
 from __future__ import annotations
-
-from sqlalchemy.orm import Session
 
 from mizzen.store.database import Database, is_unavailable
 from mizzen.store.migrate import downgrade, ensure_schema, upgrade
@@ -26,4 +25,4 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
     return db
 
 
-__all__ = ["Database", "Session", "downgrade", "ensure_schema", "is_unavailable", "open_database", "upgrade"]
+__all__ = ["Database", "downgrade", "ensure_schema", "is_unavailable", "open_database", "upgrade"]

@@ -1,6 +1,7 @@
 """Engines and sessions: SQLite (WAL, the embedded default) or PostgreSQL (psycopg 3).
 
-``Database.read()`` and ``Database.write()`` are the only way the rest of the store gets a session.
+``read_session(db)`` and ``write_session(db)`` are the only way the rest of the store gets a session
+(the store's gateway; the server and the scheduler never get one).
 On SQLite a write session starts with ``BEGIN IMMEDIATE``: it takes the write lock up front, so two
 writers queue on the busy timeout instead of failing half-way with "database is locked".
 """
@@ -85,20 +86,26 @@ class Database:
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
 
-    @contextmanager
-    def read(self) -> Iterator[Session]:
-        with self._read_sessions() as session, _translated_errors():
-            yield session
-            session.rollback()
-
-    @contextmanager
-    def write(self) -> Iterator[Session]:
-        """A transaction that commits when the block ends without an error."""
-        with self._write_sessions() as session, _translated_errors(), session.begin():
-            yield session
-
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# Sessions are opened by these two functions, not by ``Database`` methods, so that a ``Database``
+# handed to the server or the scheduler gives them none: they go through ``mizzen.store.gateway``,
+# and the import contract keeps them out of this module.
+@contextmanager
+def read_session(db: Database) -> Iterator[Session]:
+    """A session to read in, rolled back when the block ends."""
+    with db._read_sessions() as session, _translated_errors():
+        yield session
+        session.rollback()
+
+
+@contextmanager
+def write_session(db: Database) -> Iterator[Session]:
+    """A transaction that commits when the block ends without an error."""
+    with db._write_sessions() as session, _translated_errors(), session.begin():
+        yield session
 
 
 def is_unavailable(error: BaseException) -> bool:

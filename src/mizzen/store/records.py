@@ -56,6 +56,14 @@ class MetricPoints(NamedTuple):
     values: list[float]
 
 
+class RunProgress(NamedTuple):
+    """What a log reader needs of a run, read without loading the run."""
+
+    status: RunStatus
+    log_lines: int  # log line offsets handed out so far
+    finished_at: datetime | None
+
+
 @dataclass(frozen=True)
 class LineageRecord:
     """An artifact a run produced (or, with ``is_input``, consumed): what is recorded and read back."""
@@ -142,7 +150,91 @@ class RunRecord:
 
 
 @dataclass(frozen=True)
+class NewRun:
+    """What a new run is made of (mirrors the API's RunCreate, without depending on it)."""
+
+    project: str = "default"
+    name: str | None = None
+    description: str | None = None
+    kind: str = "job"
+    content: str | None = None
+    spec: dict[str, Any] | None = None
+    plan: dict[str, Any] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    pipeline_uuid: str | None = None
+    parent_uuid: str | None = None
+    original_uuid: str | None = None
+    cloning_kind: str | None = None
+    executor: str | None = None
+    queue: str | None = None
+    cache_key: str | None = None
+    managed: bool = True
+    status: RunStatus = RunStatus.CREATED
+    uuid: str | None = None  # default: a new one
+
+
+@dataclass(frozen=True)
 class ClaimedRunRecord:
     run: RunRecord
     token: str  # a fresh API token for the run (only its hash is stored)
     previous: RunStatus  # the status before the claim: created (now compiled) or queued (stays queued)
+
+
+@dataclass(frozen=True)
+class ConditionRecord:
+    """One entry of a run's status history."""
+
+    type: RunStatus
+    reason: str | None
+    message: str | None
+    time: datetime
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    """A run as the API shows it: the run, its status history, and its metrics' summaries."""
+
+    run: RunRecord
+    conditions: list[ConditionRecord]
+    metrics: list[MetricSummaryRecord]
+
+
+@dataclass(frozen=True)
+class IssuedRun:
+    """A run with a fresh API token (created, or given a new token): the token is shown only once."""
+
+    detail: RunDetail
+    token: str
+    replayed: bool = False  # an idempotent create answered again: the run existed already
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    detail: RunDetail  # the run as it is after the change
+    previous: RunStatus
+    changed: bool  # False when nothing changed (same status, reason and message)
+
+    @property
+    def run(self) -> RunRecord:
+        return self.detail.run
+
+
+@dataclass(frozen=True)
+class StatusMove:
+    """A status change a caller asks for (``resume``: a finished run starts again)."""
+
+    status: RunStatus
+    reason: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class RunPage:
+    """One page of a run search: list items (``LIST_COLUMNS`` + ``project``, its name) as plain dicts."""
+
+    items: list[dict[str, Any]]
+    count: int  # all matching runs, before limit/offset

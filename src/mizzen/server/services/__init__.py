@@ -21,7 +21,7 @@ from mizzen.server.services.runs import RunService
 from mizzen.settings import Settings
 from mizzen.store import Database, open_database
 from mizzen.store.clock import utcnow
-from mizzen.store.repos import idempotency
+from mizzen.store.gateway import idempotency
 
 IDEMPOTENCY_KEEP = timedelta(days=1)
 
@@ -42,8 +42,7 @@ class Services:
     @classmethod
     def build(cls, settings: Settings, database: Database | None = None) -> Services:
         database = database or open_database(settings.resolved_database_url)
-        with database.write() as session:  # answers to retried requests are kept for a day
-            idempotency.forget_older_than(session, utcnow() - IDEMPOTENCY_KEEP)
+        idempotency.forget_older_than(database, utcnow() - IDEMPOTENCY_KEEP)  # answers to retries: a day
         store = ArtifactsStore(settings.resolved_artifacts_store, settings.artifacts_store_options)
         events = RunEventBus()
         runs = RunService(

@@ -16,9 +16,9 @@ from mizzen.server.services import convert
 from mizzen.server.services.logs import LOGS_FOLDER
 from mizzen.server.services.validation import check_storable
 from mizzen.store import Database
-from mizzen.store.repos import lineage as lineage_repo
-from mizzen.store.repos import runs as runs_repo
-from mizzen.store.repos.lineage import LineageRecord
+from mizzen.store.gateway import lineage as lineage_gateway
+from mizzen.store.gateway import runs as runs_gateway
+from mizzen.store.records import LineageRecord
 
 # Written by Mizzen itself, never by an upload, and left out of listings.
 RESERVED = (f"{LOGS_FOLDER}/", f"{TRACKING_DIR}/")
@@ -78,8 +78,7 @@ class ArtifactService:
         self.store = store
 
     def _require_run(self, run_uuid: str) -> None:
-        with self.db.read() as session:
-            runs_repo.run_id_of(session, run_uuid)
+        runs_gateway.require_run(self.db, run_uuid)
 
     def check_upload_path(self, run_uuid: str, path: str) -> str:
         """The normalised path of an upload, after checking the run exists and the path is allowed."""
@@ -131,11 +130,7 @@ class ArtifactService:
             if len(item.name) > 255 or len(item.kind) > 32:
                 raise InvalidInput("name has at most 255 characters, kind at most 32", f"[{index}]")
             records.append(LineageRecord(item.name, item.kind, path, item.summary, item.is_input))
-        with self.db.write() as session:
-            run = runs_repo.get_run(session, run_uuid)
-            return [convert.lineage_read(r) for r in lineage_repo.record_lineage(session, run, records)]
+        return [convert.lineage_read(r) for r in lineage_gateway.record_lineage(self.db, run_uuid, records)]
 
     def lineage(self, run_uuid: str) -> list[LineageRead]:
-        with self.db.read() as session:
-            run_id = runs_repo.run_id_of(session, run_uuid)
-            return [convert.lineage_read(r) for r in lineage_repo.list_lineage(session, run_id)]
+        return [convert.lineage_read(r) for r in lineage_gateway.list_lineage(self.db, run_uuid)]

@@ -10,8 +10,14 @@ import pydantic_core
 from mizzen.schemas.api import LineageRead, MetricSummary, ProjectRead, RunRead, StatusCondition
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store.clock import utcnow
-from mizzen.store.orm import MetricSummaryRow, RunRow, StatusConditionRow
-from mizzen.store.records import LIST_COLUMNS, LineageRecord, MetricSummaryRecord, ProjectRecord
+from mizzen.store.records import (
+    LIST_COLUMNS,
+    ConditionRecord,
+    LineageRecord,
+    MetricSummaryRecord,
+    ProjectRecord,
+    RunDetail,
+)
 
 
 def project_read(record: ProjectRecord) -> ProjectRead:
@@ -45,35 +51,36 @@ def run_list_item(item: dict[str, Any]) -> RunRead:
     return RunRead.model_construct(**fields)
 
 
-def run_read(
-    row: RunRow,
-    *,
-    conditions: list[StatusConditionRow] | None = None,
-    metrics: list[MetricSummaryRow] | list[MetricSummaryRecord] | None = None,
-    token: str | None = None,
-) -> RunRead:
-    fields: dict[str, Any] = {name: getattr(row, name) for name in LIST_COLUMNS}
-    fields["project"] = row.project.name
+def run_read(detail: RunDetail, *, token: str | None = None) -> RunRead:
+    """The run as the API shows it; ``token`` only where the run was just given one."""
+    run = detail.run
+    fields: dict[str, Any] = {name: getattr(run, name) for name in LIST_COLUMNS}
+    fields["project"] = run.project
     read = run_list_item(fields)
-    read.content = row.content
-    read.spec = row.spec
-    read.plan = row.plan
-    read.conditions = [condition(c) for c in conditions or []]
-    read.metrics = [summary(m) for m in metrics or []]
+    read.content = run.content
+    read.spec = run.spec
+    read.plan = run.plan
+    read.conditions = [condition(c) for c in detail.conditions]
+    read.metrics = [summary(m) for m in detail.metrics]
     if token is not None:
         read.token = token
     return read
 
 
-def condition(row: StatusConditionRow) -> StatusCondition:
+def condition(record: ConditionRecord) -> StatusCondition:
     return StatusCondition.model_construct(
-        type=RunStatus(row.type), reason=row.reason, message=row.message, time=row.time
+        type=record.type, reason=record.reason, message=record.message, time=record.time
     )
 
 
-def summary(row: MetricSummaryRow | MetricSummaryRecord) -> MetricSummary:
+def summary(record: MetricSummaryRecord) -> MetricSummary:
     return MetricSummary.model_construct(
-        name=row.name, last=row.last, min=row.min, max=row.max, last_step=row.last_step, count=row.count
+        name=record.name,
+        last=record.last,
+        min=record.min,
+        max=record.max,
+        last_step=record.last_step,
+        count=record.count,
     )
 
 

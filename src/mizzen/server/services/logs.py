@@ -23,7 +23,7 @@ from mizzen.schemas.statuses import DONE_STATUSES
 from mizzen.server.services.log_tail import LogTail
 from mizzen.store import Database
 from mizzen.store.clock import utcnow
-from mizzen.store.repos import runs as runs_repo
+from mizzen.store.gateway import runs as runs_gateway
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,7 @@ class LogService:
 
     def require_run(self, run_uuid: str) -> None:
         """``NotFound`` for an unknown run (one indexed lookup; no files are read)."""
-        with self.db.read() as session:
-            runs_repo.run_id_of(session, run_uuid)
+        runs_gateway.require_run(self.db, run_uuid)
 
     def append(self, run_uuid: str, lines: list[LogLine]) -> int:
         if not lines:
@@ -82,16 +81,14 @@ class LogService:
             return 0
         # One writer per run in this process keeps chunks in offset order for live readers.
         with self._run_lock(run_uuid):
-            with self.db.write() as session:
-                first = runs_repo.reserve_log_lines(session, run_uuid, len(lines))
+            first = runs_gateway.reserve_log_lines(self.db, run_uuid, len(lines))
             payload = _ndjson(lines)
             self.store.write_bytes(run_uuid, chunk_name(first, first + len(lines)), payload)
             self.tail.add(run_uuid, first, lines)
         return len(lines)
 
     def read(self, run_uuid: str, offset: int = 0, limit: int = 10_000) -> LogChunk:
-        with self.db.read() as session:
-            progress = runs_repo.progress_of(session, run_uuid)
+        progress = runs_gateway.progress_of(self.db, run_uuid)
         lines, next_offset, more_stored = self._read_stored(run_uuid, offset, limit)
         done = False
         if progress.status in DONE_STATUSES and not more_stored:

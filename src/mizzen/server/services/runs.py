@@ -20,7 +20,7 @@ from mizzen.schemas.api import (
     StatusCondition,
     StatusUpdate,
 )
-from mizzen.schemas.run_meta import CODE_RUN_KEY, OWNER_KEY
+from mizzen.schemas.run_meta import CODE_RUN_KEY
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.server.exposure import check_host_access
 from mizzen.server.services import convert
@@ -35,13 +35,11 @@ from mizzen.server.services.validation import (
     check_project_name,
     check_run_uuid,
 )
-from mizzen.store import Database, Session
-from mizzen.store.orm import RunRow
+from mizzen.store import Database
+from mizzen.store.gateway import run_changes, statuses
+from mizzen.store.gateway import runs as gateway
 from mizzen.store.query import parse_query, parse_sort
-from mizzen.store.repos import code_refs, idempotency, run_list, statuses
-from mizzen.store.repos import metrics as metrics_repo
-from mizzen.store.repos import runs as repo
-from mizzen.store.repos.runs import NewRun
+from mizzen.store.records import IssuedRun, NewRun, RunPage, RunRecord, StatusMove
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +52,22 @@ STOPPED_AT_ONCE = frozenset(
 UPLOADS_PREFIX = "uploads/"
 NOT_COPIED = ("logs/", ".tracking/", UPLOADS_PREFIX)
 JSON_FIELDS = ("spec", "plan", "params", "inputs", "outputs", "meta", "tags")
+RESUMED = StatusMove(RunStatus.QUEUED, "Resumed", "resumed by the user")
+
+
+def _stop_move(run: RunRecord) -> StatusMove | None:
+    """Not started yet: stopped at once. Running: ``stopping`` (its executor stops it). Done or
+    already stopping: unchanged (None)."""
+    if run.status in DONE_STATUSES or run.status == RunStatus.STOPPING:
+        return None
+    if run.status in STOPPED_AT_ONCE:
+        return StatusMove(RunStatus.STOPPED, "StoppedBeforeStart", "stopped by the user")
+    return StatusMove(RunStatus.STOPPING, "StopRequested", "stop requested by the user")
+
+
+def _issued_read(issued: IssuedRun) -> RunRead:
+    """The run with its new token (shown this once)."""
+    return convert.run_read(issued.detail, token=issued.token)
 
 
 def _check_create(body: RunCreate) -> None:
@@ -89,25 +103,19 @@ class RunService:
         created_at = check_moment(body.created_at, "created_at")
         self._check_host_access(body.executor, {"spec": body.spec, "params": body.params})
         key = f"runs:{idempotency_key}" if idempotency_key else None
-        with self.db.write() as session:
-            if key is not None and (answer := idempotency.recall(session, key)) is not None:
-                # The first answer was lost: same run, and a fresh token (only its hash is stored).
-                run = repo.get_run(session, answer["uuid"])
-                return self._read(session, run, token=repo.rotate_token(run))
-            if body.uuid is not None and repo.find_run(session, body.uuid) is not None:
-                raise Conflict(f"a run with uuid {body.uuid} already exists")
-            fields = body.model_dump(exclude={"status", "created_at"})
-            fields["executor"] = fields["executor"] or self.default_executor
-            run, token = repo.create_run(session, NewRun(**fields, status=body.status), now=created_at)
-            if key is not None:
-                idempotency.remember(session, key, {"uuid": run.uuid})
-            read = self._read_new(session, run, token)
-        self._publish("created", read)
+        fields = body.model_dump(exclude={"status", "created_at"})
+        fields["executor"] = fields["executor"] or self.default_executor
+        # A replayed key (the first answer was lost) answers the same run, with a fresh token.
+        issued = run_changes.create_run(
+            self.db, NewRun(**fields, status=body.status), idempotency_key=key, now=created_at
+        )
+        read = _issued_read(issued)
+        if not issued.replayed:
+            self._publish("created", read)
         return read
 
     def get(self, uuid: str) -> RunRead:
-        with self.db.read() as session:
-            return self._read(session, repo.get_run(session, uuid))
+        return convert.run_read(gateway.get_run_detail(self.db, uuid))
 
     def search(
         self, project: str | None, query: str | None, sort: str | None, limit: int, offset: int
@@ -125,77 +133,52 @@ class RunService:
 
     def search_page(
         self, project: str | None, query: str | None, sort: str | None, limit: int, offset: int
-    ) -> run_list.RunPage:
+    ) -> RunPage:
         conditions, keys = parse_query(query), parse_sort(sort)
-        with self.db.read() as session:
-            return run_list.list_runs(
-                session, project=project, conditions=conditions, sort=keys, limit=limit, offset=offset
-            )
+        return gateway.search_page(
+            self.db, project=project, conditions=conditions, sort=keys, limit=limit, offset=offset
+        )
 
     def conditions(self, uuid: str) -> list[StatusCondition]:
-        with self.db.read() as session:
-            run_id = repo.run_id_of(session, uuid)
-            return [convert.condition(c) for c in statuses.list_conditions(session, run_id)]
+        return [convert.condition(c) for c in gateway.conditions_of(self.db, uuid)]
 
     def run_of_token(self, token: str) -> str | None:
         """The uuid of the run whose token this is, or None."""
-        with self.db.read() as session:
-            return repo.run_uuid_of_token(session, token)
+        return gateway.run_of_token(self.db, token)
 
     # -- change -----------------------------------------------------------------------------------
 
     def update(self, uuid: str, body: RunUpdate) -> RunRead:
         check_length(body.name, 255, "name")
         check_fields(body, ("name", "description", "tags", "inputs", "outputs", "meta", "plan"))
-        with self.db.write() as session:
-            run = repo.get_run(session, uuid, for_update=True)
-            repo.update_run(session, run, **body.model_dump(exclude_none=True))
-            return self._read(session, run)
+        return convert.run_read(gateway.update_run(self.db, uuid, **body.model_dump(exclude_none=True)))
 
     def set_status(self, uuid: str, body: StatusUpdate) -> RunRead:
         check_fields(body, ("reason", "message"))
         check_length(body.reason, 255, "reason")
         moment = check_moment(body.time, "time")
-        with self.db.write() as session:
-            run = repo.get_run(session, uuid, for_update=True)
-            previous = RunStatus(run.status)
-            if moment is not None:  # a history stays in order, even when the client's clock went back
-                conditions = statuses.list_conditions(session, run.id)
-                moment = max([moment, *(c.time for c in conditions[-1:])])
-            changed = statuses.set_status(session, run, body.status, body.reason, body.message, now=moment)
-            read = self._read(session, run)
-        if changed and previous != read.status:
-            self._publish("status_changed", read, previous)
+        # Dated ``moment`` (when given) but never before the last condition: a client's clock that
+        # went back leaves the history in order.
+        change = statuses.set_status(self.db, uuid, body.status, body.reason, body.message, at=moment)
+        read = convert.run_read(change.detail)
+        if change.changed and change.previous != read.status:
+            self._publish("status_changed", read, change.previous)
         return read
 
     def stop(self, uuid: str) -> RunRead:
         """Not started yet: stopped at once. Running: ``stopping`` + a stop request for its executor.
         Done or already stopping: unchanged."""
-        with self.db.write() as session:
-            run = repo.get_run(session, uuid, for_update=True)
-            previous = RunStatus(run.status)
-            if previous in DONE_STATUSES or previous == RunStatus.STOPPING:
-                return self._read(session, run)
-            if previous in STOPPED_AT_ONCE:
-                statuses.set_status(
-                    session, run, RunStatus.STOPPED, "StoppedBeforeStart", "stopped by the user"
-                )
-            else:
-                statuses.set_status(
-                    session, run, RunStatus.STOPPING, "StopRequested", "stop requested by the user"
-                )
-            read = self._read(session, run)
-        self._publish("stop_requested", read, previous)
-        self._publish("status_changed", read, previous)
+        change = statuses.change_status(self.db, uuid, _stop_move)
+        read = convert.run_read(change.detail)
+        if change.changed:
+            self._publish("stop_requested", read, change.previous)
+            self._publish("status_changed", read, change.previous)
         return read
 
     def delete(self, uuid: str) -> None:
-        with self.db.write() as session:
-            run = repo.get_run(session, uuid)
-            project, status = run.project.name, RunStatus(run.status)
-            code_run = (run.meta or {}).get(CODE_RUN_KEY)
-            repo.delete_run(session, uuid)
-        self.runs_deleted(project, [uuid], {uuid: status}, code_runs=[code_run] if code_run else [])
+        run = run_changes.delete_run(self.db, uuid)
+        code_run = run.meta.get(CODE_RUN_KEY)
+        self.runs_deleted(run.project, [uuid], {uuid: run.status}, code_runs=[code_run] if code_run else [])
 
     def runs_deleted(
         self,
@@ -207,9 +190,7 @@ class RunService:
         """After a commit that deleted runs: ask executors to stop them, drop their artifacts. An
         upload that a restart or copy still runs stays until the last run using it is deleted
         (``code_runs``: the runs whose upload the deleted runs ran)."""
-        with self.db.read() as session:
-            in_use = code_refs.code_in_use(session, [*uuids, *(code_runs or [])])
-            gone = set(code_runs or []) - code_refs.existing_runs(session, code_runs or [])
+        in_use, gone = run_changes.code_refs_of(self.db, uuids, code_runs or [])
         for uuid in uuids:
             before = (statuses_before or {}).get(uuid)
             if before is None or before not in DONE_STATUSES:
@@ -238,17 +219,16 @@ class RunService:
         check_length(body.name, 255, "name")
         if how == "resume":
             return self._resume(uuid, body)
-        with self.db.read() as session:
-            original = repo.get_run(session, uuid)
-            _require_polyaxonfile(original.spec, how)
-            # Refused for what they ask before they are checked against the polyaxonfile.
-            self._check_host_access(original.executor, {"params": body.params})
-            params = {**original.params, **(body.params or {})}
-            inputs = clone_inputs(original.spec, params, dict(original.inputs or {}))
-        with self.db.write() as session:
-            original = repo.get_run(session, uuid)
-            new = NewRun(
-                project=original.project.name,
+        original = gateway.get_run(self.db, uuid)
+        _require_polyaxonfile(original.spec, how)
+        # Refused for what they ask before they are checked against the polyaxonfile.
+        self._check_host_access(original.executor, {"params": body.params})
+        params = {**original.params, **(body.params or {})}
+        inputs = clone_inputs(original.spec, params, dict(original.inputs))
+
+        def build(original: RunRecord) -> NewRun:  # the original as it is when the clone is stored
+            return NewRun(
+                project=original.project,
                 name=body.name or original.name,
                 description=original.description,
                 kind=original.kind,
@@ -267,8 +247,8 @@ class RunService:
                 queue=original.queue,
                 managed=True,  # it has a polyaxonfile: an executor runs it
             )
-            run, token = repo.create_run(session, new)
-            read = self._read_new(session, run, token)
+
+        read = _issued_read(run_changes.clone_run(self.db, uuid, build))
         if how == "copy":
             self.store.copy_run(uuid, read.uuid, skip_prefixes=NOT_COPIED)
         self._publish("created", read)
@@ -277,27 +257,22 @@ class RunService:
     def _resume(self, uuid: str, body: CloneRequest) -> RunRead:
         inputs = None
         if body.params:  # checked and typed before the write transaction
-            with self.db.read() as session:
-                run = repo.get_run(session, uuid)
-                self._check_host_access(run.executor, {"params": body.params})
-                inputs = clone_inputs(run.spec, {**run.params, **body.params}, dict(run.inputs or {}))
-        with self.db.write() as session:
-            run = repo.get_run(session, uuid, for_update=True)
-            previous = RunStatus(run.status)
+            run = gateway.get_run(self.db, uuid)
+            self._check_host_access(run.executor, {"params": body.params})
+            inputs = clone_inputs(run.spec, {**run.params, **body.params}, dict(run.inputs))
+
+        def check(run: RunRecord) -> None:  # the run as it is, under its lock
             _require_polyaxonfile(run.spec, "resume")
             self._check_host_access(run.executor, {"params": body.params})
-            if previous not in DONE_STATUSES:
-                raise InvalidTransition(previous.value, "resume (only a finished run can be resumed)")
-            changes: dict[str, Any] = {"name": body.name}
-            if body.params:
-                changes.update(
-                    params=body.params, inputs=inputs, clear_plan=True
-                )  # new params need a new plan
-            repo.update_run(session, run, **changes)
-            # Whoever ran it before lets go: the next scheduler to look claims it again.
-            run.meta = {k: v for k, v in (run.meta or {}).items() if k != OWNER_KEY}
-            statuses.set_status(session, run, RunStatus.QUEUED, "Resumed", "resumed by the user", resume=True)
-            read = self._read(session, run, token=repo.rotate_token(run))
+            if run.status not in DONE_STATUSES:
+                raise InvalidTransition(run.status.value, "resume (only a finished run can be resumed)")
+
+        # New params need a new plan (dropped); whoever ran it before lets go, so that the next
+        # scheduler to look claims it again.
+        issued, previous = run_changes.resume_run(
+            self.db, uuid, check, RESUMED, name=body.name, params=body.params, inputs=inputs
+        )
+        read = _issued_read(issued)
         self._publish("status_changed", read, previous)
         return read
 
@@ -306,20 +281,6 @@ class RunService:
     def _check_host_access(self, executor: str | None, fields: dict[str, Any]) -> None:
         if (executor or self.default_executor) != "local":  # a local run is on this host already
             check_host_access(fields, self.allow_host_access)
-
-    def _read(self, session: Session, run: RunRow, *, token: str | None = None) -> RunRead:
-        return convert.run_read(
-            run,
-            conditions=statuses.list_conditions(session, run.id),
-            metrics=metrics_repo.summaries(session, run.id),
-            token=token,
-        )
-
-    def _read_new(self, session: Session, run: RunRow, token: str) -> RunRead:
-        """``_read`` of a run created in this transaction: it cannot have metrics yet."""
-        return convert.run_read(
-            run, conditions=statuses.list_conditions(session, run.id), metrics=[], token=token
-        )
 
     def _publish(self, kind: Any, read: RunRead, previous: RunStatus | None = None) -> None:
         self.events.publish(RunEvent(kind, read.uuid, read.project, read.status, previous))

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
 from mizzen.schemas.statuses import RunStatus
-from mizzen.store.orm import AgentRow, MetricSummaryRow, ProjectRow, RunRow
-from mizzen.store.records import AgentRecord, MetricSummaryRecord, ProjectRecord, RunRecord
+from mizzen.store.orm import AgentRow, MetricSummaryRow, ProjectRow, RunRow, StatusConditionRow
+from mizzen.store.records import (
+    AgentRecord,
+    ConditionRecord,
+    MetricSummaryRecord,
+    ProjectRecord,
+    RunDetail,
+    RunRecord,
+)
+from mizzen.store.repos import metrics as metrics_repo
+from mizzen.store.repos import statuses as statuses_repo
 
 
 def project_record(row: ProjectRow, runs_count: int) -> ProjectRecord:
@@ -69,3 +80,14 @@ def run_record(row: RunRow) -> RunRecord:
         finished_at=row.finished_at,
         duration=row.duration,
     )
+
+
+def condition_record(row: StatusConditionRow) -> ConditionRecord:
+    return ConditionRecord(type=RunStatus(row.type), reason=row.reason, message=row.message, time=row.time)
+
+
+def run_detail(session: Session, row: RunRow, *, new: bool = False) -> RunDetail:
+    """The run with its status history and metric summaries (a ``new`` run has no metrics yet)."""
+    conditions = [condition_record(c) for c in statuses_repo.list_conditions(session, row.id)]
+    metrics = [] if new else [summary_record(m) for m in metrics_repo.summaries(session, row.id)]
+    return RunDetail(run_record(row), conditions, metrics)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mizzen.store.database import Database
+from mizzen.store.database import Database, read_session, write_session
 from mizzen.store.gateway._rows import agent_record
 from mizzen.store.records import AgentRecord
 from mizzen.store.repos import agents as repo
@@ -20,11 +20,11 @@ def heartbeat(
     meta: dict[str, Any] | None = None,
 ) -> AgentRecord:
     """Record that agent ``name`` is alive now (created on its first heartbeat)."""
-    with db.write() as session:
+    with write_session(db) as session:
         row = repo.heartbeat(session, name, namespace=namespace, queue=queue, version=version, meta=meta)
         return agent_record(row)
 
 
 def list_agents(db: Database) -> list[AgentRecord]:
-    with db.read() as session:
+    with read_session(db) as session:
         return [agent_record(row) for row in repo.list_agents(session)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mizzen.schemas.statuses import RunStatus
-from mizzen.store.database import Database
+from mizzen.store.database import Database, write_session
 from mizzen.store.gateway._rows import run_record
 from mizzen.store.records import ClaimedRunRecord, RunRecord
 from mizzen.store.repos import idempotency, scheduling
@@ -35,7 +35,7 @@ def claim_runs(
     new: it answers the runs of the first call that are still unstarted and still ``owner``'s, each
     with a fresh token, and ``previous`` set to their status now (nothing changed).
     """
-    with db.write() as session:
+    with write_session(db) as session:
         if (
             idempotency_key is not None
             and (answer := idempotency.recall(session, idempotency_key)) is not None
@@ -61,7 +61,7 @@ def reissue_token(db: Database, uuid: str, check: Callable[[RunRecord], None]) -
     """A fresh API token for run ``uuid``, after ``check(run)`` (which raises to refuse, e.g. with
     ``Conflict``) accepted the run as it is now, under the run's lock. ``check`` runs inside the
     transaction: it must only look at the record (no network, no waiting)."""
-    with db.write() as session:
+    with write_session(db) as session:
         row = runs_repo.get_run(session, uuid, for_update=True)
         check(run_record(row))
         token = rotate_token(row)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mizzen.store.database import Database
+from mizzen.store.database import Database, read_session, write_session
 from mizzen.store.gateway._rows import summary_record
 from mizzen.store.records import MetricPoints, MetricSummaryRecord, PointTuple
 from mizzen.store.repos import idempotency
@@ -18,7 +18,7 @@ def ingest(
     """Store the points of run ``run_uuid``; returns how many were accepted. With an
     ``idempotency_key`` (a store-wide key, scoped by the caller) a replayed call stores nothing and
     returns the first call's answer. ``NotFound`` for an unknown run, even on a replay."""
-    with db.write() as session:
+    with write_session(db) as session:
         run_id = run_id_of(session, run_uuid)
         if (
             idempotency_key is not None
@@ -33,11 +33,11 @@ def ingest(
 
 def summaries(db: Database, run_uuid: str) -> list[MetricSummaryRecord]:
     """One summary per metric of the run, by name."""
-    with db.read() as session:
+    with read_session(db) as session:
         return [summary_record(row) for row in repo.summaries(session, run_id_of(session, run_uuid))]
 
 
 def history(db: Database, run_uuid: str, name: str) -> MetricPoints:
     """Every point of metric ``name`` of the run (empty columns for a metric never logged)."""
-    with db.read() as session:
+    with read_session(db) as session:
         return repo.history(session, run_id_of(session, run_uuid), name)

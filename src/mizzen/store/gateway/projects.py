@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mizzen.store.database import Database
+from mizzen.store.database import Database, read_session, write_session
 from mizzen.store.gateway._rows import project_record
 from mizzen.store.records import ProjectRecord
 from mizzen.store.repos import projects as repo
@@ -14,18 +14,18 @@ def create_project(
     db: Database, name: str, description: str | None = None, tags: Sequence[str] = ()
 ) -> ProjectRecord:
     """A new project (``Conflict`` when the name is taken)."""
-    with db.write() as session:
+    with write_session(db) as session:
         return project_record(repo.create_project(session, name, description, tags), 0)
 
 
 def list_projects(db: Database) -> list[ProjectRecord]:
     """Every project with its number of runs, by name."""
-    with db.read() as session:
+    with read_session(db) as session:
         return [project_record(row, n) for row, n in repo.list_projects(session)]
 
 
 def get_project(db: Database, name: str) -> ProjectRecord:
-    with db.read() as session:
+    with read_session(db) as session:
         row = repo.get_project(session, name)
         return project_record(row, repo.count_runs(session, row.id))
 
@@ -34,7 +34,7 @@ def update_project(
     db: Database, name: str, *, description: str | None = None, tags: Sequence[str] | None = None
 ) -> ProjectRecord:
     """Replace the description and/or tags that are given (the others stay)."""
-    with db.write() as session:
+    with write_session(db) as session:
         row = repo.update_project(session, name, description=description, tags=tags)
         return project_record(row, repo.count_runs(session, row.id))
 
@@ -42,5 +42,5 @@ def update_project(
 def delete_project(db: Database, name: str) -> list[str]:
     """Delete the project and its runs; returns the runs' uuids, for the caller to remove their
     artifacts once this call (and its transaction) has returned."""
-    with db.write() as session:
+    with write_session(db) as session:
         return repo.delete_project(session, name)

@@ -8,7 +8,6 @@ lookup per run.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, not_, or_, select
@@ -17,14 +16,8 @@ from sqlalchemy.orm import Session, aliased
 from mizzen.store.json_sql import json_array_has, json_bool, json_number, json_text, json_type
 from mizzen.store.orm import MetricSummaryRow, ProjectRow, RunRow
 from mizzen.store.query import JSON_PREFIXES, Condition, SortKey
-from mizzen.store.records import LIST_COLUMNS
+from mizzen.store.records import LIST_COLUMNS, RunPage
 from mizzen.store.repos._raw import decode_rows, fetch_tuples
-
-
-@dataclass
-class RunPage:
-    items: list[dict[str, Any]]  # LIST_COLUMNS + "project" (its name)
-    count: int  # all matching runs, before limit/offset
 
 
 class _Builder:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid as uuidlib
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -16,36 +15,9 @@ from mizzen.errors import NotFound
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store.clock import utcnow
 from mizzen.store.orm import RunRow
+from mizzen.store.records import NewRun, RunProgress
 from mizzen.store.repos.projects import ensure_project
 from mizzen.store.repos.statuses import set_status
-
-
-@dataclass
-class NewRun:
-    """What a new run is made of (mirrors the API's RunCreate, without depending on it)."""
-
-    project: str = "default"
-    name: str | None = None
-    description: str | None = None
-    kind: str = "job"
-    content: str | None = None
-    spec: dict[str, Any] | None = None
-    plan: dict[str, Any] | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    inputs: dict[str, Any] = field(default_factory=dict)
-    outputs: dict[str, Any] = field(default_factory=dict)
-    tags: list[str] = field(default_factory=list)
-    meta: dict[str, Any] = field(default_factory=dict)
-    pipeline_uuid: str | None = None
-    parent_uuid: str | None = None
-    original_uuid: str | None = None
-    cloning_kind: str | None = None
-    executor: str | None = None
-    queue: str | None = None
-    cache_key: str | None = None
-    managed: bool = True
-    status: RunStatus = RunStatus.CREATED
-    uuid: str | None = None  # default: a new one
 
 
 def hash_token(token: str) -> str:
@@ -116,12 +88,6 @@ def run_id_of(session: Session, uuid: str) -> int:
     if run_id is None:
         raise NotFound(f"run '{uuid}' not found")
     return run_id
-
-
-class RunProgress(NamedTuple):
-    status: RunStatus
-    log_lines: int  # log line offsets handed out so far
-    finished_at: datetime | None
 
 
 def progress_of(session: Session, uuid: str) -> RunProgress:
