@@ -8,7 +8,9 @@ import os
 import pty
 import re
 import select
+import signal
 import subprocess
+import termios
 import time
 from pathlib import Path
 
@@ -50,13 +52,26 @@ def test_a_chatty_job_streams_every_line_in_order(home: Path, tmp_path: Path) ->
 
 
 class Terminal:
-    """`mizzen ARGS` on a pseudo-terminal: what it printed so far, and keys typed into it."""
+    """`mizzen ARGS` on a pseudo-terminal: what it printed so far, and keys typed into it.
+
+    `mizzen` starts as a shell starts a foreground command: SIGINT at its default, whatever this
+    process inherited (a shell's ``pytest ... &`` ignores SIGINT, and an ignored signal stays ignored
+    across exec: Ctrl-C would do nothing). The terminal is set ``noflsh``: by default a Ctrl-C makes
+    the kernel discard the output still queued to the terminal, lines `mizzen` did print."""
 
     def __init__(self, *args: str) -> None:
         env = {**os.environ, "COLUMNS": "200", "LINES": "50", "TERM": "xterm"}
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # the child: becomes `mizzen`, its terminal the pty
-            os.execve(MIZZEN, [MIZZEN, *args], env)
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+                attributes = termios.tcgetattr(0)
+                attributes[3] |= termios.NOFLSH  # lflag
+                termios.tcsetattr(0, termios.TCSANOW, attributes)
+                os.execve(MIZZEN, [MIZZEN, *args], env)
+            finally:
+                os._exit(127)  # never back into pytest
         self.output = ""
         self.closed = False
 
@@ -90,7 +105,9 @@ class Terminal:
 
     @property
     def text(self) -> str:
-        return ANSI.sub("", self.output).replace("\r\n", "\n").replace("\r", "\n")
+        """What `mizzen` printed: without escape codes, nor the terminal's echo of a Ctrl-C ("^C",
+        which may land in the middle of a line)."""
+        return ANSI.sub("", self.output.replace("^C", "")).replace("\r\n", "\n").replace("\r", "\n")
 
     def type(self, keys: bytes) -> None:
         os.write(self.fd, keys)
