@@ -118,3 +118,30 @@ def test_a_run_whose_uploader_died_is_failed_by_the_next_mizzen_run(
     assert run.status.value == "failed"
     last = (run.conditions or [])[-1]
     assert last.reason == "UploadFailed" and "exited before the upload finished" in (last.message or "")
+
+
+def test_a_failed_upload_marks_its_run_failed_once_a_restarting_server_answers(home: Path) -> None:
+    """The server went away mid-upload: the run is marked failed as soon as it is back, not left
+    waiting in `created` for code that will not come."""
+    from tests.agent.support import RestartableApi
+
+    from mizzen.cli.code_upload import _give_up, pending_upload_meta
+    from mizzen.settings import Settings
+
+    api = RestartableApi(Settings.load()).start()
+    try:
+        with MizzenClient(api.url) as client:
+            run = client.runs.create(project="default", meta=pending_upload_meta())
+            api.stop()  # down, as in a restart
+            waits: list[float] = []
+
+            def wait(seconds: float) -> None:  # the server comes back while the CLI waits
+                waits.append(seconds)
+                api.start()
+
+            _give_up(client, run.uuid, "uploading failed: the server went away", wait=wait)
+            assert waits == [0.5]  # asked once in vain, then again once it was back
+            ended = client.runs.get(run.uuid)
+            assert (ended.status, ended.conditions[-1].reason) == ("failed", "UploadFailed")
+    finally:
+        api.stop()

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
     from mizzen.client import MizzenClient
 
+GIVE_UP_SECONDS = 60.0  # how long a failed upload keeps trying to mark its run failed
 UPLOADS_FOLDER = "uploads"  # mizzen.scheduler.compile_run copies it into the run's context
 IGNORE_FILES = (".gitignore", ".mizzenignore", ".polyaxonignore")
 ALWAYS_IGNORED = (
@@ -86,21 +88,42 @@ def upload_code(client: MizzenClient, uuid: str, code: CodeFolder) -> int:
     return len(code.files)
 
 
-def _give_up(client: MizzenClient, uuid: str, reason: str | None) -> None:
-    """End the run whose code did not arrive; if even that fails, say what is left to do."""
+def _give_up(
+    client: MizzenClient, uuid: str, reason: str | None, *, wait: Callable[[float], None] = time.sleep
+) -> None:
+    """End the run whose code did not arrive. A server that went away (restarting, say) is asked
+    again for up to ``GIVE_UP_SECONDS``; if it never answers, say what is left to do."""
     from mizzen.cli.output import err_console
+    from mizzen.client.errors import ApiUnreachable
 
-    try:
-        if reason is None:
-            client.runs.stop(uuid)
-        else:
-            client.statuses.set(uuid, "failed", reason="UploadFailed", message=reason)
-    except ApiError as error:
-        err_console.print(
-            f"run {uuid} waits for its code, which will not come, and could not be marked as failed "
-            f"({error}): delete it with `mizzen ops delete {uuid[:12]}`",
-            soft_wrap=True,
-        )
+    deadline, pause = time.monotonic() + GIVE_UP_SECONDS, 0.5
+    while True:
+        try:
+            if reason is None:
+                client.runs.stop(uuid)
+            else:
+                client.statuses.set(uuid, "failed", reason="UploadFailed", message=reason)
+            return
+        except ApiUnreachable as error:
+            if time.monotonic() + pause > deadline:
+                failure: ApiError = error
+                break
+            if pause == 0.5:
+                err_console.print(
+                    f"the server does not answer: trying for up to {GIVE_UP_SECONDS:.0f} s to mark run "
+                    f"{uuid[:12]} failed (Ctrl-C to give up)",
+                    soft_wrap=True,
+                )
+            wait(pause)
+            pause = min(pause * 2, 8.0)
+        except ApiError as error:
+            failure = error
+            break
+    err_console.print(
+        f"run {uuid} waits for its code, which will not come, and could not be marked as failed "
+        f"({failure}): delete it with `mizzen ops delete {uuid[:12]}`",
+        soft_wrap=True,
+    )
 
 
 def code_files(folder: Path) -> Iterator[Path]:
