@@ -171,8 +171,13 @@ def walk(root: str, run_uuid: str, prefix: str) -> Iterator[tuple[str, os.stat_r
     try:
         for folder, _dirs, files, folder_fd_ in os.fwalk(".", dir_fd=top, follow_symlinks=False):
             for name in files:
-                found = os.stat(name, dir_fd=folder_fd_, follow_symlinks=False)
-                if stat.S_ISREG(found.st_mode) and not name.endswith(PARTIAL_SUFFIX):
+                if name.endswith(PARTIAL_SUFFIX):
+                    continue  # still being written
+                try:
+                    found = os.stat(name, dir_fd=folder_fd_, follow_symlinks=False)
+                except FileNotFoundError:
+                    continue  # removed or renamed since it was listed (a log chunk merged, say)
+                if stat.S_ISREG(found.st_mode):
                     inner = os.path.normpath(f"{folder}/{name}")
                     yield "/".join([*parts, inner]), found
     finally:
