@@ -4,6 +4,7 @@ test drives `mizzen run` through a real pseudo-terminal, as a user's terminal do
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import re
@@ -49,6 +50,50 @@ def test_a_chatty_job_streams_every_line_in_order(home: Path, tmp_path: Path) ->
     lines = result.stdout.splitlines()
     assert lines.index("line 199999") < lines.index("● succeeded")
     assert result.stdout.count("succeeded") == 2  # the status line and the summary's
+
+
+def test_a_reader_that_stops_reading_for_a_while_still_gets_every_line(home: Path, tmp_path: Path) -> None:
+    """A pager or Ctrl-S holds `mizzen run`'s writes past the run's end for longer than a stalled
+    stream is waited for: that is a slow terminal, and no line is given up."""
+    from mizzen.cli.run_watch import STALL_SECONDS
+
+    spec = write(
+        tmp_path,
+        "chatty.yaml",
+        f"""
+        version: 1.1
+        kind: component
+        name: chatty
+        run:
+          kind: job
+          container:
+            image: x
+            command: ["python", "-c", "for i in range({LINES}): print('line', i)"]
+        """,
+    )
+    watcher = subprocess.Popen(
+        [MIZZEN, "run", "-f", str(spec)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not _latest_run_succeeded():  # the job has printed everything; nobody reads yet
+            assert time.monotonic() < deadline, "the job did not end"
+            time.sleep(0.2)
+        time.sleep(STALL_SECONDS + 2)  # the reader keeps not reading, past the stall limit
+        output, errors = watcher.communicate(timeout=600)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    assert watcher.returncode == 0, errors[-2000:]
+    numbers = [int(line[5:]) for line in output.splitlines() if line.startswith("line ")]
+    assert numbers == list(range(LINES))
+    assert "not shown here" not in errors
+
+
+def _latest_run_succeeded() -> bool:
+    result = subprocess.run([MIZZEN, "ops", "ls", "--json"], capture_output=True, text=True, check=False)
+    runs = json.loads(result.stdout) if result.returncode == 0 and result.stdout.strip() else []
+    return bool(runs) and runs[0]["status"] == "succeeded"
 
 
 class Terminal:

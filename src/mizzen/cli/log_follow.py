@@ -37,6 +37,9 @@ class LogPrinter(threading.Thread):
         self._printing = threading.Event()  # cleared: paused
         self._printing.set()
         self._print_lock = threading.Lock()  # held while a line is being printed
+        # True while a line is being written: a reader that does not read (a pager, Ctrl-S) holds
+        # the write, which is a slow terminal, not a stalled stream.
+        self.writing = False
 
     def run(self) -> None:
         try:
@@ -64,7 +67,11 @@ class LogPrinter(threading.Thread):
                     return False
                 if not self._printing.is_set():  # paused between the wait and the lock
                     continue
-                self.print_line(line)
+                self.writing = True
+                try:
+                    self.print_line(line)
+                finally:
+                    self.writing = False
                 self.offset += 1
                 return True
 

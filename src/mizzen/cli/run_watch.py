@@ -98,7 +98,7 @@ class RunWatch:
         A stream that stalls (the server went away) is given up, saying what was not shown."""
         printed = self.printer.offset
         while not self.printer.finished.wait(STALL_SECONDS):
-            if self.printer.offset == printed:
+            if self.printer.offset == printed and not self.printer.writing:
                 break
             printed = self.printer.offset
         if self.printer.finished.is_set():

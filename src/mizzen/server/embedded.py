@@ -76,7 +76,8 @@ class EmbeddedServer:
         # Every command that opens the store (`ops ls` too) tells what a killed `mizzen run` left.
         orphans = source.fail_orphans(LOCAL_EXECUTOR, reap=_kill_leftovers)
         if orphans:
-            log.warning("marked %d runs failed: the process that ran them is gone", len(orphans))
+            count = f"{len(orphans)} run{'s' if len(orphans) != 1 else ''}"
+            log.warning("marked %s failed: the process that ran them is gone", count)
         if self.run_executor:
             self._start_scheduler(source)
         return self.url
