@@ -73,13 +73,38 @@ def test_gitignore_and_mizzenignore_are_honoured_and_the_code_is_stored_once(
     ]
 
 
+def test_links_to_outside_the_folder_or_to_folders_are_not_uploaded_and_said(
+    home: Path, tmp_path: Path
+) -> None:
+    code = _code_folder(tmp_path)
+    secret = tmp_path / "credentials"
+    secret.write_text("token=s3cr3t\n")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "big.csv").write_text("1,2\n")
+    (code / "config.py").write_text("x = 1\n")
+    (code / "pkg" / "mod.py").write_text("y = 2\n")
+    (code / "settings.py").symlink_to("config.py")  # inside the folder: uploaded as that file
+    (code / "creds").symlink_to(secret)  # outside: never uploaded
+    (code / "data").symlink_to(data)  # a folder: not uploaded either
+    (code / "pkg" / "up").symlink_to("..")  # a loop back into the folder: not walked
+    result = mizzen("run", "-f", "polyaxonfile.yaml", "-u", cwd=code)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "not uploaded: creds, data, pkg/up (links to a folder or to outside" in result.stderr
+    listed = {item["path"] for item in json.loads(mizzen("ops", "artifacts", "--json").stdout)}
+    assert {"uploads/settings.py", "uploads/config.py", "uploads/train.py"} <= listed
+    assert not [path for path in listed if "creds" in path or "data/" in path or "/up/" in path]
+    stored = home / "artifacts"
+    assert not [f for f in stored.rglob("*") if f.is_file() and b"s3cr3t" in f.read_bytes()]
+
+
 def test_a_folder_too_large_to_upload_makes_no_run(home: Path, tmp_path: Path) -> None:
     code = _code_folder(tmp_path)
     with (code / "weights.bin").open("wb") as out:  # sparse: 201 MB on paper, nothing on disk
         out.truncate(201 * 1024 * 1024)
     result = mizzen("run", "-f", "polyaxonfile.yaml", "-u", cwd=code)
     assert result.returncode == 1
-    assert "MB to upload (limit 210 MB)" in result.stderr and ".mizzenignore" in result.stderr
+    assert "holds 201 MiB to upload (limit 200 MiB)" in result.stderr and ".mizzenignore" in result.stderr
     assert _runs() == []
 
 

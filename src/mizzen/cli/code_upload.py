@@ -42,11 +42,13 @@ class CodeFolder:
     root: Path
     files: list[Path]
     total_bytes: int
+    skipped_links: list[Path]  # links to folders or to anything outside ``root``: not uploaded
 
 
 def check_code_folder(folder: Path) -> CodeFolder:
     """The code files under ``folder``; ``MizzenError`` naming the file or the size at fault."""
-    files = list(code_files(folder))
+    skipped_links: list[Path] = []
+    files = list(code_files(folder, skipped_links))
     total = 0
     for file in files:
         if not os.access(file, os.R_OK):
@@ -57,10 +59,10 @@ def check_code_folder(folder: Path) -> CodeFolder:
         total += file.stat().st_size
     if total > MAX_UPLOAD_BYTES:
         raise MizzenError(
-            f"{folder} holds {total / 1e6:.0f} MB to upload (limit {MAX_UPLOAD_BYTES / 1e6:.0f} MB): "
+            f"{folder} holds {total / 2**20:.0f} MiB to upload (limit {MAX_UPLOAD_BYTES / 2**20:.0f} MiB): "
             f"list data folders in .mizzenignore (or .gitignore) and read them through an init step instead"
         )
-    return CodeFolder(folder, files, total)
+    return CodeFolder(folder, files, total, skipped_links)
 
 
 def pending_upload_meta() -> dict[str, str]:
@@ -126,12 +128,21 @@ def _give_up(
     )
 
 
-def code_files(folder: Path) -> Iterator[Path]:
-    """Files under ``folder`` that are code (see the module's docstring for what is left out)."""
-    yield from _walk(folder, folder, [(folder, _spec(ALWAYS_IGNORED))])
+def code_files(folder: Path, skipped_links: list[Path] | None = None) -> Iterator[Path]:
+    """Files under ``folder`` that are code (see the module's docstring for what is left out). A
+    link to a file inside ``folder`` is uploaded as that file; a link to a folder, or to anything
+    outside ``folder`` (a credentials file, a data set), is not, and is added to ``skipped_links``."""
+    skipped = skipped_links if skipped_links is not None else []
+    yield from _walk(folder, folder, [(folder, _spec(ALWAYS_IGNORED))], folder.resolve(), skipped)
 
 
-def _walk(root: Path, current: Path, specs: list[tuple[Path, GitIgnoreSpec]]) -> Iterator[Path]:
+def _walk(
+    root: Path,
+    current: Path,
+    specs: list[tuple[Path, GitIgnoreSpec]],
+    resolved_root: Path,
+    skipped: list[Path],
+) -> Iterator[Path]:
     specs = [*specs, *_ignore_specs(current)]
     try:
         entries = sorted(os.scandir(current), key=lambda e: e.name)
@@ -142,8 +153,14 @@ def _walk(root: Path, current: Path, specs: list[tuple[Path, GitIgnoreSpec]]) ->
         is_dir = entry.is_dir(follow_symlinks=False)
         if _ignored(path, is_dir, specs):
             continue
-        if is_dir:
-            yield from _walk(root, path, specs)
+        if entry.is_symlink():
+            target = path.resolve()
+            if target.is_file() and target.is_relative_to(resolved_root):
+                yield path
+            else:
+                skipped.append(path)
+        elif is_dir:
+            yield from _walk(root, path, specs, resolved_root, skipped)
         elif entry.is_file():
             yield path
 

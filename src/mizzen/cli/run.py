@@ -144,8 +144,16 @@ def _submit_and_watch(settings: Settings, submission: Submission, compiled: Comp
                 with err_console.status(f"uploading {code.root} as the run's code"):
                     count = upload_code(client, run.uuid, code)
                 err_console.print(
-                    f"uploaded {count} files ({code.total_bytes / 1e6:.1f} MB) from {code.root}"
+                    f"uploaded {count} files ({code.total_bytes / 2**20:.1f} MiB) from {code.root}"
                 )
+                if code.skipped_links:
+                    shown = ", ".join(str(p.relative_to(code.root)) for p in code.skipped_links[:5])
+                    more = f" and {len(code.skipped_links) - 5} more" if len(code.skipped_links) > 5 else ""
+                    err_console.print(
+                        f"[yellow]not uploaded: {shown}{more} (links to a folder or to outside "
+                        f"{code.root}; copy what the run needs into the folder)[/yellow]",
+                        soft_wrap=True,
+                    )
             if not watch:
                 console.print(run.uuid)
                 err_console.print(f"follow it with: mizzen ops logs {run.uuid[:8]} --follow")
