@@ -150,7 +150,10 @@ def test_optional_references_are_skipped() -> None:
 def test_plans_that_cannot_run_here_say_why() -> None:
     with pytest.raises(LocalRenderError, match="has no command: locally Mizzen runs the command"):
         render_local(job(box([])), CONTEXT, api_host="h")
-    with pytest.raises(LocalRenderError, match="uses connection 'ghost', which the plan does not define"):
+    with pytest.raises(
+        LocalRenderError,
+        match="uses connection 'ghost', which is not in the connections catalog: define it in",
+    ):
         render_local(job(box(["x"]), connections=["ghost"]), CONTEXT, api_host="h")
     for kind in (RunKind.MPIJOB, RunKind.RAYCLUSTER, RunKind.DASKCLUSTER, RunKind.DAG, RunKind.TUNER):
         with pytest.raises(LocalRenderError) as caught:

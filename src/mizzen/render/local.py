@@ -379,7 +379,9 @@ class _Builder:
     def _connection(self, name: str, user: str) -> ConnectionPlan:
         if name not in self.connections:
             raise LocalRenderError(
-                "unknown connection", f"{user} uses connection '{name}', which the plan does not define"
+                "unknown connection",
+                f"{user} uses connection '{name}', which is not in the connections catalog: define it "
+                "in $MIZZEN_HOME/connections.yaml (README: Connections and secrets)",
             )
         return self.connections[name]
 
