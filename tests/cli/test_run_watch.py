@@ -23,9 +23,10 @@ LINES = 200_000
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 
 
-def test_a_chatty_job_streams_every_line_in_order(home: Path, tmp_path: Path) -> None:
-    spec = write(
-        tmp_path,
+def _chatty_job(folder: Path) -> Path:
+    """A job that prints LINES numbered lines as fast as it can."""
+    return write(
+        folder,
         "chatty.yaml",
         f"""
         version: 1.1
@@ -38,6 +39,10 @@ def test_a_chatty_job_streams_every_line_in_order(home: Path, tmp_path: Path) ->
             command: ["python", "-c", "for i in range({LINES}): print('line', i)"]
         """,
     )
+
+
+def test_a_chatty_job_streams_every_line_in_order(home: Path, tmp_path: Path) -> None:
+    spec = _chatty_job(tmp_path)
     result = subprocess.run(
         [MIZZEN, "run", "-f", str(spec)], capture_output=True, text=True, timeout=600, check=False
     )
@@ -57,20 +62,7 @@ def test_a_reader_that_stops_reading_for_a_while_still_gets_every_line(home: Pat
     stream is waited for: that is a slow terminal, and no line is given up."""
     from mizzen.cli.run_watch import STALL_SECONDS
 
-    spec = write(
-        tmp_path,
-        "chatty.yaml",
-        f"""
-        version: 1.1
-        kind: component
-        name: chatty
-        run:
-          kind: job
-          container:
-            image: x
-            command: ["python", "-c", "for i in range({LINES}): print('line', i)"]
-        """,
-    )
+    spec = _chatty_job(tmp_path)
     watcher = subprocess.Popen(
         [MIZZEN, "run", "-f", str(spec)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
