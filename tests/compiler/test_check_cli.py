@@ -208,13 +208,7 @@ def test_a_dag_summary_names_its_ops_and_edges_and_what_run_does(write: Write, t
     assert ["prepare", "job", "first"] in lines
     assert ["train", "job", "after", "prepare"] in lines
     assert ["evaluate", "job", "after", "prepare,", "train"] in lines
-    assert "`mizzen run` refuses it: a DAG runs each of its 3 ops as a run of its own" in result.stdout
-    # ... and `mizzen run` does what check said, before creating anything.
-    refused = mizzen("run", "-f", path, home=tmp_path)
-    assert refused.returncode == 1
-    assert "a DAG runs each of its 3 ops as a run of its own" in refused.stderr
-    listed = mizzen("ops", "ls", "--json", home=tmp_path)
-    assert json.loads(listed.stdout) == []
+    assert "`mizzen run` starts a DAG of 3 ops, each a run once its upstream ops are done" in result.stdout
 
 
 def test_a_sweep_and_a_job_summary_say_what_run_does(write: Write, tmp_path: Path) -> None:
@@ -227,6 +221,6 @@ def test_a_sweep_and_a_job_summary_say_what_run_does(write: Write, tmp_path: Pat
     result = mizzen("check", "-f", sweep, home=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "matrix grid over: lr" in result.stdout
-    assert "`mizzen run` refuses it: a matrix sweep (grid) expands into one run per trial" in result.stdout
+    assert "`mizzen run` starts a grid sweep: one run per trial" in result.stdout
     job = mizzen("check", "-f", QUICKSTART, home=tmp_path)
     assert "`mizzen run` starts it as one job run and follows it to its end" in job.stdout

@@ -36,7 +36,7 @@ def test_a_plain_postgresql_url_works(pg_url: str) -> None:
     db = open_database(pg_url.replace("postgresql+psycopg://", "postgresql://"))
     try:
         with read_session(db) as session:
-            assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+            assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
     finally:
         db.dispose()
 

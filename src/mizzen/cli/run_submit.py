@@ -43,24 +43,33 @@ def create_run(client: MizzenClient, submission: Submission, compiled: Compiled)
     from mizzen.cli.code_upload import pending_upload_meta
     from mizzen.cli.run_support import why_run_refuses
     from mizzen.schemas.api import RunCreate
+    from mizzen.schemas.run_meta import APPROVED_KEY
 
     refusal = why_run_refuses(compiled)
-    if refusal is not None or compiled.plan is None:
-        raise MizzenError(refusal or "nothing to run")
+    if refusal is not None:
+        raise MizzenError(refusal)
+    data = compiled.resolved.data
     plan = compiled.plan
     inputs = {n: p.value for n, p in compiled.params.items() if p.kind == "input" and p.value is not None}
+    meta: dict[str, Any] = dict(pending_upload_meta()) if submission.upload else {}
+    if data.get("isApproved") is False:
+        meta[APPROVED_KEY] = False
+    kind = compiled.pipeline_kind or compiled.kind.value
     body = RunCreate(
         project=submission.project,
-        name=submission.name or plan.name,
-        description=submission.description or plan.description,
-        tags=sorted({*plan.tags, *submission.tags}),
-        kind=plan.kind.value,
+        name=submission.name or (plan.name if plan is not None else compiled.name),
+        description=submission.description
+        or (plan.description if plan is not None else data.get("description")),
+        tags=sorted(
+            {*(plan.tags if plan is not None else [str(t) for t in data.get("tags") or []]), *submission.tags}
+        ),
+        kind=kind,
         content=_content(submission.files),
         spec=compiled.resolved.data,
         params=dict(submission.params),
         inputs=_jsonable(inputs),
-        meta=pending_upload_meta() if submission.upload else {},
-        queue=submission.queue or plan.queue,
+        meta=meta,
+        queue=submission.queue or (plan.queue if plan is not None else data.get("queue")),
     )
     return client.runs.create(body)
 

@@ -35,7 +35,15 @@ def server_command(
 
     settings = load_settings()
     check_exposure(host, settings.token, insecure)
-    server = EmbeddedServer(settings, host=host, port=port, run_executor=True, log_level=log_level)
+    server = EmbeddedServer(
+        settings,
+        host=host,
+        port=port,
+        run_executor=True,
+        drive_pipelines=True,
+        adopt_pipelines=True,
+        log_level=log_level,
+    )
     url = server.start()
     announced = announce_server(settings.home, url)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

@@ -47,6 +47,7 @@ from mizzen.compiler.refs import RefResolver
 from mizzen.compiler.resolve import ComponentResolver, Resolved
 from mizzen.compiler.templating import Deferred, TemplateError, evaluate, render_structure
 from mizzen.errors import CompileError, SpecProblem
+from mizzen.schemas.pipelines import DAG, MATRIX, SCHEDULE
 from mizzen.spec import Loaded, OperationSpec, load_dict, load_files
 
 # Top-level sections rendered with the run's context (hooks, conditions and joins are rendered by
@@ -84,6 +85,17 @@ class Compiled:
     @property
     def name(self) -> str | None:
         return self.resolved.data.get("name")
+
+    @property
+    def pipeline_kind(self) -> str | None:
+        """The pipeline it runs as (``schedule``, ``matrix``, ``dag``), or None for a single run."""
+        if self.schedule is not None:
+            return SCHEDULE
+        if self.matrix is not None:
+            return MATRIX
+        if self.dag is not None:
+            return DAG
+        return None
 
 
 @dataclass

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from mizzen.compiler.compile import Compiler
 from mizzen.compiler.plan import ConnectionPlan, InitStep, Plan, RuntimeContext
 from mizzen.errors import CompileError
 from mizzen.scheduler.loop import CompileRun
 from mizzen.scheduler.source import ClaimedRun
+from mizzen.schemas.pipelines import DAG_OP_KEY, TRIAL_KEY, UPSTREAM_KEY
 from mizzen.schemas.run_meta import CODE_RUN_KEY, UPLOAD_DONE, UPLOAD_KEY
 from mizzen.settings import Settings
 from mizzen.spec import load_dict
+from mizzen.store.records import RunRecord
 
 UPLOADS_FOLDER = "uploads"  # in the run's artifacts: the code `mizzen run -u` uploaded
 CODE_FOLDER = "code"  # in the run's context: where that code is copied before the run starts
@@ -24,18 +26,47 @@ def run_compiler(settings: Settings, connections: Mapping[str, ConnectionPlan] |
             raise CompileError(f"run {run.uuid} has no polyaxonfile to compile")
         loaded = load_dict(run.spec, source=f"run {run.uuid[:12]}")
         compiler = Compiler.from_settings(settings, context=context, connections=connections, strict=True)
-        compiled = compiler.compile_loaded(loaded, run.params)
-        if compiled.plan is None:
-            what = "a matrix sweep" if compiled.matrix is not None else f"a {compiled.kind.value}"
+        trial = run.meta.get(TRIAL_KEY) or {}
+        values = dict(trial.get("values") or {})
+        # A trial's params show its values; they reach the compiler as the trial's, not as -P.
+        params = {k: v for k, v in run.params.items() if k not in values}
+        compiled = compiler.compile_loaded(loaded, params)
+        op_name = run.meta.get(DAG_OP_KEY)
+        if op_name:
+            upstream = run.meta.get(UPSTREAM_KEY) or {}
+            plan = compiler.compile_dag_op(compiled, op_name, upstream, values or None)
+        elif values or compiled.matrix is not None:
+            plan = compiler.compile_trial(compiled, values)
+        elif compiled.plan is None:
             raise CompileError(
-                f"{what} cannot run as a single run; submit it with `mizzen run` so it is expanded"
+                f"a {compiled.kind.value} cannot run as a single run; "
+                "submit it with `mizzen run` so it is expanded"
             )
-        plan = compiled.plan
+        else:
+            plan = compiled.plan
         if run.meta.get(UPLOAD_KEY) == UPLOAD_DONE:
             plan = with_uploaded_code(plan, run.meta.get(CODE_RUN_KEY) or run.uuid, context)
         return plan
 
     return compile_run
+
+
+def pipeline_compiler(
+    settings: Settings, connections: Mapping[str, ConnectionPlan] | None = None
+) -> Callable[[RunRecord], Compiler]:
+    """The compiler a pipeline driver reads a pipeline's structure with (not strict: a template
+    that reads an op's outputs is rendered when the op runs)."""
+
+    def compiler_for(pipeline: RunRecord) -> Compiler:
+        context = RuntimeContext(
+            project_name=pipeline.project,
+            project_uuid=pipeline.project_uuid,
+            uuid=pipeline.uuid,
+            name=pipeline.name,
+        )
+        return Compiler.from_settings(settings, context=context, connections=connections)
+
+    return compiler_for
 
 
 def with_uploaded_code(plan: Plan, uuid: str, context: RuntimeContext) -> Plan:

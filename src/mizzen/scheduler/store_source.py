@@ -18,7 +18,8 @@ from mizzen.errors import InvalidTransition, MizzenError, NotFound
 from mizzen.scheduler.outbox import Outbox, Report
 from mizzen.scheduler.source import ClaimedRun, owner_is_gone
 from mizzen.schemas.api import LogLine
-from mizzen.schemas.run_meta import UPLOAD_KEY, UPLOAD_PENDING, UPLOADER_KEY
+from mizzen.schemas.pipelines import PIPELINE_KINDS
+from mizzen.schemas.run_meta import ORPHANED_REASON, UPLOAD_KEY, UPLOAD_PENDING, UPLOADER_KEY
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store import Database, is_unavailable
 from mizzen.store.gateway import claims, statuses
@@ -141,12 +142,18 @@ class StoreRunSource:
         stopping = runs_gateway.runs_in_status(self.database, executor, RunStatus.STOPPING)
         return [run.uuid for run in stopping if run.owner == owner]
 
-    def fail_orphans(self, executor: str, reap: Callable[[str], object] | None = None) -> list[str]:
+    def fail_orphans(
+        self, executor: str, reap: Callable[[str], object] | None = None, *, keep_pipelines: bool = False
+    ) -> list[str]:
         """Runs left unfinished by a process of this machine that no longer exists (a `mizzen run`
-        killed with its runs): they can never finish, so they fail with the reason said plainly."""
+        killed with its runs): they can never finish, so they fail with the reason said plainly.
+        Pipelines fail too (`ops resume` continues them), unless ``keep_pipelines``: a server's
+        pipeline driver takes them over instead."""
         orphans: list[tuple[str, str]] = []
         abandoned: list[tuple[str, str]] = []  # created, waiting for code its uploader never sent
         for run in runs_gateway.unfinished_runs(self.database, executor):
+            if keep_pipelines and run.kind in PIPELINE_KINDS:
+                continue
             owner, uploader = run.owner, run.meta.get(UPLOADER_KEY)
             if owner and owner_is_gone(owner):
                 orphans.append((run.uuid, owner))
@@ -159,7 +166,7 @@ class StoreRunSource:
             self.report_status(
                 uuid,
                 RunStatus.FAILED,
-                "orphaned",
+                ORPHANED_REASON,
                 f"the mizzen process that ran it (pid {pid}) exited before the run finished",
             )
         for uuid, uploader in abandoned:

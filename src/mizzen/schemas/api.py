@@ -163,6 +163,7 @@ class RunRead(_Dto):
     outputs: dict[str, Any] = Field(default_factory=dict)
     meta: dict[str, Any] = Field(default_factory=dict)
     pipeline_uuid: str | None = None
+    pipeline_key: str | None = None  # the child's place in its pipeline: trial-00007, op-train, tick-...
     parent_uuid: str | None = None
     original_uuid: str | None = None
     cloning_kind: str | None = None

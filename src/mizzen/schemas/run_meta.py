@@ -17,3 +17,9 @@ CODE_RUN_KEY = "code_run"
 # The `mizzen run` process uploading the run's code ("host:pid:upload"): if it is gone while the
 # upload is pending, the code will never come and the next local scheduler fails the run.
 UPLOADER_KEY = "uploader"
+# `isApproved: false` in a polyaxonfile: meta {"approved": false} holds the run (or a whole pipeline)
+# unclaimed until `mizzen ops approve` sets it true.
+APPROVED_KEY = "approved"
+# A run that ended with its driver (the `mizzen run` or server process was killed): a resumed
+# pipeline starts such children again instead of counting them as failures.
+ORPHANED_REASON = "orphaned"

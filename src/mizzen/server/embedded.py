@@ -17,10 +17,11 @@ import uvicorn
 
 from mizzen.connections_catalog import load_home_connections
 from mizzen.errors import MizzenError
-from mizzen.scheduler.compile_run import run_compiler
+from mizzen.scheduler.compile_run import pipeline_compiler, run_compiler
 from mizzen.scheduler.loop import RunScheduler
+from mizzen.scheduler.pipeline.driver import PipelineDriver
 from mizzen.scheduler.store_source import StoreRunSource
-from mizzen.schemas.statuses import RunStatus
+from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.server.app import create_app
 from mizzen.server.services.events import RunEvent
 from mizzen.settings import Settings
@@ -38,12 +39,20 @@ class EmbeddedServer:
         host: str = "127.0.0.1",
         port: int = 0,
         run_executor: bool = True,
+        drive_pipelines: bool | None = None,
+        adopt_pipelines: bool = False,
         log_level: str = "warning",
     ) -> None:
         self.settings = settings
         self.host = host
         self.port = port
         self.run_executor = run_executor and settings.executor == LOCAL_EXECUTOR
+        # Sweeps, DAGs and schedules are driven wherever runs are started (`mizzen run`, `mizzen
+        # server`), whichever executor runs their children; a server also takes over the pipelines
+        # of a driver that died.
+        self.drive_pipelines = run_executor if drive_pipelines is None else drive_pipelines
+        self.adopt_pipelines = adopt_pipelines
+        self.driver: PipelineDriver | None = None
         self.log_level = log_level
         self.scheduler: RunScheduler | None = None
         self.source: StoreRunSource | None = None
@@ -74,12 +83,16 @@ class EmbeddedServer:
             self._thread.join(0.01)
         source = self.source = self._run_source()
         # Every command that opens the store (`ops ls` too) tells what a killed `mizzen run` left.
-        orphans = source.fail_orphans(LOCAL_EXECUTOR, reap=_kill_leftovers)
+        orphans = source.fail_orphans(
+            LOCAL_EXECUTOR, reap=_kill_leftovers, keep_pipelines=self.adopt_pipelines
+        )
         if orphans:
             count = f"{len(orphans)} run{'s' if len(orphans) != 1 else ''}"
             log.warning("marked %s failed: the process that ran them is gone", count)
         if self.run_executor:
             self._start_scheduler(source)
+        if self.drive_pipelines:
+            self._start_driver()
         return self.url
 
     def _serve(self) -> None:
@@ -111,6 +124,29 @@ class EmbeddedServer:
         scheduler.start()
         self.scheduler = scheduler
 
+    def _start_driver(self) -> None:
+        services = self.app.state.services
+        connections = load_home_connections(self.settings.home)
+
+        def notify(kind: str, uuid: str, project: str, status: RunStatus, previous: RunStatus | None) -> None:
+            services.events.publish(RunEvent(kind, uuid, project, status, previous))  # type: ignore[arg-type]
+
+        driver = PipelineDriver(
+            services.database,
+            pipeline_compiler(self.settings, connections),
+            executor=self.settings.executor,
+            notify=notify,
+            adopt_orphans=self.adopt_pipelines,
+        )
+
+        def wake(event: RunEvent) -> None:
+            if event.kind == "created" or event.status in DONE_STATUSES or event.kind == "stop_requested":
+                driver.wake()
+
+        services.events.subscribe(wake)
+        driver.start()
+        self.driver = driver
+
     def serve_forever(self) -> None:
         """Block until interrupted (Ctrl-C / SIGTERM), then shut down cleanly."""
         assert self._thread is not None
@@ -122,6 +158,9 @@ class EmbeddedServer:
 
     def close(self, grace_seconds: float = 10.0) -> None:
         """Stop the runs still active (they end ``stopped``), then the API."""
+        if self.driver is not None:
+            self.driver.close()
+            self.driver = None
         if self.scheduler is not None:
             self.scheduler.close(grace_seconds)
             self.scheduler = None

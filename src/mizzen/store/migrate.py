@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # alembic is imported only when a migration runs: a current d
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The newest revision in migrations/versions (a test checks they agree). Lets a current database skip
 # importing alembic at all, which keeps `mizzen run` quick to start.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 # alembic keeps its running context in module globals: one migration at a time per process. Across
 # processes the database serialises them (BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL).
 _PROCESS_LOCK = threading.Lock()

@@ -37,6 +37,7 @@ TEXT_FIELDS = frozenset(
         "cloning_kind",
         "cache_key",
         "pipeline_uuid",
+        "pipeline_key",
         "parent_uuid",
         "original_uuid",
     }
@@ -44,7 +45,9 @@ TEXT_FIELDS = frozenset(
 DATE_FIELDS = frozenset({"created_at", "updated_at", "started_at", "finished_at"})
 NUMBER_FIELDS = frozenset({"duration"})
 JSON_PREFIXES = ("params", "inputs", "outputs")
-SORT_FIELDS = DATE_FIELDS | NUMBER_FIELDS | frozenset({"name", "status", "kind"})
+SORT_FIELDS = DATE_FIELDS | NUMBER_FIELDS | frozenset({"name", "status", "kind", "pipeline_key"})
+# Polyaxon writes a sweep's trials as `pipeline:UUID`; Mizzen's column is pipeline_uuid.
+FIELD_ALIASES = {"pipeline": "pipeline_uuid"}
 
 _JSON_KEY = re.compile(r"^[A-Za-z0-9_\-]+$")
 _COMPARISON = re.compile(r"^(<=|>=|<|>)\s*(.+)$")
@@ -85,6 +88,7 @@ def parse_query(text: str | None) -> list[Condition]:
     for term in _terms(text):
         field, sep, raw = term.partition(":")
         field, raw = field.strip(), raw.strip()
+        field = FIELD_ALIASES.get(field, field)
         if not sep or not field or not raw:
             raise _query_error(term, "expected FIELD:VALUE, e.g. status:running")
         _check_field(field, term)
@@ -140,7 +144,7 @@ def _check_field(field: str, term: str) -> None:
         return
     raise _query_error(
         term,
-        f"unknown field '{field}'; use status, kind, name, tags, project, created_at, duration, "
+        f"unknown field '{field}'; use status, kind, name, tags, project, pipeline, created_at, duration, "
         "metrics.NAME, params.NAME, inputs.NAME or outputs.NAME",
     )
 

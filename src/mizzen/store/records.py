@@ -27,6 +27,7 @@ LIST_COLUMNS = (
     "outputs",
     "meta",
     "pipeline_uuid",
+    "pipeline_key",
     "parent_uuid",
     "original_uuid",
     "cloning_kind",
@@ -128,6 +129,7 @@ class RunRecord:
     tags: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     pipeline_uuid: str | None = None
+    pipeline_key: str | None = None
     parent_uuid: str | None = None
     original_uuid: str | None = None
     cloning_kind: str | None = None
@@ -166,6 +168,7 @@ class NewRun:
     tags: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     pipeline_uuid: str | None = None
+    pipeline_key: str | None = None
     parent_uuid: str | None = None
     original_uuid: str | None = None
     cloning_kind: str | None = None
@@ -175,6 +178,8 @@ class NewRun:
     managed: bool = True
     status: RunStatus = RunStatus.CREATED
     uuid: str | None = None  # default: a new one
+    status_reason: str | None = None  # why it starts in ``status`` (a DAG op created skipped says why)
+    status_message: str | None = None
 
 
 @dataclass(frozen=True)
@@ -238,3 +243,22 @@ class RunPage:
 
     items: list[dict[str, Any]]
     count: int  # all matching runs, before limit/offset
+
+
+@dataclass(frozen=True)
+class ChildRecord:
+    """One child of a pipeline as its driver reads it (no spec, no plan: cheap for 10,000 trials)."""
+
+    uuid: str
+    key: str | None  # pipeline_key: trial-00007, op-train, tick-...
+    name: str | None
+    kind: str
+    status: RunStatus
+    params: dict[str, Any]
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    meta: dict[str, Any]
+    created_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    metrics: dict[str, float] = field(default_factory=dict)  # last values of the metrics asked for

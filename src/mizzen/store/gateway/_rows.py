@@ -66,6 +66,7 @@ def run_record(row: RunRow) -> RunRecord:
         tags=list(row.tags or []),
         meta=dict(row.meta or {}),
         pipeline_uuid=row.pipeline_uuid,
+        pipeline_key=row.pipeline_key,
         parent_uuid=row.parent_uuid,
         original_uuid=row.original_uuid,
         cloning_kind=row.cloning_kind,

@@ -33,6 +33,8 @@ class RunRow(Base):
         Index("ix_runs_created_at", "created_at"),
         Index("ix_runs_pipeline_uuid", "pipeline_uuid"),
         Index("ix_runs_cache_key", "cache_key"),
+        # A pipeline's children: one per key, so a restarted or second driver never makes one twice.
+        Index("ux_runs_pipeline_key", "pipeline_uuid", "pipeline_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -52,6 +54,7 @@ class RunRow(Base):
     tags: Mapped[list[str]] = mapped_column(JsonType, default=list)
     meta: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     pipeline_uuid: Mapped[str | None] = mapped_column(String(32))
+    pipeline_key: Mapped[str | None] = mapped_column(String(128))  # unique among a pipeline's children
     parent_uuid: Mapped[str | None] = mapped_column(String(32))
     original_uuid: Mapped[str | None] = mapped_column(String(32))
     cloning_kind: Mapped[str | None] = mapped_column(String(16))

@@ -50,6 +50,7 @@ def create_run(session: Session, new: NewRun, *, now: datetime | None = None) ->
         tags=list(new.tags),
         meta=dict(new.meta),
         pipeline_uuid=new.pipeline_uuid,
+        pipeline_key=new.pipeline_key,
         parent_uuid=new.parent_uuid,
         original_uuid=new.original_uuid,
         cloning_kind=new.cloning_kind,
@@ -64,7 +65,7 @@ def create_run(session: Session, new: NewRun, *, now: datetime | None = None) ->
     )
     set_status(session, run, RunStatus.CREATED, now=now)
     if new.status != RunStatus.CREATED:
-        set_status(session, run, new.status, now=now)
+        set_status(session, run, new.status, new.status_reason, new.status_message, now=now)
     return run, token
 
 

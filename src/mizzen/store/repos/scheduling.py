@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from mizzen.schemas.run_meta import OWNER_KEY, UPLOAD_KEY, UPLOAD_PENDING
+from mizzen.schemas.pipelines import PIPELINE_KINDS
+from mizzen.schemas.run_meta import APPROVED_KEY, OWNER_KEY, UPLOAD_KEY, UPLOAD_PENDING
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
-from mizzen.store.json_sql import json_text
+from mizzen.store.json_sql import json_bool, json_text
 from mizzen.store.orm import RunRow
 from mizzen.store.repos.runs import rotate_token, update_run
 from mizzen.store.repos.statuses import set_status
@@ -22,9 +23,11 @@ def created_runs(
     """The oldest managed runs waiting for ``executor`` — created, or queued again by a resume (no
     owner yet) — whose code is not still uploading; locked for the caller's transaction (PostgreSQL
     skips rows another scheduler holds; SQLite write sessions hold the whole database). Runs that
-    ``tracking.init()`` created (unmanaged) belong to the script that tracks them: never claimed."""
+    ``tracking.init()`` created (unmanaged) belong to the script that tracks them: never claimed.
+    Pipelines (sweeps, DAGs, schedules) are the pipeline driver's, and runs held for approval wait."""
     owner = json_text(RunRow.meta, OWNER_KEY)
     upload = json_text(RunRow.meta, UPLOAD_KEY)
+    approved = json_bool(RunRow.meta, APPROVED_KEY)
     waiting = or_(
         RunRow.status == RunStatus.CREATED.value,
         and_(RunRow.status == RunStatus.QUEUED.value, owner.is_(None)),
@@ -34,6 +37,8 @@ def created_runs(
         RunRow.managed.is_(True),
         waiting,
         or_(upload.is_(None), upload != UPLOAD_PENDING),
+        or_(approved.is_(None), approved != "false"),
+        RunRow.kind.not_in(sorted(PIPELINE_KINDS)),
     )
     if queue is not None:
         query = query.where(RunRow.queue == queue)

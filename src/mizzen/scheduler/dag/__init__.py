@@ -1,0 +1,1 @@
+"""DAG pipelines: which op runs when (``planner``)."""

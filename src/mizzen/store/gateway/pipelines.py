@@ -1,0 +1,112 @@
+"""Pipelines (sweeps, DAGs, schedules): claiming them for a driver, reading their children, and
+creating children exactly once per key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from mizzen.errors import NotFound
+from mizzen.schemas.statuses import RunStatus
+from mizzen.store.database import Database, read_session, write_session
+from mizzen.store.gateway._rows import run_record
+from mizzen.store.records import ChildRecord, NewRun, RunRecord
+from mizzen.store.repos import pipelines as repo
+from mizzen.store.repos import runs as runs_repo
+
+
+def claim_pipelines(db: Database, executor: str, owner: str, *, limit: int = 16) -> list[RunRecord]:
+    """Take created pipelines for ``executor`` (approved ones): they move to ``compiled`` and name
+    ``owner`` as the driver."""
+    with write_session(db) as session:
+        return [run_record(row) for row in repo.claim_pipelines(session, executor, owner, limit=limit)]
+
+
+def pipelines_of(db: Database, owner: str) -> list[RunRecord]:
+    with read_session(db) as session:
+        return [run_record(row) for row in repo.pipelines_of(session, owner)]
+
+
+def unfinished_pipelines(db: Database, executor: str) -> list[RunRecord]:
+    with read_session(db) as session:
+        return [run_record(row) for row in repo.unfinished_pipelines(session, executor)]
+
+
+def children(db: Database, pipeline_uuid: str, metrics: Iterable[str] = ()) -> list[ChildRecord]:
+    """Every child of the pipeline, in creation order, with the last value of ``metrics``."""
+    with read_session(db) as session:
+        rows = repo.children(session, pipeline_uuid)
+        values = repo.child_metrics(session, pipeline_uuid, metrics)
+    return [
+        ChildRecord(
+            uuid=uuid,
+            key=key,
+            name=name,
+            kind=kind,
+            status=RunStatus(status),
+            params=dict(params or {}),
+            inputs=dict(inputs or {}),
+            outputs=dict(outputs or {}),
+            meta=dict(meta or {}),
+            created_at=created_at,
+            started_at=started_at,
+            finished_at=finished_at,
+            metrics=values.get(uuid, {}),
+        )
+        for (
+            uuid,
+            key,
+            name,
+            kind,
+            status,
+            params,
+            inputs,
+            outputs,
+            meta,
+            created_at,
+            started_at,
+            finished_at,
+        ) in rows
+    ]
+
+
+def status_counts(db: Database, pipeline_uuid: str) -> dict[str, int]:
+    """``{status: count}`` of the pipeline's children, in one query."""
+    with read_session(db) as session:
+        return repo.status_counts(session, pipeline_uuid)
+
+
+def create_children(db: Database, pipeline_uuid: str, news: Sequence[NewRun]) -> list[RunRecord]:
+    """Create the children whose ``pipeline_key`` is not taken yet, in one transaction; answers those
+    created (a key already used — by this driver before a crash, or by another driver — is skipped).
+    ``NotFound`` when the pipeline is gone (deleted meanwhile)."""
+    with write_session(db) as session:
+        if runs_repo.find_run(session, pipeline_uuid, for_update=True) is None:
+            raise NotFound(f"run '{pipeline_uuid}' not found")
+        taken = repo.existing_keys(session, pipeline_uuid, [n.pipeline_key for n in news if n.pipeline_key])
+        created = []
+        for new in news:
+            if new.pipeline_key in taken:
+                continue
+            row = repo.create_child(session, new)
+            if row is not None:
+                created.append(run_record(row))
+                taken.add(new.pipeline_key or "")
+        return created
+
+
+def children_uuids(db: Database, pipeline_uuid: str) -> list[str]:
+    with read_session(db) as session:
+        return repo.children_uuids(session, pipeline_uuid)
+
+
+def take_over(db: Database, uuid: str, old_owner: str, new_owner: str) -> RunRecord | None:
+    """``new_owner`` drives pipeline ``uuid`` from now on, if ``old_owner`` still did (else None)."""
+    with write_session(db) as session:
+        row = repo.take_over(session, uuid, old_owner, new_owner)
+        return run_record(row) if row is not None else None
+
+
+def children_ended_by(db: Database, pipeline_uuid: str, reasons: Iterable[str]) -> list[str]:
+    """Done children whose last status change gave one of ``reasons`` (``orphaned``, ...)."""
+    with read_session(db) as session:
+        return repo.children_ended_by(session, pipeline_uuid, reasons)

@@ -1,0 +1,187 @@
+"""Pipeline runs (sweeps, DAGs, schedules) and their children: claims, child listings, idempotent
+creation by key, progress counts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from mizzen.schemas.pipelines import PIPELINE_KINDS
+from mizzen.schemas.run_meta import APPROVED_KEY, OWNER_KEY, UPLOAD_KEY, UPLOAD_PENDING
+from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
+from mizzen.store.json_sql import json_bool, json_text
+from mizzen.store.orm import MetricSummaryRow, RunRow, StatusConditionRow
+from mizzen.store.records import NewRun
+from mizzen.store.repos.runs import create_run, update_run
+from mizzen.store.repos.statuses import set_status
+
+_DONE = [s.value for s in DONE_STATUSES]
+# The columns a driver reads of each child (not its spec: a 10,000-trial sweep repeats it 10,000 times).
+CHILD_COLUMNS = (
+    RunRow.uuid,
+    RunRow.pipeline_key,
+    RunRow.name,
+    RunRow.kind,
+    RunRow.status,
+    RunRow.params,
+    RunRow.inputs,
+    RunRow.outputs,
+    RunRow.meta,
+    RunRow.created_at,
+    RunRow.started_at,
+    RunRow.finished_at,
+)
+
+
+def _approved() -> Any:
+    """Not held for approval: ``meta.approved`` absent or not false."""
+    flag = json_bool(RunRow.meta, APPROVED_KEY)
+    return (flag.is_(None)) | (flag != "false")
+
+
+def claim_pipelines(session: Session, executor: str, owner: str, *, limit: int) -> list[RunRow]:
+    """Created (or resumed: queued without an owner) pipelines for ``executor``, approved, now
+    ``owner``'s; each moves to ``compiled``."""
+    owner_of = json_text(RunRow.meta, OWNER_KEY)
+    waiting = (RunRow.status == RunStatus.CREATED.value) | and_(
+        RunRow.status == RunStatus.QUEUED.value, owner_of.is_(None)
+    )
+    upload = json_text(RunRow.meta, UPLOAD_KEY)
+    query = (
+        select(RunRow)
+        .where(
+            RunRow.kind.in_(sorted(PIPELINE_KINDS)),
+            RunRow.executor == executor,
+            waiting,
+            _approved(),
+            (upload.is_(None)) | (upload != UPLOAD_PENDING),
+        )
+        .order_by(RunRow.created_at, RunRow.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=RunRow)
+    )
+    rows = list(session.scalars(query).all())
+    for row in rows:
+        update_run(session, row, meta={OWNER_KEY: owner})
+        if row.status == RunStatus.CREATED.value:
+            host = owner.split(":", maxsplit=1)[0]
+            set_status(session, row, RunStatus.COMPILED, "PipelineStarted", f"driven by {host}")
+    return rows
+
+
+def pipelines_of(session: Session, owner: str) -> Sequence[RunRow]:
+    """Unfinished pipelines ``owner`` drives."""
+    return session.scalars(
+        select(RunRow).where(
+            RunRow.kind.in_(sorted(PIPELINE_KINDS)),
+            RunRow.status.not_in(_DONE),
+            json_text(RunRow.meta, OWNER_KEY) == owner,
+        )
+    ).all()
+
+
+def unfinished_pipelines(session: Session, executor: str) -> Sequence[RunRow]:
+    return session.scalars(
+        select(RunRow).where(
+            RunRow.kind.in_(sorted(PIPELINE_KINDS)),
+            RunRow.executor == executor,
+            RunRow.status.not_in(_DONE),
+        )
+    ).all()
+
+
+def children(session: Session, pipeline_uuid: str) -> list[tuple[Any, ...]]:
+    """Rows of ``CHILD_COLUMNS`` of every child, in creation order."""
+    query = (
+        select(*CHILD_COLUMNS)
+        .where(RunRow.pipeline_uuid == pipeline_uuid)
+        .order_by(RunRow.created_at, RunRow.id)
+    )
+    return [tuple(row) for row in session.execute(query).all()]
+
+
+def child_metrics(session: Session, pipeline_uuid: str, names: Iterable[str]) -> dict[str, dict[str, float]]:
+    """``{child uuid: {metric: last value}}`` for the metrics ``names`` of a pipeline's children."""
+    names = sorted(set(names))
+    if not names:
+        return {}
+    query = (
+        select(RunRow.uuid, MetricSummaryRow.name, MetricSummaryRow.last)
+        .join(MetricSummaryRow, MetricSummaryRow.run_id == RunRow.id)
+        .where(RunRow.pipeline_uuid == pipeline_uuid, MetricSummaryRow.name.in_(names))
+    )
+    found: dict[str, dict[str, float]] = {}
+    for uuid, name, last in session.execute(query).all():
+        found.setdefault(uuid, {})[name] = float(last)
+    return found
+
+
+def status_counts(session: Session, pipeline_uuid: str) -> dict[str, int]:
+    """How many children are in each status: a pipeline's progress in one query."""
+    query = (
+        select(RunRow.status, func.count())
+        .where(RunRow.pipeline_uuid == pipeline_uuid)
+        .group_by(RunRow.status)
+    )
+    return {status: int(count) for status, count in session.execute(query).all()}
+
+
+def existing_keys(session: Session, pipeline_uuid: str, keys: Iterable[str]) -> set[str]:
+    keys = list(keys)
+    if not keys:
+        return set()
+    query = select(RunRow.pipeline_key).where(
+        RunRow.pipeline_uuid == pipeline_uuid, RunRow.pipeline_key.in_(keys)
+    )
+    return {key for key in session.scalars(query).all() if key is not None}
+
+
+def create_child(session: Session, new: NewRun) -> RunRow | None:
+    """Insert a child unless its key is taken (by an earlier driver, or one running beside this
+    one): None then. A savepoint keeps the caller's transaction usable after a lost race."""
+    try:
+        with session.begin_nested():
+            row, _ = create_run(session, new)
+            session.flush()
+    except IntegrityError:
+        return None
+    return row
+
+
+def children_uuids(session: Session, pipeline_uuid: str) -> list[str]:
+    return list(session.scalars(select(RunRow.uuid).where(RunRow.pipeline_uuid == pipeline_uuid)).all())
+
+
+def take_over(session: Session, uuid: str, old_owner: str, new_owner: str) -> RunRow | None:
+    """Make ``new_owner`` the driver of pipeline ``uuid`` if ``old_owner`` still is (else None)."""
+    from mizzen.store.repos.runs import find_run
+
+    row = find_run(session, uuid, for_update=True)
+    if row is None or (row.meta or {}).get(OWNER_KEY) != old_owner or row.status in _DONE:
+        return None
+    update_run(session, row, meta={OWNER_KEY: new_owner})
+    return row
+
+
+def children_ended_by(session: Session, pipeline_uuid: str, reasons: Iterable[str]) -> list[str]:
+    """Children that are done and whose last status change gave one of ``reasons``."""
+    last = (
+        select(func.max(StatusConditionRow.id))
+        .join(RunRow, RunRow.id == StatusConditionRow.run_id)
+        .where(RunRow.pipeline_uuid == pipeline_uuid)
+        .group_by(StatusConditionRow.run_id)
+    )
+    query = (
+        select(RunRow.uuid)
+        .join(StatusConditionRow, StatusConditionRow.run_id == RunRow.id)
+        .where(
+            StatusConditionRow.id.in_(last),
+            StatusConditionRow.reason.in_(sorted(set(reasons))),
+            RunRow.status.in_(_DONE),
+        )
+    )
+    return list(session.scalars(query).all())
