@@ -20,6 +20,7 @@ from mizzen.errors import MizzenError
 from mizzen.scheduler.compile_run import pipeline_compiler, run_compiler
 from mizzen.scheduler.loop import RunScheduler
 from mizzen.scheduler.pipeline.driver import PipelineDriver
+from mizzen.scheduler.scope import ClaimScope
 from mizzen.scheduler.store_source import StoreRunSource
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.server.app import create_app
@@ -41,6 +42,7 @@ class EmbeddedServer:
         run_executor: bool = True,
         drive_pipelines: bool | None = None,
         adopt_pipelines: bool = False,
+        scoped: bool | None = None,
         log_level: str = "warning",
     ) -> None:
         self.settings = settings
@@ -52,6 +54,8 @@ class EmbeddedServer:
         # of a driver that died.
         self.drive_pipelines = run_executor if drive_pipelines is None else drive_pipelines
         self.adopt_pipelines = adopt_pipelines
+        # `mizzen run` runs what it started, never another command's runs (`mizzen server` runs all).
+        self.scope = ClaimScope() if (not adopt_pipelines if scoped is None else scoped) else None
         self.driver: PipelineDriver | None = None
         self.log_level = log_level
         self.scheduler: RunScheduler | None = None
@@ -105,7 +109,18 @@ class EmbeddedServer:
         def publish(uuid: str, project: str, status: RunStatus, previous: RunStatus | None) -> None:
             services.events.publish(RunEvent("status_changed", uuid, project, status, previous))
 
-        return StoreRunSource(services.database, services.logs.append, publish)
+        if self.scope is not None:
+            scope = self.scope
+
+            def widen(event: RunEvent) -> None:
+                started = event.kind == "created" or (
+                    event.status == RunStatus.QUEUED and event.previous in DONE_STATUSES
+                )
+                if started and event.pipeline_uuid is None:  # made or resumed through this API
+                    scope.add_root(event.run_uuid)
+
+            services.events.subscribe(widen)
+        return StoreRunSource(services.database, services.logs.append, publish, scope=self.scope)
 
     def _start_scheduler(self, source: StoreRunSource) -> None:
         from mizzen.executors.local import LocalExecutor
@@ -128,8 +143,16 @@ class EmbeddedServer:
         services = self.app.state.services
         connections = load_home_connections(self.settings.home)
 
-        def notify(kind: str, uuid: str, project: str, status: RunStatus, previous: RunStatus | None) -> None:
-            services.events.publish(RunEvent(kind, uuid, project, status, previous))  # type: ignore[arg-type]
+        def notify(
+            kind: str,
+            uuid: str,
+            project: str,
+            status: RunStatus,
+            previous: RunStatus | None,
+            pipeline_uuid: str | None,
+        ) -> None:
+            event = RunEvent(kind, uuid, project, status, previous, pipeline_uuid)  # type: ignore[arg-type]
+            services.events.publish(event)
 
         driver = PipelineDriver(
             services.database,
@@ -137,6 +160,7 @@ class EmbeddedServer:
             executor=self.settings.executor,
             notify=notify,
             adopt_orphans=self.adopt_pipelines,
+            scope=self.scope,
         )
 
         def wake(event: RunEvent) -> None:

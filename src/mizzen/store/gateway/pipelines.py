@@ -12,13 +12,17 @@ from mizzen.store.gateway._rows import run_record
 from mizzen.store.records import ChildRecord, NewRun, RunRecord
 from mizzen.store.repos import pipelines as repo
 from mizzen.store.repos import runs as runs_repo
+from mizzen.store.repos.scheduling import Scope
 
 
-def claim_pipelines(db: Database, executor: str, owner: str, *, limit: int = 16) -> list[RunRecord]:
-    """Take created pipelines for ``executor`` (approved ones): they move to ``compiled`` and name
-    ``owner`` as the driver."""
+def claim_pipelines(
+    db: Database, executor: str, owner: str, *, limit: int = 16, scope: Scope | None = None
+) -> list[RunRecord]:
+    """Take created pipelines for ``executor`` (approved ones; within ``scope`` when given): they
+    move to ``compiled`` and name ``owner`` as the driver."""
     with write_session(db) as session:
-        return [run_record(row) for row in repo.claim_pipelines(session, executor, owner, limit=limit)]
+        rows = repo.claim_pipelines(session, executor, owner, limit=limit, scope=scope)
+        return [run_record(row) for row in rows]
 
 
 def pipelines_of(db: Database, owner: str) -> list[RunRecord]:

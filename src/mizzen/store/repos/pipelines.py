@@ -17,6 +17,7 @@ from mizzen.store.json_sql import json_bool, json_text
 from mizzen.store.orm import MetricSummaryRow, RunRow, StatusConditionRow
 from mizzen.store.records import NewRun
 from mizzen.store.repos.runs import create_run, update_run
+from mizzen.store.repos.scheduling import Scope, in_scope
 from mizzen.store.repos.statuses import set_status
 
 _DONE = [s.value for s in DONE_STATUSES]
@@ -43,7 +44,9 @@ def _approved() -> Any:
     return (flag.is_(None)) | (flag != "false")
 
 
-def claim_pipelines(session: Session, executor: str, owner: str, *, limit: int) -> list[RunRow]:
+def claim_pipelines(
+    session: Session, executor: str, owner: str, *, limit: int, scope: Scope | None = None
+) -> list[RunRow]:
     """Created (or resumed: queued without an owner) pipelines for ``executor``, approved, now
     ``owner``'s; each moves to ``compiled``."""
     owner_of = json_text(RunRow.meta, OWNER_KEY)
@@ -59,6 +62,7 @@ def claim_pipelines(session: Session, executor: str, owner: str, *, limit: int) 
             waiting,
             _approved(),
             (upload.is_(None)) | (upload != UPLOAD_PENDING),
+            in_scope(scope),
         )
         .order_by(RunRow.created_at, RunRow.id)
         .limit(limit)

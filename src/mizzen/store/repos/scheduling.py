@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from mizzen.schemas.pipelines import PIPELINE_KINDS
@@ -16,9 +16,20 @@ from mizzen.store.orm import RunRow
 from mizzen.store.repos.runs import rotate_token, update_run
 from mizzen.store.repos.statuses import set_status
 
+# (run uuids, pipeline uuids): a scoped claim takes only those runs and those pipelines' children.
+Scope = tuple[Collection[str], Collection[str]]
+
+
+def in_scope(scope: Scope | None) -> ColumnElement[bool]:
+    """Runs a scoped scheduler may claim: its roots, and children of its pipelines (None: all)."""
+    if scope is None:
+        return true()
+    roots, pipelines = scope
+    return or_(RunRow.uuid.in_(sorted(roots)), RunRow.pipeline_uuid.in_(sorted(pipelines)))
+
 
 def created_runs(
-    session: Session, executor: str, *, limit: int, queue: str | None = None
+    session: Session, executor: str, *, limit: int, queue: str | None = None, scope: Scope | None = None
 ) -> Sequence[RunRow]:
     """The oldest managed runs waiting for ``executor`` — created, or queued again by a resume (no
     owner yet) — whose code is not still uploading; locked for the caller's transaction (PostgreSQL
@@ -39,6 +50,7 @@ def created_runs(
         or_(upload.is_(None), upload != UPLOAD_PENDING),
         or_(approved.is_(None), approved != "false"),
         RunRow.kind.not_in(sorted(PIPELINE_KINDS)),
+        in_scope(scope),
     )
     if queue is not None:
         query = query.where(RunRow.queue == queue)
@@ -64,11 +76,12 @@ def claim_runs(
     queue: str | None = None,
     reason: str | None = None,
     message: str | None = None,
+    scope: Scope | None = None,
 ) -> list[Claim]:
     """Take up to ``limit`` waiting runs for ``owner``: each records its owner and gets a fresh
     token; a created run moves to ``compiled``, a resumed one stays ``queued``."""
     claims = []
-    for run in created_runs(session, executor, limit=limit, queue=queue):
+    for run in created_runs(session, executor, limit=limit, queue=queue, scope=scope):
         previous = RunStatus(run.status)
         token = rotate_token(run)
         update_run(session, run, meta={OWNER_KEY: owner})
