@@ -62,7 +62,7 @@ def test_each_mizzen_run_runs_only_the_pipeline_it_started(
     try:
         quick = run_mizzen("run", "-f", str(tmp_path / "quick.yaml"))
         assert quick.returncode == 0, quick.stderr
-        out, err = slow.communicate(timeout=120)
+        _out, err = slow.communicate(timeout=120)
     finally:
         slow.kill()
     assert slow.returncode == 0, err
