@@ -5,12 +5,11 @@ ends as docs/sweeps.md says."""
 from __future__ import annotations
 
 from conftest import Sweep, new_driver
-
 from mizzen.compiler.search_space import first_trials
-from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
-from mizzen.settings import Settings
 from mizzen.scheduler.compile_run import pipeline_compiler
 from mizzen.scheduler.pipeline.structure import structure_of
+from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
+from mizzen.settings import Settings
 
 UNIFORM = {"x": {"kind": "uniform", "value": [-2, 2]}, "k": {"kind": "choice", "value": ["a", "b", "c"]}}
 
