@@ -142,7 +142,8 @@ class BayesTuner:
         if len(seen) < min(self.initial, 2):
             return None
         from skopt import Optimizer
-        from skopt.space import Categorical, Real
+        from skopt.space import Categorical, Real, Space
+        from skopt.utils import cook_estimator
 
         space = [
             Categorical(list(range(len(dim.choices))), name=dim.name)
@@ -150,13 +151,21 @@ class BayesTuner:
             else Real(dim.low, dim.high, prior="log-uniform" if dim.log else "uniform", name=dim.name)
             for dim in self.dims
         ]
+        seed = int_seed(self.seed, index)
+        process = getattr(self.utility, "gaussian_process", None)
+        restarts = getattr(process, "num_restarts_optimizer", None) or 0  # each restart: a full fit
+        estimator = cook_estimator(
+            "GP", space=Space(space), random_state=seed, noise="gaussian", n_restarts_optimizer=restarts
+        )
         optimizer = Optimizer(
             space,
-            base_estimator="GP",
+            base_estimator=estimator,
             acq_func=self._acquisition(),
             acq_func_kwargs=self._acquisition_kwargs(),
             n_initial_points=0,
-            random_state=int_seed(self.seed, index),
+            acq_optimizer="sampling",
+            acq_optimizer_kwargs={"n_points": 2000},
+            random_state=seed,
         )
         points = [[dim.point_of(values.get(dim.name)) for dim in self.dims] for values, _ in seen]
         objectives = [objective if math.isfinite(objective) else 1e300 for _, objective in seen]
