@@ -185,3 +185,52 @@ def test_a_metric_reaching_its_threshold_ends_the_sweep_and_stops_the_rest(make_
     assert ended.status == RunStatus.SUCCEEDED
     assert sweep.last_condition() == ("EarlyStopping", "trial 0 reached acc=0.95 (earlyStopping at 0.9)")
     assert len(sweep.children()) == 3
+
+
+def test_progress_counts_the_trials_and_names_the_best(make_sweep) -> None:
+    sweep: Sweep = make_sweep(
+        {
+            "kind": "random",
+            "numRuns": 6,
+            "concurrency": 3,
+            "seed": 8,
+            "params": UNIFORM,
+            "earlyStopping": [
+                {"kind": "metric_early_stopping", "metric": "loss", "value": -100, "optimization": "minimize"}
+            ],
+        }
+    )
+    sweep.tick()
+    first, second, third = sorted(sweep.children(), key=lambda c: c.meta["trial"]["index"])
+    sweep.finish(first, loss=0.5)
+    sweep.finish(second, loss=0.2)
+    sweep.start(third)
+    progress = sweep.tick().meta["pipeline"]
+    assert {k: progress[k] for k in ("total", "created", "done", "running", "queued", "succeeded")} == {
+        "total": 6,
+        "created": 5,
+        "done": 2,
+        "running": 1,
+        "queued": 3,
+        "succeeded": 2,
+    }
+    assert progress["best"] == {
+        "uuid": second.uuid,
+        "index": 1,
+        "params": second.meta["trial"]["values"],
+        "metric": 0.2,
+    }
+    assert sweep.pipeline().outputs == {
+        "best_trial": second.uuid,
+        "best_params": second.meta["trial"]["values"],
+        "loss": 0.2,
+    }
+
+
+def test_an_iterative_sweep_fails_saying_it_is_not_supported(make_sweep) -> None:
+    sweep: Sweep = make_sweep({"kind": "iterative", "maxIterations": 3, "params": UNIFORM})
+    sweep.driver.tick()  # claims the sweep and drives it: the planner refuses it, the sweep fails
+    assert sweep.pipeline().status == RunStatus.FAILED
+    assert "'iterative' sweeps, and sweeps with a custom tuner component, are not supported yet" in (
+        sweep.last_condition()[1] or ""
+    )

@@ -30,6 +30,12 @@ MAX_NEW_PER_TICK = 500  # a 10,000-trial grid without concurrency is created ove
 
 
 def tuner_for(matrix: Any, seed: int | str, goal: Goal | None) -> Tuner | HyperbandTuner:
+    if getattr(matrix, "tuner", None) is not None or matrix.kind == "iterative":
+        raise ValueError(
+            f"{matrix.kind!r} sweeps, and sweeps with a custom tuner component, are not supported yet: remove "
+            "`matrix.tuner` (Mizzen's own tuners run in the scheduler), or use grid, random, mapping, "
+            "hyperband, bayes or tpe (see docs/sweeps.md)"
+        )
     params = dict(getattr(matrix, "params", None) or {})
     if matrix.kind == "grid":
         return GridTuner(params, matrix.num_runs)
@@ -45,7 +51,7 @@ def tuner_for(matrix: Any, seed: int | str, goal: Goal | None) -> Tuner | Hyperb
         )
     if matrix.kind == "hyperband":
         return HyperbandTuner(matrix, seed, goal)
-    raise ValueError(f"the {matrix.kind!r} tuner is not supported yet (see docs/sweeps.md)")
+    raise ValueError(f"the {matrix.kind!r} tuner is not supported (see docs/sweeps.md)")
 
 
 def seed_of(matrix: Any, pipeline_uuid: str) -> int | str:
@@ -80,6 +86,7 @@ class SweepPlanner:
                 finish = Finish(status, reason, verdict.fail_sweep or verdict.end_sweep or "")
             return Step(stop=stops, progress=progress, outputs=outputs, finish=finish)
         create = self._create(view, tuner, trials, goal, len(not_done))
+        progress["created"] += len(create)
         step = Step(create=create, stop=verdict.stop, progress=progress, outputs=outputs)
         if not create and len(trials) >= tuner.total and not not_done:
             step.finish = _ending(trials, tolerate=early_stopping.tolerates_failures(policies))
