@@ -32,9 +32,9 @@ MAX_NEW_PER_TICK = 500  # a 10,000-trial grid without concurrency is created ove
 def tuner_for(matrix: Any, seed: int | str, goal: Goal | None) -> Tuner | HyperbandTuner:
     if getattr(matrix, "tuner", None) is not None or matrix.kind == "iterative":
         raise ValueError(
-            f"{matrix.kind!r} sweeps, and sweeps with a custom tuner component, are not supported yet: remove "
-            "`matrix.tuner` (Mizzen's own tuners run in the scheduler), or use grid, random, mapping, "
-            "hyperband, bayes or tpe (see docs/sweeps.md)"
+            f"{matrix.kind!r} sweeps, and sweeps with a custom tuner component, are not supported "
+            "yet: remove `matrix.tuner` (Mizzen's own tuners run in the scheduler), or use grid, "
+            "random, mapping, hyperband, bayes or tpe (see docs/sweeps.md)"
         )
     params = dict(getattr(matrix, "params", None) or {})
     if matrix.kind == "grid":
