@@ -234,3 +234,17 @@ def test_an_iterative_sweep_fails_saying_it_is_not_supported(make_sweep) -> None
     assert "'iterative' sweeps, and sweeps with a custom tuner component, are not supported yet" in (
         sweep.last_condition()[1] or ""
     )
+
+
+def test_model_based_tuners_suggest_the_same_from_the_same_history() -> None:
+    from pydantic import TypeAdapter
+
+    from mizzen.scheduler.sweeps.tuners import BayesTuner, TpeTuner
+    from mizzen.spec.distributions import HpParam
+
+    params = {name: TypeAdapter(HpParam).validate_python(spec) for name, spec in UNIFORM.items()}
+    seen = [({"x": x / 4, "k": "abc"[i % 3]}, (x / 4 - 0.7) ** 2) for i, x in enumerate(range(-8, 8, 2))]
+    for make in (lambda: BayesTuner(params, 4, 10, 9), lambda: TpeTuner(params, 20, 9)):
+        first, again = make().suggest(12, seen), make().suggest(12, seen)
+        assert first == again and first is not None
+        assert first != make().suggest(13, seen)
