@@ -36,6 +36,7 @@ class DagOp:
     skip_on_upstream_skip: bool = False
     matrix: Any = None
     schedule: Any = None
+    events: tuple[tuple[tuple[str, ...], str], ...] = ()  # (event kinds, op) it waits for
 
     @property
     def kind(self) -> str:
@@ -90,11 +91,16 @@ def dag_ref_resolver(
     return resolve
 
 
-def dag_param_context(dag_values: Mapping[str, Any] | None, globals_: Mapping[str, Any]) -> dict[str, Any]:
+def dag_param_context(
+    dag_values: Mapping[str, Any] | None,
+    globals_: Mapping[str, Any],
+    ops: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What a DAG op's templated params see; ``ops`` are the values of its upstream ops known now."""
     return {
         "globals": globals_,
         "dag": dag_values if dag_values is not None else DeferredValue("dag"),
-        "ops": LazyCatalog("ops", {}),
+        "ops": LazyCatalog("ops", dict(ops or {})),
     }
 
 
@@ -184,7 +190,8 @@ def build_dag(
         raise CompileError(problems)
     where_of = {spec.name: where for spec, where in specs}
     try:
-        graph = build_graph(names, {name: op.upstream for name, op in ops.items()})
+        edges = {name: op.upstream | {ref for _, ref in op.events} for name, op in ops.items()}
+        graph = build_graph(names, edges)
     except GraphError as exc:
         where = where_of.get(exc.op or "", run_where)
         raise where.error(str(exc), "dependencies" if "depends on" in str(exc) else "") from None
@@ -194,6 +201,46 @@ def build_dag(
         concurrency=run.get("concurrency") if isinstance(run.get("concurrency"), int) else None,
         early_stopping=list(run.get("earlyStopping") or []),
     )
+
+
+def with_run_paths(upstream: Mapping[str, Mapping[str, Any]], context: Any) -> dict[str, dict[str, Any]]:
+    """``upstream`` with each op's ``globals`` (``uuid``, ``run_artifacts_path``, ``run_outputs_path``)
+    as the run being compiled sees them: the upstream's folder in the same artifacts store."""
+    store = str(context.store_path).rstrip("/")
+    enriched: dict[str, dict[str, Any]] = {}
+    for name, values in upstream.items():
+        entry = dict(values)
+        uuid = entry.get("uuid")
+        if isinstance(uuid, str) and uuid:
+            paths = {"run_artifacts_path": f"{store}/{uuid}", "run_outputs_path": f"{store}/{uuid}/outputs"}
+            own = {k: entry[k] for k in ("uuid", "name", "status") if k in entry}
+            entry["globals"] = {**dict(entry.get("globals") or {}), **own, **paths}
+            entry.setdefault("artifacts_path", paths["run_artifacts_path"])
+        enriched[name] = entry
+    return enriched
+
+
+def _event_ops(
+    spec: OperationSpec, where: Where, op_names: set[str]
+) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """``events: [{kinds: [run_status_running], ref: ops.A}]``: the ops (of this DAG) it waits on."""
+    found = []
+    for index, event in enumerate(spec.events or []):
+        ref = event.ref.strip()
+        name = ref[4:] if ref.startswith("ops.") else ""
+        if name not in op_names:
+            raise where.error(
+                f"events ref {ref!r}: only `ops.NAME` of an op of this DAG is supported", "events", index
+            )
+        unsupported = [k for k in event.kinds if not k.startswith("run_status_")]
+        if unsupported:
+            raise where.error(
+                f"event {unsupported[0]!r} is not supported in a DAG: use a run_status_* event",
+                "events",
+                index,
+            )
+        found.append((tuple(event.kinds), name))
+    return tuple(found)
 
 
 def templates_ops_references(value: Any) -> set[str]:
@@ -255,4 +302,5 @@ def _build_op(
         skip_on_upstream_skip=bool(spec.skip_on_upstream_skip),
         matrix=spec.matrix,
         schedule=spec.schedule,
+        events=_event_ops(spec, where, op_names),
     )
