@@ -1,4 +1,4 @@
-"""The steps of examples/dags/pipeline.yaml (a real program each op runs)."""
+"""The steps of examples/dags/pipeline.yaml and sweep_in_dag.yaml (a real program each op runs)."""
 
 import sys
 from pathlib import Path
@@ -26,6 +26,14 @@ def train(rows: int, upstream_file: str, copied: str) -> None:
     print(f"train: score={score}")
 
 
+def fit(lr: float, data: str) -> None:
+    rows = [line.split(",") for line in Path(data).read_text().splitlines()[1:]]
+    loss = sum((float(y) - 2 * float(x)) ** 2 for x, y in rows) + lr
+    tracking.init()
+    tracking.log_outputs(loss=loss)
+    print(f"fit: lr={lr} on {len(rows)} rows: loss={loss}")
+
+
 def report(score: float) -> None:
     print(f"report: train scored {score}")
 
@@ -36,5 +44,7 @@ if __name__ == "__main__":
         prepare(int(args[0]), args[1])
     elif step == "train":
         train(int(args[0]), args[1], args[2])
+    elif step == "fit":
+        fit(float(args[0]), args[1])
     else:
         report(float(args[0]))

@@ -143,13 +143,16 @@ def build_dag(
     dag_path: Path | None,
     chain: tuple[str, ...],
     resolver: ComponentResolver,
-    dag_values: Mapping[str, Any],
+    dag_values: Mapping[str, Any] | None,
     globals_: Mapping[str, Any],
+    inherited: Mapping[str, tuple[ComponentSpec, Where]] | None = None,
 ) -> DagStructure:
+    """The ops and graph of the DAG ``run``; ``inherited``: the components of the DAG holding it
+    (a nested DAG's ops may ``dagRef`` them); ``dag_values`` None: its inputs are not known yet."""
     operations = run.get("operations") or []
     if not operations:
         raise run_where.error("a DAG needs at least one op under 'operations'", "operations")
-    components: dict[str, tuple[ComponentSpec, Where]] = {}
+    components: dict[str, tuple[ComponentSpec, Where]] = dict(inherited or {})
     for index, data in enumerate(run.get("components") or []):
         component = ComponentSpec.model_validate(data)
         if not component.name:
@@ -263,11 +266,22 @@ def _build_op(
     resolver: ComponentResolver,
     components: Mapping[str, tuple[ComponentSpec, Where]],
     op_names: set[str],
-    dag_values: Mapping[str, Any],
+    dag_values: Mapping[str, Any] | None,
     globals_: Mapping[str, Any],
 ) -> DagOp:
     resolved = resolver.resolve(spec, where, dag_path, chain, dag_components=dict(components))
     data = resolved.data
+    if data["run"].get("kind") == "dag":  # a nested DAG: its own ops and graph are checked now
+        build_dag(
+            data["run"],
+            resolved.component_where.at("run"),
+            dag_path=resolved.component_path,
+            chain=resolved.chain,
+            resolver=resolver,
+            dag_values=None,
+            globals_=globals_,
+            inherited=components,
+        )
     io = OperationSpec.model_validate({k: data[k] for k in ("inputs", "outputs") if k in data})
     params = check_op_params(
         resolved,
