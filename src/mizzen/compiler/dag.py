@@ -37,6 +37,7 @@ class DagOp:
     matrix: Any = None
     schedule: Any = None
     events: tuple[tuple[tuple[str, ...], str], ...] = ()  # (event kinds, op) it waits for
+    nested: DagStructure | None = None  # the ops of its component when that is a DAG
 
     @property
     def kind(self) -> str:
@@ -271,8 +272,9 @@ def _build_op(
 ) -> DagOp:
     resolved = resolver.resolve(spec, where, dag_path, chain, dag_components=dict(components))
     data = resolved.data
+    nested = None
     if data["run"].get("kind") == "dag":  # a nested DAG: its own ops and graph are checked now
-        build_dag(
+        nested = build_dag(
             data["run"],
             resolved.component_where.at("run"),
             dag_path=resolved.component_path,
@@ -317,4 +319,5 @@ def _build_op(
         matrix=spec.matrix,
         schedule=spec.schedule,
         events=_event_ops(spec, where, op_names),
+        nested=nested,
     )
