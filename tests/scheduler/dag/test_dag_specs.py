@@ -14,7 +14,9 @@ from dag_support import structure
 from mizzen.compiler.compile import Compiler, compile_files
 from mizzen.compiler.dag_nested import inline_refs
 from mizzen.compiler.plan import RuntimeContext
+from mizzen.compiler.refs import RefResolver
 from mizzen.errors import CompileError
+from mizzen.spec import load_file
 from shared_data import corpus_dir
 
 
@@ -139,3 +141,67 @@ def test_a_dag_op_compiles_with_the_paths_of_its_upstream_ops_in_the_store() -> 
     plan = compiler.compile_dag_op(dag.compiled, "b", upstream)
     assert plan.replicas[0].pod.main is not None
     assert plan.replicas[0].pod.main.command == ["cat", f"/data/store/{'u' * 32}/outputs/data.csv"]
+
+
+def test_a_hub_ref_op_is_inlined_too(tmp_path: Path) -> None:
+    hub = tmp_path / "hub"
+    write(
+        hub / "greeter/v1.yaml",
+        """\
+        version: 1.1
+        kind: component
+        run: {kind: job, container: {image: x, command: [echo, from the hub]}}
+        """,
+    )
+    main = write(
+        tmp_path / "dag.yaml",
+        """\
+        version: 1.1
+        kind: operation
+        component:
+          run: {kind: dag, operations: [{name: greet, hubRef: "greeter:v1"}]}
+        """,
+    )
+    compiler = Compiler(refs=RefResolver(hub_folders=(hub,)))
+    compiled = compiler.compile_loaded(load_file(main))
+    stored = inline_refs(compiled.resolved.data, compiled.dag)
+    assert stored["run"]["operations"][0] == {
+        "name": "greet",
+        "component": {
+            "run": {"kind": "job", "container": {"image": "x", "command": ["echo", "from the hub"]}}
+        },
+    }
+    plan = structure(stored).compiler.compile_dag_op(structure(stored).compiled, "greet")  # no hub needed
+    assert plan.replicas[0].pod.main is not None
+
+
+JOB = {"run": {"kind": "job", "container": {"image": "i"}}}
+
+
+@pytest.mark.parametrize(
+    ("op", "message"),
+    [
+        (
+            {"name": "inner", "component": {"run": {"kind": "dag", "operations": [
+                {"name": "x", "dependencies": ["y"], "component": JOB},
+                {"name": "y", "dependencies": ["x"], "component": JOB},
+            ]}}},
+            "the DAG has a cycle",
+        ),
+        (
+            {"name": "inner", "events": [{"kinds": ["alert_info"], "ref": "ops.inner"}],
+             "component": {"run": {"kind": "job", "container": {"image": "i"}}}},
+            "event 'alert_info' is not supported in a DAG",
+        ),
+        (
+            {"name": "inner", "events": [{"kinds": ["run_status_done"], "ref": "runs.abc"}],
+             "component": {"run": {"kind": "job", "container": {"image": "i"}}}},
+            "only `ops.NAME` of an op of this DAG is supported",
+        ),
+    ],
+)  # fmt: skip
+def test_a_nested_cycle_and_unsupported_events_are_refused_when_checking(op: dict, message: str) -> None:
+    spec = {"version": 1.1, "kind": "operation", "component": {"run": {"kind": "dag", "operations": [op]}}}
+    with pytest.raises(CompileError) as raised:
+        structure(spec)
+    assert message in str(raised.value)

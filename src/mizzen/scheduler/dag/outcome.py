@@ -35,7 +35,7 @@ def verdict(dag: DagStructure, statuses: Mapping[str, RunStatus]) -> Finish:
     if unhandled:
         first = unhandled[0]
         return Finish(RunStatus.FAILED, "OpFailed", f"op {first} {statuses[first]} ({summary})")
-    return Finish(RunStatus.SUCCEEDED, "DagDone", f"its {len(statuses)} ops are done ({summary})")
+    return Finish(RunStatus.SUCCEEDED, "DagDone", f"all its ops ended well ({summary})")
 
 
 def _handled(dag: DagStructure, name: str, below: frozenset[str], statuses: Mapping[str, RunStatus]) -> bool:
