@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -224,3 +225,46 @@ def test_a_cycle_is_refused_by_check_and_by_run_before_anything_is_created(home:
     ran = mizzen("run", "-f", str(cyclic))
     assert ran.returncode != 0 and "the DAG has a cycle" in ran.stderr
     assert runs() == []
+
+
+def test_stopping_a_dag_stops_its_running_op_and_starts_no_other(home: Path, tmp_path: Path) -> None:
+    started = tmp_path / "started"
+    path = write(
+        tmp_path,
+        "dag.yaml",
+        f"""\
+        version: 1.1
+        kind: operation
+        component:
+          run:
+            kind: dag
+            operations:
+            - name: slow
+              component:
+                run: {{kind: job, container: {{image: x, command: [sh, -c, "touch {started}; sleep 300"]}}}}
+            - name: next
+              dependencies: [slow]
+              trigger: all_done
+              component:
+                run: {{kind: job, container: {{image: x, command: [echo, never]}}}}
+        """,
+    )
+    watcher = subprocess.Popen(
+        [MIZZEN, "run", "-f", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not started.exists():
+            assert time.monotonic() < deadline and watcher.poll() is None, "the op never started"
+            time.sleep(0.1)
+        dag = the_dag()
+        stop = mizzen("ops", "stop", dag["uuid"], "--yes")
+        assert stop.returncode == 0, stop.stderr
+        watcher.communicate(timeout=120)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    assert watcher.returncode == 1  # the DAG did not succeed
+    assert the_dag()["status"] == "stopped"
+    ops = ops_of(dag["uuid"])
+    assert {name: op["status"] for name, op in ops.items()} == {"slow": "stopped"}  # next never created
