@@ -30,6 +30,7 @@ from mizzen.compiler.dag import (
     dag_param_context,
     dag_ref_resolver,
     join_param_names,
+    uncollected_joins_error,
     with_run_paths,
 )
 from mizzen.compiler.lint import empty_connections, legacy_resources
@@ -276,7 +277,9 @@ class Compiler:
             ),
         )
         if result.missing:
-            raise missing_inputs_error(result.missing)
+            raise uncollected_joins_error(result.missing, op.resolved.operation) or missing_inputs_error(
+                result.missing
+            )
         return op, result, dag_values
 
     # -- internals ------------------------------------------------------------------------------

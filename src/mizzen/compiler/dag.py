@@ -15,7 +15,7 @@ from mizzen.compiler.contexts import LazyCatalog
 from mizzen.compiler.graph import GraphError, OpGraph, build_graph
 from mizzen.compiler.locate import Where
 from mizzen.compiler.matrix import check_matrix, matrix_names
-from mizzen.compiler.params import ParamsResult, missing_inputs_error, resolve_params
+from mizzen.compiler.params import MissingInput, ParamsResult, missing_inputs_error, resolve_params
 from mizzen.compiler.resolve import ComponentResolver, Resolved
 from mizzen.compiler.templating import Deferred, DeferredValue, ops_references
 from mizzen.errors import CompileError, SpecProblem
@@ -108,6 +108,26 @@ def dag_param_context(
 def join_param_names(operation: OperationSpec) -> list[str]:
     """The inputs an op takes from its ``joins`` (values collected from the runs a query selects)."""
     return [name for join in operation.joins or [] for name in (join.params or {})]
+
+
+def uncollected_joins_error(missing: list[MissingInput], operation: OperationSpec) -> CompileError | None:
+    """Inputs that the op's ``joins`` fill are missing when compiling it to run: the joins were not
+    collected (the advice to pass ``-P`` would be wrong). None when no join input is missing."""
+    joined = {name: join for join in operation.joins or [] for name in (join.params or {})}
+    if not any(m.name in joined for m in missing):
+        return None
+    problems = [
+        m.where.problem(
+            f"required input {m.name!r} ({m.io_type or 'any'}) has no value"
+            + (
+                f": it comes from this op's joins (query {joined[m.name].query!r}), not collected yet"
+                if m.name in joined
+                else ""
+            )
+        )
+        for m in missing
+    ]
+    return CompileError(problems, hint="a DAG op's joins are collected when its DAG starts it")
 
 
 def check_op_params(

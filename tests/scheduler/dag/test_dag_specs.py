@@ -103,7 +103,9 @@ def test_the_join_names_of_an_op_reach_its_params_check() -> None:
     strict = dataclasses.replace(compiled.compiler, strict=True)
     with pytest.raises(CompileError) as raised:
         strict.compile_dag_op(compiled, "reduce")
-    assert "required input 'buckets' (s3) has no value" in str(raised.value)
+    message = str(raised.value)
+    assert "required input 'buckets' (s3) has no value: it comes from this op's joins" in message
+    assert "query 'hub.name: job-template'" in message and "-P buckets" not in message
     collected = {"buckets": ["s3://foo", "s3://bar"], "losses": [0.1, 0.2]}
     plan = strict.compile_dag_op(compiled, "reduce", values=collected)
     assert plan.params["buckets"] == ["s3://foo", "s3://bar"] and plan.params["losses"] == [0.1, 0.2]
