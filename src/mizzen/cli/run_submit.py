@@ -42,6 +42,7 @@ def create_run(client: MizzenClient, submission: Submission, compiled: Compiled)
     """Create the run; with ``-u`` it waits (meta upload=pending) until its code is uploaded."""
     from mizzen.cli.code_upload import pending_upload_meta
     from mizzen.cli.run_support import why_run_refuses
+    from mizzen.compiler.dag_nested import inline_refs
     from mizzen.schemas.api import RunCreate
     from mizzen.schemas.run_meta import APPROVED_KEY
 
@@ -65,7 +66,7 @@ def create_run(client: MizzenClient, submission: Submission, compiled: Compiled)
         ),
         kind=kind,
         content=_content(submission.files),
-        spec=compiled.resolved.data,
+        spec=inline_refs(compiled.resolved.data, compiled.dag),  # its ops' pathRefs stand alone
         params=dict(submission.params),
         inputs=_jsonable(inputs),
         meta=meta,

@@ -30,6 +30,8 @@ from mizzen.compiler.dag import (
     dag_param_context,
     dag_ref_resolver,
     join_param_names,
+    uncollected_joins_error,
+    with_run_paths,
 )
 from mizzen.compiler.lint import empty_connections, legacy_resources
 from mizzen.compiler.locate import Where
@@ -211,7 +213,8 @@ class Compiler:
 
         ``values`` are trial values when the op has its own matrix.
         """
-        op, result, dag_values = self._op_params(compiled, op_name, upstream, values)
+        upstream = with_run_paths(upstream or {}, self.context)
+        op, result, dag_values = self.op_params(compiled, op_name, upstream, values)
         waiting = [
             p for p in result.params.values() if p.source == "deferred" and (p.ref or "").startswith("ops.")
         ]
@@ -235,7 +238,8 @@ class Compiler:
 
         The expression sees the op's params by name (plain values), ``ops``, ``dag`` and ``globals``.
         """
-        op, result, dag_values = self._op_params(compiled, op_name, upstream, None)
+        upstream = with_run_paths(upstream or {}, self.context)
+        op, result, dag_values = self.op_params(compiled, op_name, upstream, None)
         if not op.conditions:
             return True
         context = _known_values(result.params)
@@ -246,7 +250,7 @@ class Compiler:
             message = f"cannot evaluate {op.conditions!r}: {exc}"
             raise op.resolved.where.error(message, "conditions") from None
 
-    def _op_params(
+    def op_params(
         self,
         compiled: Compiled,
         op_name: str,
@@ -267,13 +271,15 @@ class Compiler:
             matrix_names=set() if values else matrix_names(op.matrix),
             # Joins are not collected yet: checking leaves their inputs unset, a run requires them.
             join_names=() if self.strict else join_param_names(op.resolved.operation),
-            context=dag_param_context(dag_values, dag_values["globals"]),
+            context=dag_param_context(dag_values, dag_values["globals"], upstream),
             resolve_ref=dag_ref_resolver(
                 set(compiled.dag.ops), dag_values, upstream or {}, op.resolved.where
             ),
         )
         if result.missing:
-            raise missing_inputs_error(result.missing)
+            raise uncollected_joins_error(result.missing, op.resolved.operation) or missing_inputs_error(
+                result.missing
+            )
         return op, result, dag_values
 
     # -- internals ------------------------------------------------------------------------------

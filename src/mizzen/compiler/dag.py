@@ -15,7 +15,7 @@ from mizzen.compiler.contexts import LazyCatalog
 from mizzen.compiler.graph import GraphError, OpGraph, build_graph
 from mizzen.compiler.locate import Where
 from mizzen.compiler.matrix import check_matrix, matrix_names
-from mizzen.compiler.params import ParamsResult, missing_inputs_error, resolve_params
+from mizzen.compiler.params import MissingInput, ParamsResult, missing_inputs_error, resolve_params
 from mizzen.compiler.resolve import ComponentResolver, Resolved
 from mizzen.compiler.templating import Deferred, DeferredValue, ops_references
 from mizzen.errors import CompileError, SpecProblem
@@ -36,6 +36,8 @@ class DagOp:
     skip_on_upstream_skip: bool = False
     matrix: Any = None
     schedule: Any = None
+    events: tuple[tuple[tuple[str, ...], str], ...] = ()  # (event kinds, op) it waits for
+    nested: DagStructure | None = None  # the ops of its component when that is a DAG
 
     @property
     def kind(self) -> str:
@@ -90,17 +92,42 @@ def dag_ref_resolver(
     return resolve
 
 
-def dag_param_context(dag_values: Mapping[str, Any] | None, globals_: Mapping[str, Any]) -> dict[str, Any]:
+def dag_param_context(
+    dag_values: Mapping[str, Any] | None,
+    globals_: Mapping[str, Any],
+    ops: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What a DAG op's templated params see; ``ops`` are the values of its upstream ops known now."""
     return {
         "globals": globals_,
         "dag": dag_values if dag_values is not None else DeferredValue("dag"),
-        "ops": LazyCatalog("ops", {}),
+        "ops": LazyCatalog("ops", dict(ops or {})),
     }
 
 
 def join_param_names(operation: OperationSpec) -> list[str]:
     """The inputs an op takes from its ``joins`` (values collected from the runs a query selects)."""
     return [name for join in operation.joins or [] for name in (join.params or {})]
+
+
+def uncollected_joins_error(missing: list[MissingInput], operation: OperationSpec) -> CompileError | None:
+    """Inputs that the op's ``joins`` fill are missing when compiling it to run: the joins were not
+    collected (the advice to pass ``-P`` would be wrong). None when no join input is missing."""
+    joined = {name: join for join in operation.joins or [] for name in (join.params or {})}
+    if not any(m.name in joined for m in missing):
+        return None
+    problems = [
+        m.where.problem(
+            f"required input {m.name!r} ({m.io_type or 'any'}) has no value"
+            + (
+                f": it comes from this op's joins (query {joined[m.name].query!r}), not collected yet"
+                if m.name in joined
+                else ""
+            )
+        )
+        for m in missing
+    ]
+    return CompileError(problems, hint="a DAG op's joins are collected when its DAG starts it")
 
 
 def check_op_params(
@@ -137,13 +164,16 @@ def build_dag(
     dag_path: Path | None,
     chain: tuple[str, ...],
     resolver: ComponentResolver,
-    dag_values: Mapping[str, Any],
+    dag_values: Mapping[str, Any] | None,
     globals_: Mapping[str, Any],
+    inherited: Mapping[str, tuple[ComponentSpec, Where]] | None = None,
 ) -> DagStructure:
+    """The ops and graph of the DAG ``run``; ``inherited``: the components of the DAG holding it
+    (a nested DAG's ops may ``dagRef`` them); ``dag_values`` None: its inputs are not known yet."""
     operations = run.get("operations") or []
     if not operations:
         raise run_where.error("a DAG needs at least one op under 'operations'", "operations")
-    components: dict[str, tuple[ComponentSpec, Where]] = {}
+    components: dict[str, tuple[ComponentSpec, Where]] = dict(inherited or {})
     for index, data in enumerate(run.get("components") or []):
         component = ComponentSpec.model_validate(data)
         if not component.name:
@@ -184,7 +214,8 @@ def build_dag(
         raise CompileError(problems)
     where_of = {spec.name: where for spec, where in specs}
     try:
-        graph = build_graph(names, {name: op.upstream for name, op in ops.items()})
+        edges = {name: op.upstream | {ref for _, ref in op.events} for name, op in ops.items()}
+        graph = build_graph(names, edges)
     except GraphError as exc:
         where = where_of.get(exc.op or "", run_where)
         raise where.error(str(exc), "dependencies" if "depends on" in str(exc) else "") from None
@@ -194,6 +225,46 @@ def build_dag(
         concurrency=run.get("concurrency") if isinstance(run.get("concurrency"), int) else None,
         early_stopping=list(run.get("earlyStopping") or []),
     )
+
+
+def with_run_paths(upstream: Mapping[str, Mapping[str, Any]], context: Any) -> dict[str, dict[str, Any]]:
+    """``upstream`` with each op's ``globals`` (``uuid``, ``run_artifacts_path``, ``run_outputs_path``)
+    as the run being compiled sees them: the upstream's folder in the same artifacts store."""
+    store = str(context.store_path).rstrip("/")
+    enriched: dict[str, dict[str, Any]] = {}
+    for name, values in upstream.items():
+        entry = dict(values)
+        uuid = entry.get("uuid")
+        if isinstance(uuid, str) and uuid:
+            paths = {"run_artifacts_path": f"{store}/{uuid}", "run_outputs_path": f"{store}/{uuid}/outputs"}
+            own = {k: entry[k] for k in ("uuid", "name", "status") if k in entry}
+            entry["globals"] = {**dict(entry.get("globals") or {}), **own, **paths}
+            entry.setdefault("artifacts_path", paths["run_artifacts_path"])
+        enriched[name] = entry
+    return enriched
+
+
+def _event_ops(
+    spec: OperationSpec, where: Where, op_names: set[str]
+) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """``events: [{kinds: [run_status_running], ref: ops.A}]``: the ops (of this DAG) it waits on."""
+    found = []
+    for index, event in enumerate(spec.events or []):
+        ref = event.ref.strip()
+        name = ref[4:] if ref.startswith("ops.") else ""
+        if name not in op_names:
+            raise where.error(
+                f"events ref {ref!r}: only `ops.NAME` of an op of this DAG is supported", "events", index
+            )
+        unsupported = [k for k in event.kinds if not k.startswith("run_status_")]
+        if unsupported:
+            raise where.error(
+                f"event {unsupported[0]!r} is not supported in a DAG: use a run_status_* event",
+                "events",
+                index,
+            )
+        found.append((tuple(event.kinds), name))
+    return tuple(found)
 
 
 def templates_ops_references(value: Any) -> set[str]:
@@ -216,11 +287,23 @@ def _build_op(
     resolver: ComponentResolver,
     components: Mapping[str, tuple[ComponentSpec, Where]],
     op_names: set[str],
-    dag_values: Mapping[str, Any],
+    dag_values: Mapping[str, Any] | None,
     globals_: Mapping[str, Any],
 ) -> DagOp:
     resolved = resolver.resolve(spec, where, dag_path, chain, dag_components=dict(components))
     data = resolved.data
+    nested = None
+    if data["run"].get("kind") == "dag":  # a nested DAG: its own ops and graph are checked now
+        nested = build_dag(
+            data["run"],
+            resolved.component_where.at("run"),
+            dag_path=resolved.component_path,
+            chain=resolved.chain,
+            resolver=resolver,
+            dag_values=None,
+            globals_=globals_,
+            inherited=components,
+        )
     io = OperationSpec.model_validate({k: data[k] for k in ("inputs", "outputs") if k in data})
     params = check_op_params(
         resolved,
@@ -255,4 +338,6 @@ def _build_op(
         skip_on_upstream_skip=bool(spec.skip_on_upstream_skip),
         matrix=spec.matrix,
         schedule=spec.schedule,
+        events=_event_ops(spec, where, op_names),
+        nested=nested,
     )

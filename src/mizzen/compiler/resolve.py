@@ -51,6 +51,16 @@ class Resolved:
     component_where: Where  # where the run and inputs were written
     component_path: Path | None  # the file of the component (pathRefs inside it are relative to it)
     chain: tuple[str, ...] = field(default_factory=tuple)
+    # The component a hubRef/pathRef/urlRef led to, as written (what a stored spec inlines).
+    referenced: dict[str, Any] | None = None
+
+
+def _as_written(component: ComponentSpec | OperationSpec, where: Where) -> dict[str, Any]:
+    """A referenced component's data: the file as written when it is the component itself."""
+    loaded = where.loaded
+    if not where.prefix and isinstance(loaded, Loaded) and isinstance(loaded.spec, ComponentSpec):
+        return {k: v for k, v in loaded.raw.items() if k not in ("version", "kind")}
+    return {k: v for k, v in component.dump().items() if k not in ("version", "kind")}
 
 
 def _ref_of(operation: OperationSpec) -> tuple[str, str] | None:
@@ -98,6 +108,7 @@ class ComponentResolver:
         component: ComponentSpec | OperationSpec | None = operation.component
         component_where, component_path = where.at("component"), path
         ref = None if component is not None else _ref_of(operation)
+        referenced = None
         if ref is not None:
             kind, value = ref
             if kind == "dagRef":
@@ -115,8 +126,9 @@ class ComponentResolver:
                 component, component_where, component_path, chain = self._follow(
                     kind, value, where, path, chain
                 )
+                referenced = _as_written(component, component_where)
         data = compose(operation, component, where)
-        return Resolved(operation, data, where, component_where, component_path, chain)
+        return Resolved(operation, data, where, component_where, component_path, chain, referenced)
 
     def _follow(
         self, kind: str, value: str, where: Where, path: Path | None, chain: tuple[str, ...]

@@ -42,7 +42,8 @@ def structure_of(pipeline: RunRecord, compiler: Compiler) -> Structure:
     loaded = load_dict(spec, source=f"run {pipeline.uuid[:12]}")
     compiled = compiler.compile_loaded(loaded, pipeline.params)
     op_name = pipeline.meta.get(DAG_OP_KEY)
-    if op_name:  # the sweep of one op of a DAG: its trials are that op with the trial's values
+    if op_name and pipeline.kind == MATRIX:  # the sweep of one op of a DAG: its trials are that op
+        # with the trial's values (a nested DAG op's spec is standalone: it compiles as a DAG)
         if compiled.dag is None or op_name not in compiled.dag.ops:
             raise CompileError(f"no op named {op_name!r} in this DAG")
         op = compiled.dag.ops[op_name]
