@@ -12,7 +12,7 @@ import pytest
 
 from mizzen.compiler.compile import Compiler
 from mizzen.scheduler.pipeline.driver import PipelineDriver
-from mizzen.scheduler.schedules.planner import TICK_KEY
+from mizzen.schemas.pipelines import TICK_KEY
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store import Database, open_database
 from mizzen.store.gateway import pipelines, run_changes, statuses

@@ -26,10 +26,10 @@ from typing import Any
 from mizzen.scheduler.pipeline.model import Finish, NewChild, PipelineView, Step
 from mizzen.scheduler.pipeline.structure import Structure
 from mizzen.scheduler.schedules.timetable import Timetable, timetable_of
+from mizzen.schemas.pipelines import TICK_KEY
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.store.records import ChildRecord
 
-TICK_KEY = "tick"  # a tick's meta: {"due": ISO time, "index": 1.., "missed": ticks skipped before it}
 _KEY_FORMAT = "%Y%m%dT%H%M%SZ"
 _OK = frozenset({RunStatus.SUCCEEDED, RunStatus.SKIPPED})
 
