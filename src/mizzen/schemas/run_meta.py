@@ -20,6 +20,7 @@ UPLOADER_KEY = "uploader"
 # `isApproved: false` in a polyaxonfile: meta {"approved": false} holds the run (or a whole pipeline)
 # unclaimed until `mizzen ops approve` sets it true.
 APPROVED_KEY = "approved"
+WAITING_FOR_APPROVAL = "WaitingForApproval"  # the reason a held run's `created` condition gives
 # A run that ended with its driver (the `mizzen run` or server process was killed): a resumed
 # pipeline starts such children again instead of counting them as failures.
 ORPHANED_REASON = "orphaned"
