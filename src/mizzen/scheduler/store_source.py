@@ -19,10 +19,10 @@ from mizzen.scheduler.outbox import Outbox, Report
 from mizzen.scheduler.source import ClaimedRun, owner_is_gone
 from mizzen.schemas.api import LogLine
 from mizzen.schemas.pipelines import PIPELINE_KINDS
-from mizzen.schemas.run_meta import ORPHANED_REASON, UPLOAD_KEY, UPLOAD_PENDING, UPLOADER_KEY
+from mizzen.schemas.run_meta import CACHE_HIT_KEY, ORPHANED_REASON, UPLOAD_KEY, UPLOAD_PENDING, UPLOADER_KEY
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store import Database, is_unavailable
-from mizzen.store.gateway import claims, statuses
+from mizzen.store.gateway import claims, flow, statuses
 from mizzen.store.gateway import runs as runs_gateway
 
 log = logging.getLogger(__name__)
@@ -137,6 +137,18 @@ class StoreRunSource:
                 self.on_status_changed(uuid, change.run.project, status, change.previous)
             except Exception:  # stored: a listener's failure is not the store's
                 log.exception("run %s: a status listener failed", uuid)
+
+    def use_cache(self, uuid: str, key: str, ttl: int | None) -> str | None:
+        change = flow.use_cache(self.database, uuid, key, ttl=ttl)
+        if change is None:
+            return None
+        if self.on_status_changed is not None:
+            try:
+                self.on_status_changed(uuid, change.run.project, change.run.status, change.previous)
+            except Exception:  # stored: a listener's failure is not the store's
+                log.exception("run %s: a status listener failed", uuid)
+        hit: str = change.run.meta[CACHE_HIT_KEY]["uuid"]
+        return hit
 
     def stop_requested(self, executor: str, owner: str) -> list[str]:
         stopping = runs_gateway.runs_in_status(self.database, executor, RunStatus.STOPPING)

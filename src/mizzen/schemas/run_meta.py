@@ -24,3 +24,7 @@ WAITING_FOR_APPROVAL = "WaitingForApproval"  # the reason a held run's `created`
 # A run that ended with its driver (the `mizzen run` or server process was killed): a resumed
 # pipeline starts such children again instead of counting them as failures.
 ORPHANED_REASON = "orphaned"
+# A run with `cache:` skipped because a succeeded run had its cache key: {"uuid": that run, "key": ...};
+# its outputs are that run's. `mizzen ops invalidate` leaves {"key", "at", "runs"} on the run dropped.
+CACHE_HIT_KEY = "cache_hit"
+CACHE_INVALIDATED_KEY = "cache_invalidated"

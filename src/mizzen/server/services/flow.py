@@ -6,7 +6,7 @@ from __future__ import annotations
 from mizzen.errors import Conflict
 from mizzen.schemas.api import RunRead
 from mizzen.schemas.flow import CacheAnswer, CacheCheck, CacheInvalidation
-from mizzen.schemas.run_meta import APPROVED_KEY
+from mizzen.schemas.run_meta import APPROVED_KEY, CACHE_HIT_KEY
 from mizzen.schemas.statuses import RunStatus
 from mizzen.server.services import convert
 from mizzen.server.services.events import RunEvent, RunEventBus
@@ -51,7 +51,7 @@ class FlowService:
         if change is None:
             return CacheAnswer()
         self._published(change)
-        return CacheAnswer(hit=change.run.meta[gateway.CACHE_HIT_KEY]["uuid"])
+        return CacheAnswer(hit=change.run.meta[CACHE_HIT_KEY]["uuid"])
 
     def _published(self, change: StatusChange) -> None:
         run = change.run

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from mizzen.schemas.run_meta import APPROVED_KEY
+from mizzen.schemas.run_meta import APPROVED_KEY, CACHE_HIT_KEY, CACHE_INVALIDATED_KEY
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store.clock import utcnow
 from mizzen.store.database import Database, write_session
@@ -16,8 +16,6 @@ from mizzen.store.repos import flow as repo
 from mizzen.store.repos import runs as runs_repo
 from mizzen.store.repos.statuses import set_status
 
-CACHE_HIT_KEY = "cache_hit"  # meta of a run skipped by the cache: {"uuid": the run reused, "key": ...}
-CACHE_INVALIDATED_KEY = "cache_invalidated"  # meta of a run dropped from the cache: {"key", "at"}
 CACHE_HIT_REASON = "CacheHit"
 APPROVED_REASON = "Approved"
 
@@ -58,12 +56,18 @@ def use_cache(
 
 
 def invalidate(db: Database, uuid: str) -> tuple[RunDetail, list[str]]:
-    """Drop run ``uuid`` (and, for a pipeline, its children) from the cache: no later run reuses it.
-    The run as it is now, and the uuids dropped (empty: nothing was cached)."""
+    """Drop run ``uuid`` (and, for a pipeline, its children) from the cache: no later run reuses it;
+    for a run skipped by the cache, the entry it reused is dropped. The run as it is now, and the
+    uuids dropped (empty: nothing was cached)."""
     with write_session(db) as session:
         row = runs_repo.get_run(session, uuid, for_update=True)
         key = row.cache_key
         dropped = repo.drop_cache_keys(session, row)
+        reused = (row.meta or {}).get(CACHE_HIT_KEY) or {}
+        source = runs_repo.find_run(session, reused["uuid"], for_update=True) if reused.get("uuid") else None
+        if source is not None:  # a run skipped by the cache: drop the entry it reused
+            key = key or source.cache_key
+            dropped += repo.drop_cache_keys(session, source)
         if dropped:
             note = {"key": key, "at": utcnow().isoformat(), "runs": len(dropped)}
             runs_repo.update_run(session, row, meta={CACHE_INVALIDATED_KEY: note})
