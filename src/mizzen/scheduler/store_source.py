@@ -16,6 +16,7 @@ from typing import Any
 
 from mizzen.errors import InvalidTransition, MizzenError, NotFound
 from mizzen.scheduler.outbox import Outbox, Report
+from mizzen.scheduler.queues import QueuePolicy
 from mizzen.scheduler.source import ClaimedRun, owner_is_gone
 from mizzen.schemas.api import LogLine
 from mizzen.schemas.pipelines import PIPELINE_KINDS
@@ -43,8 +44,10 @@ class StoreRunSource:
         on_status_changed: StatusListener | None = None,
         *,
         retry_interval: float = 2.0,
+        admit: QueuePolicy | None = None,
     ) -> None:
         self.database = database
+        self.admit = admit  # queue priority and concurrency, applied inside each claim
         self.log_sink = log_sink
         self.on_status_changed = on_status_changed
         self._outbox = Outbox(
@@ -66,7 +69,7 @@ class StoreRunSource:
                 original_uuid=claim.run.original_uuid,
                 cloning_kind=claim.run.cloning_kind,
             )
-            for claim in claims.claim_runs(self.database, executor, owner, limit=limit)
+            for claim in claims.claim_runs(self.database, executor, owner, limit=limit, admit=self.admit)
         ]
 
     def record_plan(self, uuid: str, plan: dict[str, Any]) -> None:

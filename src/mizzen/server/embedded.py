@@ -20,6 +20,7 @@ from mizzen.errors import MizzenError
 from mizzen.scheduler.compile_run import pipeline_compiler, run_compiler
 from mizzen.scheduler.loop import RunScheduler
 from mizzen.scheduler.pipeline.driver import PipelineDriver
+from mizzen.scheduler.queues import queue_policy
 from mizzen.scheduler.store_source import StoreRunSource
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.server.app import create_app
@@ -105,7 +106,8 @@ class EmbeddedServer:
         def publish(uuid: str, project: str, status: RunStatus, previous: RunStatus | None) -> None:
             services.events.publish(RunEvent("status_changed", uuid, project, status, previous))
 
-        return StoreRunSource(services.database, services.logs.append, publish)
+        admit = queue_policy(self.settings.queues)
+        return StoreRunSource(services.database, services.logs.append, publish, admit=admit)
 
     def _start_scheduler(self, source: StoreRunSource) -> None:
         from mizzen.executors.local import LocalExecutor
