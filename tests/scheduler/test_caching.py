@@ -255,3 +255,19 @@ def test_cache_io_errors_are_compile_errors() -> None:
     assert compiled.plan is not None
     with pytest.raises(CompileError, match=r"cache\.io"):
         cache_key(compiled.plan, ClaimedRun(uuid="c" * 32, project="p", kind="job", spec=spec(None)))
+
+
+def test_invalidating_a_pipeline_drops_its_runs_from_the_cache(loop: Loop) -> None:
+    sweep = loop.create(spec({}), kind="matrix")
+    trials = [
+        loop.create(spec({}), pipeline_uuid=sweep, pipeline_key=f"trial-{i:05d}", cache_key=f"v1-trial-{i}")
+        for i in range(2)
+    ]
+    for trial in trials:
+        for status in (RunStatus.RUNNING, RunStatus.SUCCEEDED):
+            statuses.set_status(loop.database, trial, status)
+    _detail, dropped = flow.invalidate(loop.database, sweep)
+    assert sorted(dropped) == sorted(trials)
+    later = loop.create(spec({}))
+    assert flow.use_cache(loop.database, later, "v1-trial-0", ttl=None) is None
+    assert runs_gateway.get_run(loop.database, sweep).meta["cache_invalidated"]["runs"] == 2
