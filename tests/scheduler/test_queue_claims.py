@@ -182,3 +182,17 @@ def test_two_real_sweeps_on_a_queue_of_concurrency_1_never_run_two_trials_at_onc
     assert all(s is not None and f is not None for s, f in spans)
     for (_, finished), (started, _) in itertools.pairwise(spans):
         assert started >= finished, "two trials of queue q ran at once"
+
+
+def test_the_queues_setting_reaches_the_claims_of_the_embedded_server_and_of_agents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    from mizzen.server.embedded import EmbeddedServer
+
+    monkeypatch.setenv("MIZZEN_QUEUES", '{"gpu": {"concurrency": 2, "priority": 5}}')
+    loaded = Settings.load()
+    with EmbeddedServer(loaded, run_executor=False) as server:
+        assert server.source is not None and isinstance(server.source.admit, QueuePolicy)
+        assert server.source.admit.queues["gpu"] == QueueConfig("gpu", priority=5, concurrency=2)
+        agents_admit = server.app.state.services.agents.admit
+        assert isinstance(agents_admit, QueuePolicy) and agents_admit.queues == server.source.admit.queues
