@@ -18,6 +18,7 @@ import httpx
 from mizzen.client.agents import AgentsApi
 from mizzen.client.artifacts import ArtifactsApi
 from mizzen.client.errors import ApiConflict, ApiNotFound, ApiRequestError, ApiUnreachable
+from mizzen.client.flow import FlowApi
 from mizzen.client.http import DEFAULT_TIMEOUT, Transport, normalize_host
 from mizzen.client.lineage import LineageApi
 from mizzen.client.logs import LogsApi
@@ -50,6 +51,7 @@ class MizzenClient:
         self.artifacts = ArtifactsApi(self.transport)
         self.lineage = LineageApi(self.transport)
         self.agents = AgentsApi(self.transport)
+        self.flow = FlowApi(self.transport)  # approvals and the run cache
 
     def health(self) -> dict[str, Any]:
         """``{"status": "ok", "version": ...}``; raises ``ApiUnreachable`` when nothing answers."""

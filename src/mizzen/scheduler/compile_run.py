@@ -9,7 +9,7 @@ from mizzen.compiler.plan import ConnectionPlan, InitStep, Plan, RuntimeContext
 from mizzen.errors import CompileError
 from mizzen.scheduler.loop import CompileRun
 from mizzen.scheduler.source import ClaimedRun
-from mizzen.schemas.pipelines import DAG_OP_KEY, TRIAL_KEY, UPSTREAM_KEY
+from mizzen.schemas.pipelines import DAG_OP_KEY, TICK_KEY, TRIAL_KEY, UPSTREAM_KEY
 from mizzen.schemas.run_meta import CODE_RUN_KEY, UPLOAD_DONE, UPLOAD_KEY
 from mizzen.settings import Settings
 from mizzen.spec import load_dict
@@ -25,6 +25,9 @@ def run_compiler(settings: Settings, connections: Mapping[str, ConnectionPlan] |
         if not run.spec:
             raise CompileError(f"run {run.uuid} has no polyaxonfile to compile")
         loaded = load_dict(run.spec, source=f"run {run.uuid[:12]}")
+        due = (run.meta.get(TICK_KEY) or {}).get("due")
+        if due:  # a schedule's tick: `{{ globals.schedule_at }}` is the time it was due
+            context = context.model_copy(update={"schedule_at": due})
         compiler = Compiler.from_settings(settings, context=context, connections=connections, strict=True)
         trial = run.meta.get(TRIAL_KEY) or {}
         values = dict(trial.get("values") or {})

@@ -16,14 +16,15 @@ from typing import Any
 
 from mizzen.errors import InvalidTransition, MizzenError, NotFound
 from mizzen.scheduler.outbox import Outbox, Report
+from mizzen.scheduler.queues import QueuePolicy
 from mizzen.scheduler.scope import ClaimScope
 from mizzen.scheduler.source import ClaimedRun, owner_is_gone
 from mizzen.schemas.api import LogLine
 from mizzen.schemas.pipelines import PIPELINE_KINDS
-from mizzen.schemas.run_meta import ORPHANED_REASON, UPLOAD_KEY, UPLOAD_PENDING, UPLOADER_KEY
+from mizzen.schemas.run_meta import CACHE_HIT_KEY, ORPHANED_REASON, UPLOAD_KEY, UPLOAD_PENDING, UPLOADER_KEY
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store import Database, is_unavailable
-from mizzen.store.gateway import claims, statuses
+from mizzen.store.gateway import claims, flow, statuses
 from mizzen.store.gateway import runs as runs_gateway
 
 log = logging.getLogger(__name__)
@@ -45,9 +46,11 @@ class StoreRunSource:
         *,
         retry_interval: float = 2.0,
         scope: ClaimScope | None = None,
+        admit: QueuePolicy | None = None,
     ) -> None:
         self.database = database
         self.scope = scope  # inside `mizzen run`: only the runs this process started
+        self.admit = admit  # queue priority and concurrency, applied inside each claim
         self.log_sink = log_sink
         self.on_status_changed = on_status_changed
         self._outbox = Outbox(
@@ -74,6 +77,7 @@ class StoreRunSource:
                 executor,
                 owner,
                 limit=limit,
+                admit=self.admit,
                 scope=self.scope.snapshot() if self.scope is not None else None,
             )
         ]
@@ -146,6 +150,18 @@ class StoreRunSource:
                 self.on_status_changed(uuid, change.run.project, status, change.previous)
             except Exception:  # stored: a listener's failure is not the store's
                 log.exception("run %s: a status listener failed", uuid)
+
+    def use_cache(self, uuid: str, key: str, ttl: int | None) -> str | None:
+        change = flow.use_cache(self.database, uuid, key, ttl=ttl)
+        if change is None:
+            return None
+        if self.on_status_changed is not None:
+            try:
+                self.on_status_changed(uuid, change.run.project, change.run.status, change.previous)
+            except Exception:  # stored: a listener's failure is not the store's
+                log.exception("run %s: a status listener failed", uuid)
+        hit: str = change.run.meta[CACHE_HIT_KEY]["uuid"]
+        return hit
 
     def stop_requested(self, executor: str, owner: str) -> list[str]:
         stopping = runs_gateway.runs_in_status(self.database, executor, RunStatus.STOPPING)

@@ -20,6 +20,7 @@ from mizzen.errors import MizzenError
 from mizzen.scheduler.compile_run import pipeline_compiler, run_compiler
 from mizzen.scheduler.loop import RunScheduler
 from mizzen.scheduler.pipeline.driver import PipelineDriver
+from mizzen.scheduler.queues import queue_policy
 from mizzen.scheduler.scope import ClaimScope
 from mizzen.scheduler.store_source import StoreRunSource
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
@@ -120,7 +121,8 @@ class EmbeddedServer:
                     scope.add_root(event.run_uuid)
 
             services.events.subscribe(widen)
-        return StoreRunSource(services.database, services.logs.append, publish, scope=self.scope)
+        admit = queue_policy(self.settings.queues)
+        return StoreRunSource(services.database, services.logs.append, publish, scope=self.scope, admit=admit)
 
     def _start_scheduler(self, source: StoreRunSource) -> None:
         from mizzen.executors.local import LocalExecutor

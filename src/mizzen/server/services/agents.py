@@ -12,6 +12,7 @@ import logging
 from datetime import timedelta
 
 from mizzen.errors import Conflict, InvalidInput
+from mizzen.scheduler.queues import QueuePolicy
 from mizzen.schemas.api import AgentClaim, AgentHeartbeat, AgentRead, AgentRun, AgentStops
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.server.services.events import RunEvent, RunEventBus
@@ -70,9 +71,10 @@ def _agent_run(run: RunRecord, token: str | None = None) -> AgentRun:
 
 
 class AgentService:
-    def __init__(self, db: Database, events: RunEventBus) -> None:
+    def __init__(self, db: Database, events: RunEventBus, admit: QueuePolicy | None = None) -> None:
         self.db = db
         self.events = events
+        self.admit = admit  # queue priority and concurrency (the `queues` setting), applied in claims
 
     # -- presence ---------------------------------------------------------------------------------
 
@@ -113,6 +115,7 @@ class AgentService:
             reason="ClaimedByAgent",
             message=f"claimed by agent {name}",
             idempotency_key=key,
+            admit=self.admit,
         )
         for claim in claimed:  # a replay changed nothing: its ``previous`` is the status now
             if claim.previous == RunStatus.CREATED:
