@@ -22,6 +22,7 @@ from mizzen.client.http import DEFAULT_TIMEOUT, Transport, normalize_host
 from mizzen.client.lineage import LineageApi
 from mizzen.client.logs import LogsApi
 from mizzen.client.metrics import MetricsApi
+from mizzen.client.pipelines import PipelinesApi
 from mizzen.client.projects import ProjectsApi
 from mizzen.client.runs import RunsApi
 from mizzen.client.statuses import StatusesApi
@@ -50,6 +51,7 @@ class MizzenClient:
         self.artifacts = ArtifactsApi(self.transport)
         self.lineage = LineageApi(self.transport)
         self.agents = AgentsApi(self.transport)
+        self.pipelines = PipelinesApi(self.transport)
 
     def health(self) -> dict[str, Any]:
         """``{"status": "ok", "version": ...}``; raises ``ApiUnreachable`` when nothing answers."""
