@@ -45,6 +45,8 @@ SERVER_ONLY = {
     ("POST", "/runs/{uuid}/restart"),
     ("POST", "/runs/{uuid}/resume"),
     ("POST", "/runs/{uuid}/copy"),
+    ("GET", "/runs/{uuid}/pipeline"),  # a pipeline's children are other runs: not a run token's
+    ("GET", "/runs/{uuid}/pipeline/children"),
     ("GET", "/projects"),
     ("POST", "/projects"),
     ("GET", "/projects/{name}"),
