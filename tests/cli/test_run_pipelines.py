@@ -3,10 +3,12 @@ of the pipeline, SIGTERM and SIGKILL of the command, `ops get` of a sweep and a 
 
 from __future__ import annotations
 
+import io
 import signal
 import textwrap
 from pathlib import Path
 
+import pytest
 from pipeline_support import (
     all_gone,
     children_of,
@@ -20,6 +22,7 @@ from pipeline_support import (
     sweep,
 )
 
+from mizzen.client import MizzenClient
 from mizzen.settings import Settings
 
 
@@ -171,3 +174,41 @@ def test_a_killed_run_of_a_sweep_is_marked_failed_and_ops_resume_finishes_it_wit
     assert sorted(t["params"]["lr"] for t in trials) == values  # each trial once: exactly 5
     assert len({t["pipeline_key"] for t in trials}) == 5
     assert {t["status"] for t in trials} == {"succeeded"}
+
+
+def test_on_a_terminal_the_progress_is_drawn_in_place(
+    settings: Settings, tmp_path: Path, api_client: MizzenClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rich.console import Console
+
+    from mizzen.cli import pipeline_watch
+
+    spec = tmp_path / "dag.yaml"
+    spec.write_text(
+        textwrap.dedent(
+            """
+            version: 1.1
+            kind: operation
+            name: flow
+            component:
+              run:
+                kind: dag
+                operations:
+                - {name: prepare, dagRef: step}
+                - {name: train, dagRef: step, dependencies: [prepare]}
+                components:
+                - {name: step, run: {kind: job, container: {image: x, command: [echo, hi]}}}
+            """
+        )
+    )
+    assert mizzen("run", "-f", str(spec)).returncode == 0
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=120, color_system=None)
+    monkeypatch.setattr(pipeline_watch, "console", terminal)
+    dag = api_client.runs.get(pipeline_of("dag")["uuid"])
+    final = pipeline_watch.PipelineWatch(api_client, dag).follow()
+    assert final.status == "succeeded"
+    drawn = screen.getvalue()
+    assert "flow (dag): succeeded" in drawn and "ops: 2/2 done (2 succeeded)" in drawn
+    rows = [line.split() for line in drawn.splitlines()]
+    assert ["train", "job", "succeeded", "prepare"] in rows
