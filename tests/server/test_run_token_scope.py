@@ -48,6 +48,8 @@ SERVER_ONLY = {
     ("POST", "/runs/{uuid}/approve"),
     ("POST", "/runs/{uuid}/invalidate"),
     ("POST", "/agents/{name}/runs/{uuid}/cache"),
+    ("GET", "/runs/{uuid}/pipeline"),  # a pipeline's children are other runs: not a run token's
+    ("GET", "/runs/{uuid}/pipeline/children"),
     ("GET", "/projects"),
     ("POST", "/projects"),
     ("GET", "/projects/{name}"),

@@ -23,6 +23,7 @@ from mizzen.client.http import DEFAULT_TIMEOUT, Transport, normalize_host
 from mizzen.client.lineage import LineageApi
 from mizzen.client.logs import LogsApi
 from mizzen.client.metrics import MetricsApi
+from mizzen.client.pipelines import PipelinesApi
 from mizzen.client.projects import ProjectsApi
 from mizzen.client.runs import RunsApi
 from mizzen.client.statuses import StatusesApi
@@ -52,6 +53,7 @@ class MizzenClient:
         self.lineage = LineageApi(self.transport)
         self.agents = AgentsApi(self.transport)
         self.flow = FlowApi(self.transport)  # approvals and the run cache
+        self.pipelines = PipelinesApi(self.transport)
 
     def health(self) -> dict[str, Any]:
         """``{"status": "ok", "version": ...}``; raises ``ApiUnreachable`` when nothing answers."""

@@ -17,6 +17,7 @@ from mizzen.server.services.artifacts import ArtifactService
 from mizzen.server.services.events import RunEvent, RunEventBus
 from mizzen.server.services.logs import LogService
 from mizzen.server.services.metrics import MetricService
+from mizzen.server.services.pipelines import PipelineService
 from mizzen.server.services.projects import ProjectService
 from mizzen.server.services.runs import RunService
 from mizzen.settings import Settings
@@ -39,6 +40,7 @@ class Services:
     logs: LogService
     artifacts: ArtifactService
     agents: AgentService
+    pipelines: PipelineService
 
     @classmethod
     def build(cls, settings: Settings, database: Database | None = None) -> Services:
@@ -74,6 +76,7 @@ class Services:
             logs=logs,
             artifacts=ArtifactService(database, store),
             agents=AgentService(database, events, queue_policy(settings.queues)),
+            pipelines=PipelineService(database),
         )
 
     def close(self) -> None:
