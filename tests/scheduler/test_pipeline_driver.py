@@ -308,3 +308,31 @@ def test_a_second_tick_after_a_crash_between_deciding_and_recording_creates_noth
         server.tick()
     assert pipeline.status == RunStatus.RUNNING
     assert [c.key for c in gateway.children(database, uuid)] == [trial_key(0), trial_key(1)]
+
+
+def test_the_drivers_incremental_view_of_children_sees_every_change_new_child_and_deletion(
+    database: Database,
+) -> None:
+    from mizzen.scheduler.pipeline.children import ChildrenCache
+
+    uuid = create_sweep(database, trials=4)
+
+    def child(key: str) -> NewRun:
+        return NewRun(project="p", kind="job", pipeline_uuid=uuid, pipeline_key=key, executor="local")
+
+    a, b = gateway.create_children(database, uuid, [child("trial-00000"), child("trial-00001")])
+    cache = ChildrenCache(database)
+    assert [c.key for c in cache.read(uuid, [])] == ["trial-00000", "trial-00001"]
+    run_child(database, a.uuid)  # a status change
+    runs_gateway.update_run(database, b.uuid, outputs={"loss": 0.5})  # an output
+    (c,) = gateway.create_children(database, uuid, [child("trial-00002")])  # a new child
+    seen = {x.key: x for x in cache.read(uuid, [])}
+    assert list(seen) == ["trial-00000", "trial-00001", "trial-00002"]  # creation order kept
+    assert seen["trial-00000"].status == RunStatus.SUCCEEDED
+    assert seen["trial-00001"].outputs == {"loss": 0.5}
+    run_changes.delete_run(database, c.uuid)  # a deletion: the count differs, all is read again
+    assert [x.key for x in cache.read(uuid, [])] == ["trial-00000", "trial-00001"]
+    run_changes.resume_run(
+        database, a.uuid, lambda run: None, StatusMove(RunStatus.QUEUED, "Resumed", "again")
+    )
+    assert {x.key: x.status for x in cache.read(uuid, [])}["trial-00000"] == RunStatus.QUEUED

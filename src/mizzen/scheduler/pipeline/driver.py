@@ -18,6 +18,7 @@ from typing import Any
 
 from mizzen.compiler.compile import Compiler
 from mizzen.errors import CompileError, InvalidTransition, MizzenError, NotFound
+from mizzen.scheduler.pipeline.children import ChildrenCache
 from mizzen.scheduler.pipeline.model import Finish, NewChild, PipelineView, Planner, Step
 from mizzen.scheduler.pipeline.planners import planner_for
 from mizzen.scheduler.pipeline.structure import Structure, structure_of
@@ -66,6 +67,7 @@ class PipelineDriver:
         poll_interval: float = 0.5,
         adopt_orphans: bool = False,
         clock: Callable[[], datetime] = utcnow,
+        children: ChildrenCache | None = None,
     ) -> None:
         self.database = database
         self.compiler_for = compiler_for
@@ -76,6 +78,7 @@ class PipelineDriver:
         self.adopt_orphans = adopt_orphans  # a server takes over pipelines whose driver died
         self.clock = clock
         self._structures: dict[str, Structure] = {}
+        self._children = children or ChildrenCache(database)  # a tick reads only what changed
         self._progress: dict[str, Any] = {}
         self._wake_at: dict[str, datetime] = {}
         self._wake = threading.Event()
@@ -142,7 +145,7 @@ class PipelineDriver:
             self._end(pipeline, Finish(RunStatus.FAILED, "CompileError", str(error)))
             return
         planner: Planner = planner_for(structure)
-        children = gateway.children(self.database, pipeline.uuid, planner.metrics(structure))
+        children = self._children.read(pipeline.uuid, planner.metrics(structure))
         step = planner.step(PipelineView(pipeline, structure, children, self.clock()))
         self.apply(pipeline, structure, step, has_children=bool(children))
 
@@ -267,6 +270,7 @@ class PipelineDriver:
 
     def _forget(self, uuid: str) -> None:
         self._structures.pop(uuid, None)
+        self._children.forget(uuid)
         self._progress.pop(uuid, None)
         self._wake_at.pop(uuid, None)
 
