@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -111,13 +112,10 @@ def submit(spec: dict[str, Any], env: dict[str, str], folder: Path) -> str:
     )
     if done.returncode != 0:
         raise SystemExit(f"mizzen run failed:\n{done.stdout}\n{done.stderr}")
-    from mizzen.client import MizzenClient
-
-    with MizzenClient(env["MIZZEN_HOST"]) as client:
-        (pipeline,) = [
-            r for r in client.runs.list(project=spec["name"], limit=5).items if r.pipeline_uuid is None
-        ]
-        return pipeline.uuid
+    found = re.search(r"\b[0-9a-f]{32}\b", done.stdout)
+    if found is None:
+        raise SystemExit(f"no run uuid in what mizzen run said:\n{done.stdout}")
+    return found.group(0)
 
 
 def wait_done(env: dict[str, str], uuid: str, timeout: float = 3600) -> Any:

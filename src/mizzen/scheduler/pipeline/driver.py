@@ -265,6 +265,9 @@ class PipelineDriver:
         except InvalidTransition as error:
             log.info("pipeline %s: %s", pipeline.uuid, error)
             return
+        except NotFound:  # deleted meanwhile: nothing to end, and the rest of the tick goes on
+            self._forget(pipeline.uuid)
+            return
         if change.changed:
             self._notify("status_changed", change.run, change.previous)
 
