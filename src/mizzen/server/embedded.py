@@ -166,7 +166,9 @@ class EmbeddedServer:
         )
 
         def wake(event: RunEvent) -> None:
-            if event.kind == "created" or event.status in DONE_STATUSES or event.kind == "stop_requested":
+            # queued: a resumed pipeline is claimed at once, not at the next poll
+            resumed = event.status == RunStatus.QUEUED
+            if event.kind in ("created", "stop_requested") or event.status in DONE_STATUSES or resumed:
                 driver.wake()
 
         services.events.subscribe(wake)

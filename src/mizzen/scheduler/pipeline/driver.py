@@ -18,6 +18,7 @@ from typing import Any
 
 from mizzen.compiler.compile import Compiler
 from mizzen.errors import CompileError, InvalidTransition, MizzenError, NotFound
+from mizzen.scheduler.pipeline.children import ChildrenCache
 from mizzen.scheduler.pipeline.model import Finish, NewChild, PipelineView, Planner, Step
 from mizzen.scheduler.pipeline.planners import planner_for
 from mizzen.scheduler.pipeline.structure import Structure, structure_of
@@ -68,6 +69,7 @@ class PipelineDriver:
         adopt_orphans: bool = False,
         scope: ClaimScope | None = None,
         clock: Callable[[], datetime] = utcnow,
+        children: ChildrenCache | None = None,
     ) -> None:
         self.database = database
         self.compiler_for = compiler_for
@@ -79,6 +81,7 @@ class PipelineDriver:
         self.clock = clock
         self.scope = scope  # inside `mizzen run`: only the pipelines this process started
         self._structures: dict[str, Structure] = {}
+        self._children = children or ChildrenCache(database)  # a tick reads only what changed
         self._progress: dict[str, Any] = {}
         self._wake_at: dict[str, datetime] = {}
         self._wake = threading.Event()
@@ -148,7 +151,7 @@ class PipelineDriver:
             self._end(pipeline, Finish(RunStatus.FAILED, "CompileError", str(error)))
             return
         planner: Planner = planner_for(structure)
-        children = gateway.children(self.database, pipeline.uuid, planner.metrics(structure))
+        children = self._children.read(pipeline.uuid, planner.metrics(structure))
         step = planner.step(PipelineView(pipeline, structure, children, self.clock()))
         self.apply(pipeline, structure, step, has_children=bool(children))
 
@@ -268,11 +271,15 @@ class PipelineDriver:
         except InvalidTransition as error:
             log.info("pipeline %s: %s", pipeline.uuid, error)
             return
+        except NotFound:  # deleted meanwhile: nothing to end, and the rest of the tick goes on
+            self._forget(pipeline.uuid)
+            return
         if change.changed:
             self._notify("status_changed", change.run, change.previous)
 
     def _forget(self, uuid: str) -> None:
         self._structures.pop(uuid, None)
+        self._children.forget(uuid)
         self._progress.pop(uuid, None)
         self._wake_at.pop(uuid, None)
 
