@@ -10,7 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hooks_support import receiver
-
 from mizzen.settings import Settings
 
 Mizzen = Callable[..., subprocess.CompletedProcess[str]]
