@@ -109,7 +109,8 @@ class EmbeddedServer:
         def publish(uuid: str, project: str, status: RunStatus, previous: RunStatus | None) -> None:
             services.events.publish(RunEvent("status_changed", uuid, project, status, previous))
 
-        return StoreRunSource(services.database, services.logs.append, publish)
+        join_compiler = pipeline_compiler(self.settings, load_home_connections(self.settings.home))
+        return StoreRunSource(services.database, services.logs.append, publish, join_compiler=join_compiler)
 
     def _start_scheduler(self, source: StoreRunSource) -> None:
         from mizzen.executors.local import LocalExecutor

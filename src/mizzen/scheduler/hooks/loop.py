@@ -43,7 +43,7 @@ from mizzen.scheduler.hooks.specs import (
 )
 from mizzen.schemas.pipelines import TRIAL_KEY
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
-from mizzen.spec import HookSpec
+from mizzen.spec import HookSpec, load_dict
 from mizzen.store import Database
 from mizzen.store.clock import utcnow
 from mizzen.store.gateway import run_changes
@@ -272,8 +272,14 @@ class HookLoop:
         hook = hooks[index]
         try:
             spec = notifier_spec(run, hook, self._notification(run, hook))
+            # A hub component that is missing or does not compile would fail every attempt: said once.
+            self.compiler_for(run).compile_loaded(
+                load_dict(spec, source=f"hook {index} of run {run.uuid[:12]}")
+            )
         except HookError as error:
             return delivery | {"state": "error", "outcome": str(error)}
+        except MizzenError as error:
+            return delivery | {"state": "error", "outcome": f"its notifier does not compile: {error}"}
         new = NewRun(
             project=run.project,
             name=str(spec["name"]),

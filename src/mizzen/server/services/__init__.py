@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from mizzen.artifacts.store import ArtifactsStore
+from mizzen.scheduler.compile_run import pipeline_compiler
 from mizzen.schemas.statuses import DONE_STATUSES
 from mizzen.server.services.agents import AgentService
 from mizzen.server.services.artifacts import ArtifactService
@@ -72,7 +73,7 @@ class Services:
             metrics=MetricService(database),
             logs=logs,
             artifacts=ArtifactService(database, store),
-            agents=AgentService(database, events),
+            agents=AgentService(database, events, join_compiler=pipeline_compiler(settings)),
         )
 
     def close(self) -> None:
