@@ -141,3 +141,41 @@ def test_the_corpus_simple_joins_pipeline_joins_the_runs_of_an_earlier_pipeline(
     # Its hook names a hub component this machine does not have: recorded as such, never retried.
     [hook] = reduce["meta"]["hooks"]["deliveries"]
     assert hook["state"] == "error" and "component-hook-ref" in hook["outcome"]
+
+
+def test_a_sweep_notifies_once_when_it_ends_not_once_per_trial(
+    settings: Settings, run_mizzen: Mizzen, write: Callable[[str, str], Path]
+) -> None:
+    with receiver() as http:
+        path = write(
+            "sweep_with_hook.yaml",
+            f"""
+            version: 1.1
+            kind: operation
+            matrix:
+              kind: grid
+              params:
+                lr: {{kind: choice, value: [0.1, 0.2, 0.3]}}
+            hooks:
+            - hubRef: slack
+              params:
+                url: {{value: "{http.url}"}}
+            component:
+              inputs:
+              - {{name: lr, type: float}}
+              run:
+                kind: job
+                container:
+                  image: python
+                  command: [{sys.executable}, -c, "print({{{{ lr }}}})"]
+            """,
+        )
+        result = run_mizzen("run", "-f", str(path))
+        assert result.returncode == 0, result.stderr
+        runs = _runs(run_mizzen)
+        [sweep] = [run for run in runs if run["kind"] == "matrix"]
+        assert len([run for run in runs if run["pipeline_uuid"] == sweep["uuid"]]) == 3
+        [body] = http.delivered()
+        assert len(http.received) == 1
+        assert body["text"] == f"Mizzen run default/{sweep['name'] or sweep['uuid']} succeeded"
+        assert {"title": "Kind", "value": "matrix", "short": True} in body["attachments"][0]["fields"]
