@@ -18,6 +18,7 @@ import uvicorn
 from mizzen.connections_catalog import load_home_connections
 from mizzen.errors import MizzenError
 from mizzen.scheduler.compile_run import pipeline_compiler, run_compiler
+from mizzen.scheduler.hooks.loop import HookLoop
 from mizzen.scheduler.loop import RunScheduler
 from mizzen.scheduler.pipeline.driver import PipelineDriver
 from mizzen.scheduler.queues import queue_policy
@@ -31,6 +32,7 @@ from mizzen.settings import Settings
 log = logging.getLogger(__name__)
 
 LOCAL_EXECUTOR = "local"
+HOOKS_DRAIN_SECONDS = 60.0  # how long closing waits for hook deliveries under way (retries included)
 
 
 class EmbeddedServer:
@@ -58,6 +60,7 @@ class EmbeddedServer:
         # `mizzen run` runs what it started, never another command's runs (`mizzen server` runs all).
         self.scope = ClaimScope() if (not adopt_pipelines if scoped is None else scoped) else None
         self.driver: PipelineDriver | None = None
+        self.hooks: HookLoop | None = None
         self.log_level = log_level
         self.scheduler: RunScheduler | None = None
         self.source: StoreRunSource | None = None
@@ -98,6 +101,7 @@ class EmbeddedServer:
             self._start_scheduler(source)
         if self.drive_pipelines:
             self._start_driver()
+            self._start_hooks()
         return self.url
 
     def _serve(self) -> None:
@@ -122,7 +126,15 @@ class EmbeddedServer:
 
             services.events.subscribe(widen)
         admit = queue_policy(self.settings.queues)
-        return StoreRunSource(services.database, services.logs.append, publish, scope=self.scope, admit=admit)
+        join_compiler = pipeline_compiler(self.settings, load_home_connections(self.settings.home))
+        return StoreRunSource(
+            services.database,
+            services.logs.append,
+            publish,
+            scope=self.scope,
+            admit=admit,
+            join_compiler=join_compiler,
+        )
 
     def _start_scheduler(self, source: StoreRunSource) -> None:
         from mizzen.executors.local import LocalExecutor
@@ -175,6 +187,30 @@ class EmbeddedServer:
         driver.start()
         self.driver = driver
 
+    def _start_hooks(self) -> None:
+        """Hooks fire beside the pipeline driver, from the store, whichever executor ran the run."""
+        services = self.app.state.services
+        connections = load_home_connections(self.settings.home)
+
+        def created(run: Any) -> None:
+            services.events.publish(RunEvent("created", run.uuid, run.project, run.status, None))
+
+        hooks = HookLoop(
+            services.database,
+            pipeline_compiler(self.settings, connections),
+            executor=self.settings.executor,
+            on_created=created,
+            api_url=self.url,
+        )
+
+        def wake(event: RunEvent) -> None:
+            if event.status in DONE_STATUSES:
+                hooks.wake()
+
+        services.events.subscribe(wake)
+        hooks.start()
+        self.hooks = hooks
+
     def serve_forever(self) -> None:
         """Block until interrupted (Ctrl-C / SIGTERM), then shut down cleanly."""
         assert self._thread is not None
@@ -185,7 +221,13 @@ class EmbeddedServer:
             self.close()
 
     def close(self, grace_seconds: float = 10.0) -> None:
-        """Stop the runs still active (they end ``stopped``), then the API."""
+        """Deliver the hooks under way (up to HOOKS_DRAIN_SECONDS), stop the runs still active (they
+        end ``stopped``), then the API."""
+        if self.hooks is not None:
+            if not self.hooks.drain(HOOKS_DRAIN_SECONDS):
+                log.warning("hooks still under way: the next `mizzen run` or `mizzen server` delivers them")
+            self.hooks.close()
+            self.hooks = None
         if self.driver is not None:
             self.driver.close()
             self.driver = None

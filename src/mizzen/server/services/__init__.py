@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from mizzen.artifacts.store import ArtifactsStore
+from mizzen.scheduler.compile_run import pipeline_compiler
 from mizzen.scheduler.queues import queue_policy
 from mizzen.schemas.statuses import DONE_STATUSES
 from mizzen.server.services.agents import AgentService
@@ -75,7 +76,9 @@ class Services:
             metrics=MetricService(database),
             logs=logs,
             artifacts=ArtifactService(database, store),
-            agents=AgentService(database, events, queue_policy(settings.queues)),
+            agents=AgentService(
+                database, events, queue_policy(settings.queues), join_compiler=pipeline_compiler(settings)
+            ),
             pipelines=PipelineService(database),
         )
 
