@@ -13,6 +13,7 @@ import yaml
 
 from hooks_support import receiver
 from mizzen.settings import Settings
+from shared_data import corpus_dir
 
 Mizzen = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -69,9 +70,7 @@ def test_mizzen_run_of_a_job_with_a_hook_notifies_the_webhook(
         )
 
 
-CORPUS_JOINS = Path(
-    "/work/shared/corpus/polyaxonfiles/cli/cli/tests/fixtures/pipelines/simple_joins_pipeline.yml"
-)
+CORPUS_JOINS = corpus_dir() / "cli/cli/tests/fixtures/pipelines/simple_joins_pipeline.yml"
 
 
 def _runnable_simple_joins(folder: Path) -> Path:

@@ -42,7 +42,7 @@ def run_sweep(mizzen_bin: Path, polyaxonfile: str) -> tuple[dict, list[dict]]:
     return json.loads(shown.stdout), json.loads(listed.stdout)
 
 
-def test_the_tpe_example_runs_20_trials_and_stops_the_worst_early(
+def test_the_tpe_example_runs_its_20_trials_under_median_stopping(
     settings: Settings, mizzen_bin: Path
 ) -> None:
     sweep, trials = run_sweep(mizzen_bin, "tpe.yaml")

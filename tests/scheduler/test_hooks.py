@@ -15,10 +15,12 @@ from hooks_support import receiver, wait_until
 from mizzen.compiler.compile import Compiler
 from mizzen.scheduler.hooks.deliveries import HOOKS_KEY, RetryPolicy
 from mizzen.scheduler.hooks.loop import HookLoop
+from mizzen.schemas.api import AgentClaim
 from mizzen.schemas.statuses import RunStatus
 from mizzen.server.embedded import EmbeddedServer
+from mizzen.server.services import Services
 from mizzen.settings import Settings
-from mizzen.store.gateway import run_changes
+from mizzen.store.gateway import run_changes, statuses
 from mizzen.store.gateway import runs as runs_gateway
 from mizzen.store.records import NewRun
 
@@ -188,3 +190,44 @@ def test_a_restarted_loop_delivers_what_was_not_acknowledged(
         assert body["run"]["uuid"] == uuid
         [delivery] = _hooks_record(server, uuid)["deliveries"]
         assert (delivery["state"], delivery["attempts"]) == ("delivered", 2)
+
+
+def test_a_run_an_agent_ran_gets_its_notifier_run_through_the_agents_claim(
+    settings: Settings, db_url: str
+) -> None:
+    """Hooks fire from the store, whichever executor ran the run: a Kubernetes run's notifier run is
+    meant for the agents (same executor), an agent claims it, and its report settles the delivery."""
+
+    services = Services.build(settings.model_copy(update={"database_url": db_url, "executor": "kubernetes"}))
+    try:
+        database = services.database
+        spec = _job(
+            "print('ok')", [{"hubRef": "slack", "params": {"url": {"value": "https://chat.example/x"}}}]
+        )
+        new = NewRun(project="hooks", name="train", spec=spec, executor="kubernetes")
+        uuid = run_changes.create_run(database, new).detail.run.uuid
+        [claimed] = services.agents.claim("agent-1", AgentClaim(executor="kubernetes", limit=5))
+        assert claimed.uuid == uuid
+        for status in (RunStatus.RUNNING, RunStatus.SUCCEEDED):  # what the agent reports
+            statuses.set_status(database, uuid, status)
+        loop = HookLoop(database, lambda _run: Compiler.from_settings(settings), executor="local")
+        loop.tick()
+        [delivery] = _record(database, uuid)["deliveries"]
+        assert (delivery["state"], delivery["attempts"]) == ("sending", 1)
+        [notifier] = services.agents.claim("agent-1", AgentClaim(executor="kubernetes", limit=5))
+        assert (notifier.uuid, notifier.kind) == (delivery["notifier"], "notifier")
+        assert notifier.spec is not None and notifier.spec["hubRef"] == "slack"
+        assert notifier.spec["params"]["notification"]["value"]["run"]["uuid"] == uuid
+        for status in (RunStatus.RUNNING, RunStatus.SUCCEEDED):
+            statuses.set_status(database, notifier.uuid, status)
+        loop.tick()
+        [delivery] = _record(database, uuid)["deliveries"]
+        assert delivery["state"] == "delivered"
+        loop.tick()  # settled: nothing more happens
+        assert services.agents.claim("agent-1", AgentClaim(executor="kubernetes", limit=5)) == []
+    finally:
+        services.close()
+
+
+def _record(database: Any, uuid: str) -> dict[str, Any]:
+    return runs_gateway.get_run(database, uuid).meta.get(HOOKS_KEY) or {}

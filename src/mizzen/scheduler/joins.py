@@ -107,6 +107,8 @@ def _joins_of(run: RunRecord, compiler: Compiler) -> tuple[list[JoinSpec], dict[
     if op_name:
         if compiled.dag is None or op_name not in compiled.dag.ops:
             return [], {}
+        if not compiled.dag.ops[op_name].resolved.operation.joins:  # another op of the DAG has joins
+            return [], {}
         op, context = compiler.op_context(compiled, op_name, run.meta.get(UPSTREAM_KEY) or {})
         return list(op.resolved.operation.joins or []), context
     context = {n: p.value for n, p in compiled.params.items() if not p.is_deferred}

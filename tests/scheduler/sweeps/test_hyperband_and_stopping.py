@@ -3,7 +3,8 @@ single trials on their tracked metric, over the real store and driver."""
 
 from __future__ import annotations
 
-from conftest import Sweep
+from sweep_harness import Sweep
+
 from mizzen.scheduler.sweeps.hyperband import layout
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 

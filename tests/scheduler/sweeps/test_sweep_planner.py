@@ -4,7 +4,8 @@ ends as docs/sweeps.md says."""
 
 from __future__ import annotations
 
-from conftest import Sweep, new_driver
+from sweep_harness import Sweep, new_driver
+
 from mizzen.compiler.search_space import first_trials
 from mizzen.scheduler.compile_run import pipeline_compiler
 from mizzen.scheduler.pipeline.structure import structure_of
