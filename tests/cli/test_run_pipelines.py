@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 import signal
+import socket
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pipeline_support import (
@@ -119,19 +121,22 @@ def test_run_of_a_dag_shows_each_op_and_ops_get_lists_them(settings: Settings, t
     assert any(line.split()[:3] == ["train", "job", "succeeded"] for line in table.stdout.splitlines())
 
 
-def test_sigterm_of_mizzen_run_stops_the_sweep_and_its_trials_and_exits_143(
-    settings: Settings, tmp_path: Path
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 1)])
+def test_sigterm_or_ctrl_c_of_mizzen_run_stops_the_sweep_and_its_trials(
+    settings: Settings, tmp_path: Path, signum: int, code: int
 ) -> None:
+    """SIGTERM: stopped, 143. Ctrl-C with no terminal to ask on: stopped too, and the pipeline's
+    exit code (1: it did not succeed)."""
     spec = sweep(tmp_path, [0.1, 0.2, 0.3, 0.4], slow_unless=tmp_path / "never")
     watcher = start("run", "-f", str(spec))
     try:
         eventually(lambda: len(pids_in(tmp_path)) == 2, "two trials running")
-        watcher.send_signal(signal.SIGTERM)
+        watcher.send_signal(signum)
         out, err = watcher.communicate(timeout=120)
     finally:
         if watcher.poll() is None:
             watcher.kill()
-    assert watcher.returncode == 143, out + err
+    assert watcher.returncode == code, out + err
     assert "Traceback" not in err
     pipeline = pipeline_of()
     assert pipeline["status"] == "stopped"
@@ -212,3 +217,27 @@ def test_on_a_terminal_the_progress_is_drawn_in_place(
     assert "flow (dag): succeeded" in drawn and "ops: 2/2 done (2 succeeded)" in drawn
     rows = [line.split() for line in drawn.splitlines()]
     assert ["train", "job", "succeeded", "prepare"] in rows
+
+
+def test_detach_hands_the_sweep_to_the_server_which_runs_it(settings: Settings, tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = start("server", "--port", str(port))
+    try:
+        eventually((settings.home / "server.json").exists, "the server to start")
+        spec = sweep(tmp_path, [0.1, 0.2, 0.3])
+        detached = mizzen("run", "-f", str(spec), "--detach")
+        assert detached.returncode == 0, detached.stdout + detached.stderr
+        uuid = detached.stdout.strip()
+        assert f"follow it with: mizzen ops get {uuid[:8]}" in detached.stderr
+
+        def finished() -> dict[str, Any] | None:
+            run: dict[str, Any] = json_of("ops", "get", uuid)
+            return run if run["status"] in ("succeeded", "failed", "stopped") else None
+
+        assert eventually(finished, "the server to finish the sweep")["status"] == "succeeded"
+        assert sorted(t["params"]["lr"] for t in children_of(uuid)) == [0.1, 0.2, 0.3]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=60)
