@@ -211,8 +211,12 @@ def test_on_a_terminal_the_progress_is_drawn_in_place(
     terminal = Console(file=screen, force_terminal=True, width=120, color_system=None)
     monkeypatch.setattr(pipeline_watch, "console", terminal)
     dag = api_client.runs.get(pipeline_of("dag")["uuid"])
+    requests: list[str] = []  # what the watcher asks the API (observed, not changed)
+    api_client.transport._http.event_hooks["request"].append(lambda r: requests.append(r.url.path))
     final = pipeline_watch.PipelineWatch(api_client, dag).follow()
     assert final.status == "succeeded"
+    # One request per refresh (here one refresh: it is done), then the final state.
+    assert requests == [f"/api/v1/runs/{dag.uuid}/pipeline", f"/api/v1/runs/{dag.uuid}"]
     drawn = screen.getvalue()
     assert "flow (dag): succeeded" in drawn and "ops: 2/2 done (2 succeeded)" in drawn
     rows = [line.split() for line in drawn.splitlines()]
