@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import signal
 import socket
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -245,3 +246,38 @@ def test_detach_hands_the_sweep_to_the_server_which_runs_it(settings: Settings, 
     finally:
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=60)
+
+
+def test_run_of_a_sweep_with_a_metric_shows_the_best_trial_so_far(settings: Settings, tmp_path: Path) -> None:
+    spec = tmp_path / "tpe.yaml"
+    log = "from mizzen import tracking; tracking.init().log_metrics(loss=abs({{ lr }} - 0.3))"
+    spec.write_text(
+        textwrap.dedent(
+            f"""
+            version: 1.1
+            kind: operation
+            name: tuned
+            matrix:
+              kind: tpe
+              numRuns: 2
+              metric: {{name: loss, optimization: minimize}}
+              params:
+                lr: {{kind: choice, value: [0.1, 0.4]}}
+            component:
+              inputs: [{{name: lr, type: float}}]
+              run:
+                kind: job
+                container: {{image: python, command: ["{sys.executable}", "-c", "{log}"]}}
+            """
+        )
+    )
+    result = mizzen("run", "-f", str(spec))
+    assert result.returncode == 0, result.stdout + result.stderr
+    trials = children_of(pipeline_of()["uuid"])
+    assert len(trials) == 2
+    best = min(trials, key=lambda t: abs(t["params"]["lr"] - 0.3))
+    loss = f"{abs(best['params']['lr'] - 0.3):.6g}"
+    final = f"best loss={loss} (minimize) lr={best['params']['lr']}: {best['name']} {best['uuid'][:8]}"
+    live, summary = result.stdout.split("✓ matrix tuned succeeded")
+    assert "  best loss=" in live  # while it ran
+    assert f"\n  {final}\n" in summary
