@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import io
 import signal
+import socket
+import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pipeline_support import (
@@ -119,19 +122,22 @@ def test_run_of_a_dag_shows_each_op_and_ops_get_lists_them(settings: Settings, t
     assert any(line.split()[:3] == ["train", "job", "succeeded"] for line in table.stdout.splitlines())
 
 
-def test_sigterm_of_mizzen_run_stops_the_sweep_and_its_trials_and_exits_143(
-    settings: Settings, tmp_path: Path
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 1)])
+def test_sigterm_or_ctrl_c_of_mizzen_run_stops_the_sweep_and_its_trials(
+    settings: Settings, tmp_path: Path, signum: int, code: int
 ) -> None:
+    """SIGTERM: stopped, 143. Ctrl-C with no terminal to ask on: stopped too, and the pipeline's
+    exit code (1: it did not succeed)."""
     spec = sweep(tmp_path, [0.1, 0.2, 0.3, 0.4], slow_unless=tmp_path / "never")
     watcher = start("run", "-f", str(spec))
     try:
         eventually(lambda: len(pids_in(tmp_path)) == 2, "two trials running")
-        watcher.send_signal(signal.SIGTERM)
+        watcher.send_signal(signum)
         out, err = watcher.communicate(timeout=120)
     finally:
         if watcher.poll() is None:
             watcher.kill()
-    assert watcher.returncode == 143, out + err
+    assert watcher.returncode == code, out + err
     assert "Traceback" not in err
     pipeline = pipeline_of()
     assert pipeline["status"] == "stopped"
@@ -206,9 +212,72 @@ def test_on_a_terminal_the_progress_is_drawn_in_place(
     terminal = Console(file=screen, force_terminal=True, width=120, color_system=None)
     monkeypatch.setattr(pipeline_watch, "console", terminal)
     dag = api_client.runs.get(pipeline_of("dag")["uuid"])
+    requests: list[str] = []  # what the watcher asks the API (observed, not changed)
+    api_client.transport._http.event_hooks["request"].append(lambda r: requests.append(r.url.path))
     final = pipeline_watch.PipelineWatch(api_client, dag).follow()
     assert final.status == "succeeded"
+    # One request per refresh (here one refresh: it is done), then the final state.
+    assert requests == [f"/api/v1/runs/{dag.uuid}/pipeline", f"/api/v1/runs/{dag.uuid}"]
     drawn = screen.getvalue()
     assert "flow (dag): succeeded" in drawn and "ops: 2/2 done (2 succeeded)" in drawn
     rows = [line.split() for line in drawn.splitlines()]
     assert ["train", "job", "succeeded", "prepare"] in rows
+
+
+def test_detach_hands_the_sweep_to_the_server_which_runs_it(settings: Settings, tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = start("server", "--port", str(port))
+    try:
+        eventually((settings.home / "server.json").exists, "the server to start")
+        spec = sweep(tmp_path, [0.1, 0.2, 0.3])
+        detached = mizzen("run", "-f", str(spec), "--detach")
+        assert detached.returncode == 0, detached.stdout + detached.stderr
+        uuid = detached.stdout.strip()
+        assert f"follow it with: mizzen ops get {uuid[:8]}" in detached.stderr
+
+        def finished() -> dict[str, Any] | None:
+            run: dict[str, Any] = json_of("ops", "get", uuid)
+            return run if run["status"] in ("succeeded", "failed", "stopped") else None
+
+        assert eventually(finished, "the server to finish the sweep")["status"] == "succeeded"
+        assert sorted(t["params"]["lr"] for t in children_of(uuid)) == [0.1, 0.2, 0.3]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=60)
+
+
+def test_run_of_a_sweep_with_a_metric_shows_the_best_trial_so_far(settings: Settings, tmp_path: Path) -> None:
+    spec = tmp_path / "tpe.yaml"
+    log = "from mizzen import tracking; tracking.init().log_metrics(loss=abs({{ lr }} - 0.3))"
+    spec.write_text(
+        textwrap.dedent(
+            f"""
+            version: 1.1
+            kind: operation
+            name: tuned
+            matrix:
+              kind: tpe
+              numRuns: 2
+              metric: {{name: loss, optimization: minimize}}
+              params:
+                lr: {{kind: choice, value: [0.1, 0.4]}}
+            component:
+              inputs: [{{name: lr, type: float}}]
+              run:
+                kind: job
+                container: {{image: python, command: ["{sys.executable}", "-c", "{log}"]}}
+            """
+        )
+    )
+    result = mizzen("run", "-f", str(spec))
+    assert result.returncode == 0, result.stdout + result.stderr
+    trials = children_of(pipeline_of()["uuid"])
+    assert len(trials) == 2
+    best = min(trials, key=lambda t: abs(t["params"]["lr"] - 0.3))
+    loss = f"{abs(best['params']['lr'] - 0.3):.6g}"
+    final = f"best loss={loss} (minimize) lr={best['params']['lr']}: {best['name']} {best['uuid'][:8]}"
+    live, summary = result.stdout.split("✓ matrix tuned succeeded")
+    assert "  best loss=" in live  # while it ran
+    assert f"\n  {final}\n" in summary

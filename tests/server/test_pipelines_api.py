@@ -82,6 +82,23 @@ def _children(services: Any, pipeline: str, keys: list[str], **fields: Any) -> d
     return {run.pipeline_key or "": run.uuid for run in created}
 
 
+def _copies(services: Any, template: str, keys: list[str]) -> None:
+    """Children like ``template`` under ``keys``, inserted in one statement (a driver creates them one
+    by one, which would make this test take minutes)."""
+    from uuid import uuid4
+
+    from sqlalchemy import insert, select
+
+    from mizzen.store.orm import RunRow
+
+    table = RunRow.__table__
+    with services.database.write_engine.begin() as connection:
+        row = dict(connection.execute(select(table).where(table.c.uuid == template)).mappings().one())
+        row.pop("id")
+        rows = [{**row, "uuid": uuid4().hex, "pipeline_key": key, "token_hash": None} for key in keys]
+        connection.execute(insert(table), rows)
+
+
 def _finish(api: httpx.Client, uuid: str, status: str, **metrics: float) -> None:
     for step in ("queued", "running", status):
         assert api.post(f"/runs/{uuid}/statuses", json={"status": step}).status_code == 200
@@ -200,9 +217,42 @@ def test_progress_takes_the_same_few_queries_for_10_or_10000_trials(served: tupl
         return len(statements), view
 
     few, small = queries_of_one_refresh()
-    _children(services, sweep, [trial_key(i) for i in range(10, 10_000)])
+    _copies(services, trials[trial_key(0)], [trial_key(i) for i in range(10, 10_000)])
     many, large = queries_of_one_refresh()
     print(f"SQL statements per progress request: {few} with 10 trials, {many} with 10,000")
     assert many == few <= 6
     assert sum(small.counts.values()) == 10 and large.counts == {"created": 9_999, "succeeded": 1}
     assert large.best is not None and large.best.uuid == trials[trial_key(3)]
+
+
+def test_stop_and_delete_reach_a_dags_sweeps_trials(served: tuple[httpx.Client, Any]) -> None:
+    """A DAG's op with a matrix is a sweep under the DAG: a stop stops its trials, a delete deletes
+    them with their artifacts."""
+    api, services = served
+    dag = _pipeline(api, "dag", DAG)
+    done = _children(services, dag, [op_key("prepare")])[op_key("prepare")]
+    _finish(api, done, "succeeded")
+    inner = pipelines.create_children(
+        services.database,
+        dag,
+        [NewRun(project="p", name="train", kind="matrix", pipeline_uuid=dag, pipeline_key=op_key("train"))],
+    )[0].uuid
+    trials = _children(services, inner, [trial_key(i) for i in range(3)])
+    running, waiting, finished = (trials[trial_key(i)] for i in range(3))
+    for status in ("queued", "running"):
+        assert api.post(f"/runs/{running}/statuses", json={"status": status}).status_code == 200
+    _finish(api, finished, "succeeded")
+    assert api.put(f"/runs/{finished}/artifacts/model.bin", content=b"weights").status_code == 200
+
+    assert api.post(f"/runs/{dag}/stop").status_code == 200
+    status = {u: api.get(f"/runs/{u}").json()["status"] for u in (running, waiting, finished, done)}
+    assert status == {running: "stopping", waiting: "stopped", finished: "succeeded", done: "succeeded"}
+    reasons = [c["reason"] for c in api.get(f"/runs/{waiting}/statuses").json()]
+    assert reasons[-1] == "PipelineStopped"  # what a resumed pipeline starts again
+
+    artifacts = services.store
+    assert [f.path for f in artifacts.list_files(finished)] == ["model.bin"]
+    assert api.delete(f"/runs/{dag}").status_code == 204
+    for uuid in (dag, done, inner, running, waiting, finished):
+        assert api.get(f"/runs/{uuid}").status_code == 404, uuid
+    assert list(artifacts.list_files(finished)) == []
