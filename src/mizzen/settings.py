@@ -25,6 +25,7 @@ CONFIG_KEYS = (
     "max_concurrency",
     "init_image",
     "executor",
+    "queues",
 )
 
 
@@ -75,7 +76,12 @@ class Settings(BaseModel):
         "local", description="Executor of new runs: local (this machine) or kubernetes (an agent)."
     )
 
-    @field_validator("artifacts_store_options", mode="before")
+    queues: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Queues with limits, JSON or YAML mapping: {name: {concurrency: N, priority: P}}.",
+    )
+
+    @field_validator("artifacts_store_options", "queues", mode="before")
     @classmethod
     def _options_from_json(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else value

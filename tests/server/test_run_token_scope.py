@@ -45,6 +45,11 @@ SERVER_ONLY = {
     ("POST", "/runs/{uuid}/restart"),
     ("POST", "/runs/{uuid}/resume"),
     ("POST", "/runs/{uuid}/copy"),
+    ("POST", "/runs/{uuid}/approve"),
+    ("POST", "/runs/{uuid}/invalidate"),
+    ("POST", "/agents/{name}/runs/{uuid}/cache"),
+    ("GET", "/runs/{uuid}/pipeline"),  # a pipeline's children are other runs: not a run token's
+    ("GET", "/runs/{uuid}/pipeline/children"),
     ("GET", "/projects"),
     ("POST", "/projects"),
     ("GET", "/projects/{name}"),

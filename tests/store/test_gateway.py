@@ -513,3 +513,20 @@ def test_a_deleted_run_answers_what_it_was_and_its_code_references(database: Dat
     assert run_changes.code_refs_of(database, [user], [original]) == (set(), {original})
     with pytest.raises(NotFound):
         run_changes.delete_run(database, user)
+
+
+def test_a_scoped_claim_takes_only_its_runs_and_its_pipelines_children(database: Database) -> None:
+    """`mizzen run` claims what it started: its own runs and the children of its pipelines."""
+    mine, theirs = new_run(database), new_run(database)
+    pipeline = new_run(database)
+    child = run_changes.create_run(
+        database, NewRun(kind="job", executor="k8s", pipeline_uuid=pipeline, pipeline_key="trial-00000")
+    ).detail.run.uuid
+    other_child = run_changes.create_run(
+        database, NewRun(kind="job", executor="k8s", pipeline_uuid=theirs, pipeline_key="trial-00000")
+    ).detail.run.uuid
+    scope = (frozenset({mine}), frozenset({mine, pipeline}))
+    claimed = claims.claim_runs(database, "k8s", "run-1", limit=10, scope=scope)
+    assert {c.run.uuid for c in claimed} == {mine, child}
+    rest = claims.claim_runs(database, "k8s", "server", limit=10)
+    assert {c.run.uuid for c in rest} == {theirs, pipeline, other_child}

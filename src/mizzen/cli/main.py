@@ -51,6 +51,7 @@ def _register() -> None:
         ops,
         ops_act,
         ops_files,
+        ops_flow,
         project,
         render,
         run,

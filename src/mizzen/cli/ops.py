@@ -103,8 +103,17 @@ def metric_columns(query: str | None, sort: str | None) -> list[str]:
 
 
 @ops_app.command("get")
-def get_run(run: str | None = run_argument(), as_json: bool = json_option()) -> None:
+def get_run(
+    run: str | None = run_argument(),
+    as_json: bool = json_option(),
+    metric: str | None = typer.Option(
+        None, "--metric", "-m", help="A sweep: rank its trials by this metric (default: the sweep's own)."
+    ),
+    maximize: bool = typer.Option(False, "--maximize", help="With --metric: the higher the better."),
+) -> None:
     """Show a run: its status, params, inputs, outputs, metric summaries and status history.
+
+    A sweep also shows its trials, best first, and names the best; a DAG its ops with their statuses.
 
     Example: mizzen ops get 3f2a --json
     """
@@ -115,6 +124,13 @@ def get_run(run: str | None = run_argument(), as_json: bool = json_option()) -> 
     settings = load_settings()
     with api(settings) as client:
         read = client.runs.get(resolve_uuid(client, run, settings))
+        from mizzen.schemas.pipelines import PIPELINE_KINDS
+
+        if read.kind in PIPELINE_KINDS:
+            from mizzen.cli.ops_pipelines import show_pipeline
+
+            show_pipeline(client, read, metric=metric, maximize=maximize, as_json=as_json)
+            return
     if as_json:
         print_json(read)
         return

@@ -145,6 +145,7 @@ def _clone(ref: str | None, how: str, params: list[str] | None, name: str | None
     from mizzen.cli.ops_files import print_log_line
     from mizzen.cli.output import console, styled_status
     from mizzen.cli.runs_resolve import resolve_uuid
+    from mizzen.schemas.pipelines import PIPELINE_KINDS
     from mizzen.schemas.statuses import RunStatus
 
     overrides = parse_params(params)
@@ -173,7 +174,16 @@ def _clone(ref: str | None, how: str, params: list[str] | None, name: str | None
                 f"Follow it with: mizzen ops logs {read.uuid[:12]} --follow", markup=False, soft_wrap=True
             )
             return
-        final = run_watch.watch(client, read, first_line=first_line, print_line=print_log_line)
+        if read.kind in PIPELINE_KINDS:  # its progress, not logs (a pipeline has none)
+            from mizzen.cli.pipeline_watch import PipelineWatch
+
+            watcher = PipelineWatch(client, read)
+            try:
+                final = watcher.follow()
+            finally:
+                watcher.close()
+        else:
+            final = run_watch.watch(client, read, first_line=first_line, print_line=print_log_line)
     reason = next((c.message or c.reason for c in reversed(final.conditions or [])), None)
     tail = f": {reason}" if reason and final.status != RunStatus.SUCCEEDED else ""
     console.print(f"Run {final.uuid} {styled_status(final.status.value)}{tail}", soft_wrap=True)
@@ -198,6 +208,8 @@ def delete_run(
 ) -> None:
     """Delete a run with its metrics, logs and artifacts (a running run is stopped first).
 
+    A pipeline (sweep, DAG, schedule) is deleted with the runs it made.
+
     Asks first unless --yes.
 
     Example: mizzen ops delete 3f2a --yes
@@ -210,10 +222,12 @@ def delete_run(
     settings = load_settings()
     with api(settings) as client:
         target = resolve_ref(client, run)
+        pipeline = target.kind in ("matrix", "dag", "schedule")
+        runs = " and every run it made (sweeps inside it too)" if pipeline else ""
         confirm_or_refuse(
-            f"Delete run {describe(target)} with its metrics, logs and artifacts?",
+            f"Delete run {describe(target)}{runs} with its metrics, logs and artifacts?",
             yes=yes,
             action="deleting the run",
         )
         client.runs.delete(target.uuid)
-    console.print(f"Deleted run {target.uuid}.", soft_wrap=True)
+    console.print(f"Deleted run {target.uuid}{' and its runs' if pipeline else ''}.", soft_wrap=True)

@@ -13,7 +13,9 @@ import typer
 from mizzen.cli.main import app
 
 if TYPE_CHECKING:
+    from mizzen.cli.pipeline_watch import PipelineWatch
     from mizzen.cli.run_submit import Submission
+    from mizzen.cli.run_watch import RunWatch
     from mizzen.client import MizzenClient
     from mizzen.compiler.compile import Compiled
     from mizzen.schemas.api import RunRead
@@ -129,8 +131,10 @@ def _submit_and_watch(settings: Settings, submission: Submission, compiled: Comp
     from mizzen.cli.code_upload import check_code_folder, upload_code
     from mizzen.cli.connect import api, server_url
     from mizzen.cli.output import console, err_console
+    from mizzen.cli.pipeline_watch import print_pipeline_summary
     from mizzen.cli.run_submit import create_run
     from mizzen.cli.run_watch import ended_well, print_summary
+    from mizzen.schemas.pipelines import PIPELINE_KINDS
 
     embedded = not server_url(settings)
     # A folder that cannot be uploaded makes no run.
@@ -156,13 +160,16 @@ def _submit_and_watch(settings: Settings, submission: Submission, compiled: Comp
                     )
             if not watch:
                 console.print(run.uuid)
-                err_console.print(f"follow it with: mizzen ops logs {run.uuid[:8]} --follow")
+                how = "get" if run.kind in PIPELINE_KINDS else "logs"
+                tail = "" if run.kind in PIPELINE_KINDS else " --follow"
+                err_console.print(f"follow it with: mizzen ops {how} {run.uuid[:8]}{tail}")
                 return 0
             final = _watch_interruptibly(client, run, embedded)
         except _Terminated:  # before watching began (while uploading, say)
             final = _stop_and_watch(client, run)
         with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
-            print_summary(client, final, embedded=embedded)
+            summary = print_pipeline_summary if final.kind in PIPELINE_KINDS else print_summary
+            summary(client, final, embedded=embedded)
         return 0 if ended_well(final) else 1
 
 
@@ -175,18 +182,27 @@ def _stop_when_terminated(client: MizzenClient, run: RunRead) -> None:
 
 
 def _stop_and_watch(client: MizzenClient, run: RunRead) -> RunRead:
-    from mizzen.cli.run_watch import watch as follow
-
     _stop_when_terminated(client, run)
-    return follow(client, run)
+    watcher = _watcher(client, run)
+    try:
+        return watcher.follow()
+    finally:
+        watcher.close()
+
+
+def _watcher(client: MizzenClient, run: RunRead) -> RunWatch | PipelineWatch:
+    """A pipeline (sweep, DAG, schedule) shows its progress; any other run its logs."""
+    from mizzen.cli.pipeline_watch import PipelineWatch
+    from mizzen.cli.run_watch import RunWatch
+    from mizzen.schemas.pipelines import PIPELINE_KINDS
+
+    return PipelineWatch(client, run) if run.kind in PIPELINE_KINDS else RunWatch(client, run)
 
 
 def _watch_interruptibly(client: MizzenClient, run: RunRead, embedded: bool) -> RunRead:
     """Ctrl-C while watching asks whether to stop the run (a second Ctrl-C stops it). The log lines
     wait while the question is asked; watching goes on from where it stopped."""
-    from mizzen.cli.run_watch import RunWatch
-
-    watcher = RunWatch(client, run)
+    watcher = _watcher(client, run)
     try:
         while True:
             try:
@@ -210,7 +226,8 @@ def _keep_going(client: MizzenClient, run: RunRead, embedded: bool) -> bool:
     stop = True
     if sys.stdin.isatty():
         try:
-            stop = typer.confirm("\nStop the run?", default=True)
+            what = "the pipeline and its runs" if run.kind in _pipeline_kinds() else "the run"
+            stop = typer.confirm(f"\nStop {what}?", default=True)
         except (KeyboardInterrupt, typer.Abort):
             stop = True
     if stop:
@@ -218,7 +235,15 @@ def _keep_going(client: MizzenClient, run: RunRead, embedded: bool) -> bool:
         client.runs.stop(run.uuid)
         return True
     if not embedded:
-        err_console.print(f"the run goes on; follow it with: mizzen ops logs {run.uuid[:8]} --follow")
+        how = "get" if run.kind in _pipeline_kinds() else "logs"
+        tail = "" if run.kind in _pipeline_kinds() else " --follow"
+        err_console.print(f"the run goes on; follow it with: mizzen ops {how} {run.uuid[:8]}{tail}")
         return False
     err_console.print("the run goes on in this process; watching again")
     return True
+
+
+def _pipeline_kinds() -> frozenset[str]:
+    from mizzen.schemas.pipelines import PIPELINE_KINDS
+
+    return PIPELINE_KINDS

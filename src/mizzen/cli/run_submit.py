@@ -72,7 +72,14 @@ def create_run(client: MizzenClient, submission: Submission, compiled: Compiled)
         meta=meta,
         queue=submission.queue or (plan.queue if plan is not None else data.get("queue")),
     )
-    return client.runs.create(body)
+    run = client.runs.create(body)
+    if meta.get(APPROVED_KEY) is False:
+        from mizzen.cli.output import err_console
+
+        err_console.print(
+            f"[yellow]isApproved: false[/yellow]: waiting for `mizzen ops approve {run.uuid[:12]}`"
+        )
+    return run
 
 
 def _content(files: list[Path]) -> str:

@@ -171,7 +171,11 @@ def _print_condition(status: str, reason: str | None, message: str | None) -> No
 
 def ended_well(run: RunRead) -> bool:
     """Succeeded, or a service that was stopped: a service runs until someone stops it, so a stop
-    is its normal end (`mizzen run` exits 0)."""
+    is its normal end (`mizzen run` exits 0); or skipped by the cache, reusing a succeeded run."""
+    from mizzen.schemas.run_meta import CACHE_HIT_KEY
+
+    if run.status == "skipped" and (run.meta or {}).get(CACHE_HIT_KEY):
+        return True
     return run.status == "succeeded" or (run.kind == "service" and run.status == "stopped")
 
 
@@ -179,7 +183,7 @@ def print_summary(client: MizzenClient, run: RunRead, *, embedded: bool) -> None
     ok = ended_well(run)
     mark = "[green]✓[/green]" if ok else "[red]✗[/red]"
     took = f" in {duration(run.duration)}" if run.duration is not None else ""
-    normal = " (stopping is a service's normal end)" if ok and run.status != "succeeded" else ""
+    normal = " (stopping is a service's normal end)" if ok and run.status == "stopped" else ""
     console.print(f"{mark} run [bold]{run.name or run.uuid}[/bold] {styled_status(run.status)}{took}{normal}")
     if run.outputs:
         outputs = ", ".join(f"{k}={v}" for k, v in sorted(run.outputs.items()))

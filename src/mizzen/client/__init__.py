@@ -18,10 +18,12 @@ import httpx
 from mizzen.client.agents import AgentsApi
 from mizzen.client.artifacts import ArtifactsApi
 from mizzen.client.errors import ApiConflict, ApiNotFound, ApiRequestError, ApiUnreachable
+from mizzen.client.flow import FlowApi
 from mizzen.client.http import DEFAULT_TIMEOUT, Transport, normalize_host
 from mizzen.client.lineage import LineageApi
 from mizzen.client.logs import LogsApi
 from mizzen.client.metrics import MetricsApi
+from mizzen.client.pipelines import PipelinesApi
 from mizzen.client.projects import ProjectsApi
 from mizzen.client.runs import RunsApi
 from mizzen.client.statuses import StatusesApi
@@ -50,6 +52,8 @@ class MizzenClient:
         self.artifacts = ArtifactsApi(self.transport)
         self.lineage = LineageApi(self.transport)
         self.agents = AgentsApi(self.transport)
+        self.flow = FlowApi(self.transport)  # approvals and the run cache
+        self.pipelines = PipelinesApi(self.transport)
 
     def health(self) -> dict[str, Any]:
         """``{"status": "ok", "version": ...}``; raises ``ApiUnreachable`` when nothing answers."""

@@ -250,6 +250,16 @@ class Compiler:
             message = f"cannot evaluate {op.conditions!r}: {exc}"
             raise op.resolved.where.error(message, "conditions") from None
 
+    def op_context(
+        self, compiled: Compiled, op_name: str, upstream: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> tuple[DagOp, dict[str, Any]]:
+        """An op and what its conditions and joins see: its params by name (plain values), ``ops``,
+        ``dag`` and ``globals``."""
+        op, result, dag_values = self.op_params(compiled, op_name, upstream, None)
+        context = _known_values(result.params)
+        context |= {"globals": dag_values["globals"], "dag": dag_values, "ops": dict(upstream or {})}
+        return op, context
+
     def op_params(
         self,
         compiled: Compiled,

@@ -220,7 +220,12 @@ def resolve_params(
 
     known = [*declared, *given, *matrix, *joins]
     for name, raw in cli.items():
-        if name in known:
+        # A join's context-only param (declared by no input) arrives with the values the scheduler
+        # collected: a context value, like a -P of a `contextOnly` param.
+        if name in known and not (name in joins and name not in declared and name not in given):
+            continue
+        if name in joins:
+            result.params[name] = ResolvedParam(name=name, kind="context", value=raw, source="cli")
             continue
         if refuse_unknown_cli:
             problems.append(_unknown_cli_param(name, known, where))

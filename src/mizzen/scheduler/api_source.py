@@ -92,6 +92,17 @@ class ApiRunSource:
             self._active.difference_update(answer)
         return answer
 
+    def use_cache(self, uuid: str, key: str, ttl: int | None) -> str | None:
+        try:
+            hit = self.client.flow.check_cache(self.agent_name, uuid, key, ttl).hit
+        except ApiError as error:  # no answer: run it (a cache is an optimisation, never a blocker)
+            self._note_unreachable(error, f"check the cache for run {uuid}")
+            return None
+        if hit is not None:
+            with self._lock:
+                self._active.discard(uuid)
+        return hit
+
     # -- what the agent process needs besides the protocol ----------------------------------------
 
     @property

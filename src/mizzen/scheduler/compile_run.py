@@ -7,9 +7,10 @@ from collections.abc import Callable, Mapping
 from mizzen.compiler.compile import Compiler
 from mizzen.compiler.plan import ConnectionPlan, InitStep, Plan, RuntimeContext
 from mizzen.errors import CompileError
+from mizzen.scheduler.joins import JOINS_KEY
 from mizzen.scheduler.loop import CompileRun
 from mizzen.scheduler.source import ClaimedRun
-from mizzen.schemas.pipelines import DAG_OP_KEY, TRIAL_KEY, UPSTREAM_KEY
+from mizzen.schemas.pipelines import DAG_OP_KEY, TICK_KEY, TRIAL_KEY, UPSTREAM_KEY
 from mizzen.schemas.run_meta import CODE_RUN_KEY, UPLOAD_DONE, UPLOAD_KEY
 from mizzen.settings import Settings
 from mizzen.spec import load_dict
@@ -25,16 +26,21 @@ def run_compiler(settings: Settings, connections: Mapping[str, ConnectionPlan] |
         if not run.spec:
             raise CompileError(f"run {run.uuid} has no polyaxonfile to compile")
         loaded = load_dict(run.spec, source=f"run {run.uuid[:12]}")
+        due = (run.meta.get(TICK_KEY) or {}).get("due")
+        if due:  # a schedule's tick: `{{ globals.schedule_at }}` is the time it was due
+            context = context.model_copy(update={"schedule_at": due})
         compiler = Compiler.from_settings(settings, context=context, connections=connections, strict=True)
         trial = run.meta.get(TRIAL_KEY) or {}
         values = dict(trial.get("values") or {})
         # A trial's params show its values; they reach the compiler as the trial's, not as -P.
         params = {k: v for k, v in run.params.items() if k not in values}
-        compiled = compiler.compile_loaded(loaded, params)
+        # Values its joins collected when it was claimed (scheduler.joins): ordinary values now.
+        joined = dict((run.meta.get(JOINS_KEY) or {}).get("values") or {})
         op_name = run.meta.get(DAG_OP_KEY)
+        compiled = compiler.compile_loaded(loaded, params if op_name else {**params, **joined})
         if op_name:
             upstream = run.meta.get(UPSTREAM_KEY) or {}
-            plan = compiler.compile_dag_op(compiled, op_name, upstream, values or None)
+            plan = compiler.compile_dag_op(compiled, op_name, upstream, {**values, **joined} or None)
         elif values or compiled.matrix is not None:
             plan = compiler.compile_trial(compiled, values)
         elif compiled.plan is None:

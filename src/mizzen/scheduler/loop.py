@@ -18,6 +18,7 @@ from collections.abc import Callable
 from mizzen.compiler.plan import Plan, RuntimeContext
 from mizzen.errors import MizzenError
 from mizzen.executors.base import Executor
+from mizzen.scheduler.caching import cache_key
 from mizzen.scheduler.source import ClaimedRun, RunSource, new_owner_id, run_ref
 from mizzen.schemas.api import LogLine
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
@@ -121,9 +122,12 @@ class RunScheduler:
         ref = run_ref(run, self.api_host)
         try:
             plan = self.compile_run(run, executor.runtime_context(ref))
+            key = cache_key(plan, run)
         except MizzenError as error:
             self.source.report_status(run.uuid, RunStatus.FAILED, "compile error", str(error))
             return
+        if key is not None and self.source.use_cache(run.uuid, key, plan.cache.ttl if plan.cache else None):
+            return  # skipped: a succeeded run with the same cache key did this work already
         self.source.record_plan(run.uuid, plan.model_dump(mode="json", by_alias=True))
         with self._lock:
             self._active.add(run.uuid)

@@ -1,7 +1,9 @@
 """Queues and admission: which waiting runs may be submitted to compute now.
 
-Pure logic, no I/O: the cluster simulation (`benchmarks/cluster_sim.py`) drives it (the agent does
-not yet: it submits what it claims and leaves waiting to Kubernetes). A run waits in a named queue;
+Pure logic, no I/O. ``QueuePolicy`` decides which waiting runs a claim takes (queue priority and
+queue concurrency across every pipeline and scheduler: the store applies it inside the claim).
+``Admission`` is the capacity-aware variant the cluster simulation (`benchmarks/cluster_sim.py`)
+drives. A run waits in a named queue;
 queues have a priority and a concurrency limit. Each round, ``Admission.admit`` walks the waiting
 runs in order (queue priority, run priority, arrival) and admits those that fit both their queue's
 limit and the free capacity the caller reports.
@@ -16,8 +18,11 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+from mizzen.errors import MizzenError
 
 
 @dataclass(frozen=True)
@@ -224,3 +229,76 @@ def _reserve(run: WaitingRun, nodes: Sequence[Node]) -> list[tuple[Node, Request
         node.take(hold)
         held.append((node, hold))
     return held
+
+
+# -- claiming across pipelines -----------------------------------------------------------------------
+
+
+def queue_policy(settings: Mapping[str, Any]) -> QueuePolicy | None:
+    """The policy of the ``queues`` setting (``{"gpu": {"concurrency": 2, "priority": 10}}``), or
+    None without queues (claims then take the oldest runs, as they come)."""
+    if not settings:
+        return None
+    try:
+        return QueuePolicy(queue_configs(settings))
+    except ValueError as error:
+        raise MizzenError(f"setting 'queues' (MIZZEN_QUEUES or config.yaml): {error}") from None
+
+
+def queue_configs(settings: Mapping[str, Any]) -> dict[str, QueueConfig]:
+    """``{"gpu": {"concurrency": 2, "priority": 10}}`` as ``QueueConfig``s; ``ValueError`` names a bad one."""
+    configs = {}
+    for name, options in settings.items():
+        if not isinstance(options, Mapping):
+            raise ValueError(f"queue {name!r}: give a mapping such as {{concurrency: 2, priority: 10}}")
+        unknown = set(options) - {"concurrency", "priority"}
+        if unknown:
+            raise ValueError(
+                f"queue {name!r}: unknown option(s) {', '.join(sorted(unknown))}; use concurrency, priority"
+            )
+        concurrency = options.get("concurrency")
+        if concurrency is not None and (not isinstance(concurrency, int) or concurrency < 1):
+            raise ValueError(f"queue {name!r}: concurrency must be a whole number of 1 or more")
+        priority = options.get("priority", 0)
+        if not isinstance(priority, int):
+            raise ValueError(f"queue {name!r}: priority must be a whole number")
+        configs[name] = QueueConfig(name, priority=priority, concurrency=concurrency)
+    return configs
+
+
+class QueuePolicy:
+    """Which waiting runs a claim takes, whoever made them (runs, trials of any sweep, DAG ops):
+    highest queue priority first, then oldest; never more runs of a queue active at once than its
+    ``concurrency``. The store applies it inside the claim's transaction (``claims.claim_runs``),
+    with the active counts it read there, so every scheduler and agent sharing the database
+    respects the same limits."""
+
+    def __init__(self, queues: Mapping[str, QueueConfig]) -> None:
+        self.queues = dict(queues)
+
+    def __call__(
+        self, waiting: Sequence[tuple[str, str | None]], active: Mapping[str, int], limit: int
+    ) -> list[str]:
+        """``waiting``: (uuid, queue) oldest first; ``active``: runs started per queue. The uuids to claim."""
+        order = sorted(
+            range(len(waiting)),
+            key=lambda i: (-self._priority(waiting[i][1]), i),
+        )
+        taken: dict[str, int] = {}
+        chosen: list[str] = []
+        for index in order:
+            if len(chosen) >= limit:
+                break
+            uuid, queue = waiting[index]
+            if queue is not None:
+                limit_of_queue = self.queues.get(queue, QueueConfig(queue)).concurrency
+                used = active.get(queue, 0) + taken.get(queue, 0)
+                if limit_of_queue is not None and used >= limit_of_queue:
+                    continue
+                taken[queue] = taken.get(queue, 0) + 1
+            chosen.append(uuid)
+        return chosen
+
+    def _priority(self, queue: str | None) -> int:
+        config = self.queues.get(queue) if queue is not None else None
+        return config.priority if config is not None else 0

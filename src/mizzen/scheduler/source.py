@@ -53,6 +53,10 @@ class RunSource(Protocol):
     def stop_requested(self, executor: str, owner: str) -> list[str]:
         """Runs this owner is running whose stop was asked for (their status is ``stopping``)."""
 
+    def use_cache(self, uuid: str, key: str, ttl: int | None) -> str | None:
+        """Record ``key`` as the run's cache key; when a succeeded run has it (within ``ttl``
+        seconds), the run is now ``skipped`` reusing that run's outputs: its uuid. None: start it."""
+
 
 def run_ref(run: ClaimedRun, api_host: str) -> RunRef:
     """Who the run is, as an executor needs it."""

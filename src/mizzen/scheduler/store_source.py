@@ -14,16 +14,21 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from mizzen.compiler.compile import Compiler
 from mizzen.errors import InvalidTransition, MizzenError, NotFound
+from mizzen.scheduler import joins
 from mizzen.scheduler.outbox import Outbox, Report
+from mizzen.scheduler.queues import QueuePolicy
+from mizzen.scheduler.scope import ClaimScope
 from mizzen.scheduler.source import ClaimedRun, owner_is_gone
 from mizzen.schemas.api import LogLine
 from mizzen.schemas.pipelines import PIPELINE_KINDS
-from mizzen.schemas.run_meta import ORPHANED_REASON, UPLOAD_KEY, UPLOAD_PENDING, UPLOADER_KEY
+from mizzen.schemas.run_meta import CACHE_HIT_KEY, ORPHANED_REASON, UPLOAD_KEY, UPLOAD_PENDING, UPLOADER_KEY
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store import Database, is_unavailable
-from mizzen.store.gateway import claims, statuses
+from mizzen.store.gateway import claims, flow, statuses
 from mizzen.store.gateway import runs as runs_gateway
+from mizzen.store.records import RunRecord
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +48,14 @@ class StoreRunSource:
         on_status_changed: StatusListener | None = None,
         *,
         retry_interval: float = 2.0,
+        scope: ClaimScope | None = None,
+        admit: QueuePolicy | None = None,
+        join_compiler: Callable[[RunRecord], Compiler] | None = None,
     ) -> None:
         self.database = database
+        self.scope = scope  # inside `mizzen run`: only the runs this process started
+        self.admit = admit  # queue priority and concurrency, applied inside each claim
+        self.join_compiler = join_compiler  # reads a claimed run's joins (resolved before it compiles)
         self.log_sink = log_sink
         self.on_status_changed = on_status_changed
         self._outbox = Outbox(
@@ -52,22 +63,44 @@ class StoreRunSource:
         )
 
     def claim(self, executor: str, owner: str, limit: int) -> list[ClaimedRun]:
-        return [
-            ClaimedRun(
-                uuid=claim.run.uuid,
-                project=claim.run.project,
-                project_uuid=claim.run.project_uuid,
-                kind=claim.run.kind,
-                name=claim.run.name,
-                spec=claim.run.spec,
-                params=dict(claim.run.params),
-                token=claim.token,
-                meta=dict(claim.run.meta),
-                original_uuid=claim.run.original_uuid,
-                cloning_kind=claim.run.cloning_kind,
+        claimed = []
+        for claim in claims.claim_runs(
+            self.database,
+            executor,
+            owner,
+            limit=limit,
+            admit=self.admit,
+            scope=self.scope.snapshot() if self.scope is not None else None,
+        ):
+            run = self._with_joins(claim.run)
+            if run is None:
+                continue
+            claimed.append(
+                ClaimedRun(
+                    uuid=run.uuid,
+                    project=run.project,
+                    project_uuid=run.project_uuid,
+                    kind=run.kind,
+                    name=run.name,
+                    spec=run.spec,
+                    params=dict(run.params),
+                    token=claim.token,
+                    meta=dict(run.meta),
+                    original_uuid=run.original_uuid,
+                    cloning_kind=run.cloning_kind,
+                )
             )
-            for claim in claims.claim_runs(self.database, executor, owner, limit=limit)
-        ]
+        return claimed
+
+    def _with_joins(self, run: RunRecord) -> RunRecord | None:
+        """The run with its joins resolved; None when they cannot be (the run fails, saying why)."""
+        if self.join_compiler is None:
+            return run
+        try:
+            return joins.resolve_claimed(self.database, run, self.join_compiler(run))
+        except MizzenError as error:
+            self.report_status(run.uuid, RunStatus.FAILED, "JoinError", str(error))
+            return None
 
     def record_plan(self, uuid: str, plan: dict[str, Any]) -> None:
         self._outbox.put(Report("plan", uuid, plan=plan))
@@ -137,6 +170,18 @@ class StoreRunSource:
                 self.on_status_changed(uuid, change.run.project, status, change.previous)
             except Exception:  # stored: a listener's failure is not the store's
                 log.exception("run %s: a status listener failed", uuid)
+
+    def use_cache(self, uuid: str, key: str, ttl: int | None) -> str | None:
+        change = flow.use_cache(self.database, uuid, key, ttl=ttl)
+        if change is None:
+            return None
+        if self.on_status_changed is not None:
+            try:
+                self.on_status_changed(uuid, change.run.project, change.run.status, change.previous)
+            except Exception:  # stored: a listener's failure is not the store's
+                log.exception("run %s: a status listener failed", uuid)
+        hit: str = change.run.meta[CACHE_HIT_KEY]["uuid"]
+        return hit
 
     def stop_requested(self, executor: str, owner: str) -> list[str]:
         stopping = runs_gateway.runs_in_status(self.database, executor, RunStatus.STOPPING)

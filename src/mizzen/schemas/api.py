@@ -19,6 +19,8 @@ Routes (all JSON unless said; prefix ``/api/v1``; errors are ``ErrorBody`` with 
     GET    /runs/{uuid}/statuses                         -> list[StatusCondition]
     POST   /runs/{uuid}/stop                             -> RunRead
     POST   /runs/{uuid}/restart|resume|copy  CloneRequest -> RunRead (the new run; resume reuses it)
+    GET    /runs/{uuid}/pipeline?metric=&optimization=   -> PipelineRead (409: not a pipeline)
+    GET    /runs/{uuid}/pipeline/children?metric=&sort=&limit=&offset= -> PipelineChildren
     POST   /runs/{uuid}/metrics          MetricsBatch    -> {"accepted": n}  (points and/or columnar series)
     GET    /runs/{uuid}/metrics                          -> list[MetricSummary]
     GET    /runs/{uuid}/metrics/{name}?max_points=       -> MetricHistory (downsampled if max_points)

@@ -18,6 +18,7 @@ PIPELINE_KINDS = frozenset({MATRIX, DAG, SCHEDULE})
 TRIAL_KEY = "trial"  # {"index": 7, "values": {"lr": 0.01}, ...}: the params a tuner gave a trial
 DAG_OP_KEY = "dag_op"  # the name of the DAG op this child runs
 UPSTREAM_KEY = "upstream"  # {op: {"inputs": {...}, "outputs": {...}, ...}}: what the op read upstream
+TICK_KEY = "tick"  # {"due": ISO time, "index": 1.., "missed": n}: the due time a schedule's tick runs for
 PIPELINE_STATE_KEY = "pipeline"  # on a pipeline: what its driver shows (progress, best, reasons)
 
 

@@ -20,6 +20,11 @@ UPLOADER_KEY = "uploader"
 # `isApproved: false` in a polyaxonfile: meta {"approved": false} holds the run (or a whole pipeline)
 # unclaimed until `mizzen ops approve` sets it true.
 APPROVED_KEY = "approved"
+WAITING_FOR_APPROVAL = "WaitingForApproval"  # the reason a held run's `created` condition gives
 # A run that ended with its driver (the `mizzen run` or server process was killed): a resumed
 # pipeline starts such children again instead of counting them as failures.
 ORPHANED_REASON = "orphaned"
+# A run with `cache:` skipped because a succeeded run had its cache key: {"uuid": that run, "key": ...};
+# its outputs are that run's. `mizzen ops invalidate` leaves {"key", "at", "runs"} on the run dropped.
+CACHE_HIT_KEY = "cache_hit"
+CACHE_INVALIDATED_KEY = "cache_invalidated"

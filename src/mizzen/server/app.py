@@ -18,7 +18,7 @@ from mizzen.schemas.api import API_PREFIX
 from mizzen.server.auth import require_token
 from mizzen.server.docs import install_docs
 from mizzen.server.errors import install_error_handlers
-from mizzen.server.routers import agents, artifacts, health, logs, metrics, projects, runs
+from mizzen.server.routers import agents, artifacts, flow, health, logs, metrics, pipelines, projects, runs
 from mizzen.server.services import Services
 from mizzen.settings import Settings
 from mizzen.store import Database
@@ -49,7 +49,9 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
 
     app.include_router(health.router, prefix=API_PREFIX)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require_token)])
-    for module in (projects, runs, metrics, logs, artifacts, agents):
+    for module in (projects, runs, pipelines, metrics, logs, artifacts, agents):
         api.include_router(module.router)
+    api.include_router(flow.router)  # approvals and the run cache
+    api.include_router(flow.agent_router)
     app.include_router(api)
     return app

@@ -21,7 +21,9 @@ from mizzen.errors import Forbidden
 from mizzen.schemas.api import API_PREFIX, RunCreate
 from mizzen.server.errors import Unauthorized
 
-# (method, route under the API prefix) a run's token may call with its own uuid.
+# (method, route under the API prefix) a run's token may call with its own uuid. Not a pipeline's
+# views (GET /runs/{uuid}/pipeline[/children]): they show other runs (its children), so they take
+# the server's token, like GET /runs.
 RUN_TOKEN_ROUTES = frozenset(
     {
         ("GET", "/runs/{uuid}"),

@@ -18,8 +18,11 @@ import uvicorn
 from mizzen.connections_catalog import load_home_connections
 from mizzen.errors import MizzenError
 from mizzen.scheduler.compile_run import pipeline_compiler, run_compiler
+from mizzen.scheduler.hooks.loop import HookLoop
 from mizzen.scheduler.loop import RunScheduler
 from mizzen.scheduler.pipeline.driver import PipelineDriver
+from mizzen.scheduler.queues import queue_policy
+from mizzen.scheduler.scope import ClaimScope
 from mizzen.scheduler.store_source import StoreRunSource
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.server.app import create_app
@@ -29,6 +32,7 @@ from mizzen.settings import Settings
 log = logging.getLogger(__name__)
 
 LOCAL_EXECUTOR = "local"
+HOOKS_DRAIN_SECONDS = 60.0  # how long closing waits for hook deliveries under way (retries included)
 
 
 class EmbeddedServer:
@@ -41,6 +45,7 @@ class EmbeddedServer:
         run_executor: bool = True,
         drive_pipelines: bool | None = None,
         adopt_pipelines: bool = False,
+        scoped: bool | None = None,
         log_level: str = "warning",
     ) -> None:
         self.settings = settings
@@ -52,7 +57,10 @@ class EmbeddedServer:
         # of a driver that died.
         self.drive_pipelines = run_executor if drive_pipelines is None else drive_pipelines
         self.adopt_pipelines = adopt_pipelines
+        # `mizzen run` runs what it started, never another command's runs (`mizzen server` runs all).
+        self.scope = ClaimScope() if (not adopt_pipelines if scoped is None else scoped) else None
         self.driver: PipelineDriver | None = None
+        self.hooks: HookLoop | None = None
         self.log_level = log_level
         self.scheduler: RunScheduler | None = None
         self.source: StoreRunSource | None = None
@@ -93,6 +101,7 @@ class EmbeddedServer:
             self._start_scheduler(source)
         if self.drive_pipelines:
             self._start_driver()
+            self._start_hooks()
         return self.url
 
     def _serve(self) -> None:
@@ -105,7 +114,27 @@ class EmbeddedServer:
         def publish(uuid: str, project: str, status: RunStatus, previous: RunStatus | None) -> None:
             services.events.publish(RunEvent("status_changed", uuid, project, status, previous))
 
-        return StoreRunSource(services.database, services.logs.append, publish)
+        if self.scope is not None:
+            scope = self.scope
+
+            def widen(event: RunEvent) -> None:
+                started = event.kind == "created" or (
+                    event.status == RunStatus.QUEUED and event.previous in DONE_STATUSES
+                )
+                if started and event.pipeline_uuid is None:  # made or resumed through this API
+                    scope.add_root(event.run_uuid)
+
+            services.events.subscribe(widen)
+        admit = queue_policy(self.settings.queues)
+        join_compiler = pipeline_compiler(self.settings, load_home_connections(self.settings.home))
+        return StoreRunSource(
+            services.database,
+            services.logs.append,
+            publish,
+            scope=self.scope,
+            admit=admit,
+            join_compiler=join_compiler,
+        )
 
     def _start_scheduler(self, source: StoreRunSource) -> None:
         from mizzen.executors.local import LocalExecutor
@@ -128,8 +157,16 @@ class EmbeddedServer:
         services = self.app.state.services
         connections = load_home_connections(self.settings.home)
 
-        def notify(kind: str, uuid: str, project: str, status: RunStatus, previous: RunStatus | None) -> None:
-            services.events.publish(RunEvent(kind, uuid, project, status, previous))  # type: ignore[arg-type]
+        def notify(
+            kind: str,
+            uuid: str,
+            project: str,
+            status: RunStatus,
+            previous: RunStatus | None,
+            pipeline_uuid: str | None,
+        ) -> None:
+            event = RunEvent(kind, uuid, project, status, previous, pipeline_uuid)  # type: ignore[arg-type]
+            services.events.publish(event)
 
         driver = PipelineDriver(
             services.database,
@@ -137,15 +174,42 @@ class EmbeddedServer:
             executor=self.settings.executor,
             notify=notify,
             adopt_orphans=self.adopt_pipelines,
+            scope=self.scope,
         )
 
         def wake(event: RunEvent) -> None:
-            if event.kind == "created" or event.status in DONE_STATUSES or event.kind == "stop_requested":
+            # queued: a resumed pipeline is claimed at once, not at the next poll
+            resumed = event.status == RunStatus.QUEUED
+            if event.kind in ("created", "stop_requested") or event.status in DONE_STATUSES or resumed:
                 driver.wake()
 
         services.events.subscribe(wake)
         driver.start()
         self.driver = driver
+
+    def _start_hooks(self) -> None:
+        """Hooks fire beside the pipeline driver, from the store, whichever executor ran the run."""
+        services = self.app.state.services
+        connections = load_home_connections(self.settings.home)
+
+        def created(run: Any) -> None:
+            services.events.publish(RunEvent("created", run.uuid, run.project, run.status, None))
+
+        hooks = HookLoop(
+            services.database,
+            pipeline_compiler(self.settings, connections),
+            executor=self.settings.executor,
+            on_created=created,
+            api_url=self.url,
+        )
+
+        def wake(event: RunEvent) -> None:
+            if event.status in DONE_STATUSES:
+                hooks.wake()
+
+        services.events.subscribe(wake)
+        hooks.start()
+        self.hooks = hooks
 
     def serve_forever(self) -> None:
         """Block until interrupted (Ctrl-C / SIGTERM), then shut down cleanly."""
@@ -157,7 +221,13 @@ class EmbeddedServer:
             self.close()
 
     def close(self, grace_seconds: float = 10.0) -> None:
-        """Stop the runs still active (they end ``stopped``), then the API."""
+        """Deliver the hooks under way (up to HOOKS_DRAIN_SECONDS), stop the runs still active (they
+        end ``stopped``), then the API."""
+        if self.hooks is not None:
+            if not self.hooks.drain(HOOKS_DRAIN_SECONDS):
+                log.warning("hooks still under way: the next `mizzen run` or `mizzen server` delivers them")
+            self.hooks.close()
+            self.hooks = None
         if self.driver is not None:
             self.driver.close()
             self.driver = None

@@ -18,9 +18,11 @@ from typing import Any
 
 from mizzen.compiler.compile import Compiler
 from mizzen.errors import CompileError, InvalidTransition, MizzenError, NotFound
+from mizzen.scheduler.pipeline.children import ChildrenCache
 from mizzen.scheduler.pipeline.model import Finish, NewChild, PipelineView, Planner, Step
 from mizzen.scheduler.pipeline.planners import planner_for
 from mizzen.scheduler.pipeline.structure import Structure, structure_of
+from mizzen.scheduler.scope import ClaimScope
 from mizzen.scheduler.source import new_owner_id, owner_is_gone
 from mizzen.schemas.pipelines import PIPELINE_STATE_KEY
 from mizzen.schemas.run_meta import CODE_RUN_KEY, UPLOAD_DONE, UPLOAD_KEY
@@ -35,9 +37,9 @@ from mizzen.store.records import NewRun, RunRecord, StatusMove
 
 log = logging.getLogger(__name__)
 
-# (event kind, run uuid, project, status now, status before): the API's event bus, which wakes the
-# run scheduler when a child is created or asked to stop.
-Notify = Callable[[str, str, str, RunStatus, RunStatus | None], Any]
+# The API's event bus, which wakes the run scheduler when a child is created or asked to stop:
+# (event kind, uuid, project, status now, status before, pipeline uuid)
+Notify = Callable[[str, str, str, RunStatus, RunStatus | None, str | None], Any]
 CompilerFor = Callable[[RunRecord], Compiler]
 
 PIPELINE_STOPPED = "PipelineStopped"  # the reason a child shows when its pipeline stopped it
@@ -65,7 +67,9 @@ class PipelineDriver:
         owner: str | None = None,
         poll_interval: float = 0.5,
         adopt_orphans: bool = False,
+        scope: ClaimScope | None = None,
         clock: Callable[[], datetime] = utcnow,
+        children: ChildrenCache | None = None,
     ) -> None:
         self.database = database
         self.compiler_for = compiler_for
@@ -75,7 +79,9 @@ class PipelineDriver:
         self.poll_interval = poll_interval
         self.adopt_orphans = adopt_orphans  # a server takes over pipelines whose driver died
         self.clock = clock
+        self.scope = scope  # inside `mizzen run`: only the pipelines this process started
         self._structures: dict[str, Structure] = {}
+        self._children = children or ChildrenCache(database)  # a tick reads only what changed
         self._progress: dict[str, Any] = {}
         self._wake_at: dict[str, datetime] = {}
         self._wake = threading.Event()
@@ -115,12 +121,15 @@ class PipelineDriver:
     # -- one tick ----------------------------------------------------------------------------------
 
     def tick(self) -> None:
-        taken = gateway.claim_pipelines(self.database, self.executor, self.owner)
+        scope = self.scope.snapshot() if self.scope is not None else None
+        taken = gateway.claim_pipelines(self.database, self.executor, self.owner, scope=scope)
         if self.adopt_orphans:
             taken += self._adopt()
         for pipeline in taken:
             self._restart_interrupted(pipeline)
         for pipeline in gateway.pipelines_of(self.database, self.owner):
+            if self.scope is not None:
+                self.scope.add_pipeline(pipeline.uuid)  # its children are this process's to run
             try:
                 self.drive(pipeline)
             except NotFound:
@@ -142,7 +151,7 @@ class PipelineDriver:
             self._end(pipeline, Finish(RunStatus.FAILED, "CompileError", str(error)))
             return
         planner: Planner = planner_for(structure)
-        children = gateway.children(self.database, pipeline.uuid, planner.metrics(structure))
+        children = self._children.read(pipeline.uuid, planner.metrics(structure))
         step = planner.step(PipelineView(pipeline, structure, children, self.clock()))
         self.apply(pipeline, structure, step, has_children=bool(children))
 
@@ -262,11 +271,15 @@ class PipelineDriver:
         except InvalidTransition as error:
             log.info("pipeline %s: %s", pipeline.uuid, error)
             return
+        except NotFound:  # deleted meanwhile: nothing to end, and the rest of the tick goes on
+            self._forget(pipeline.uuid)
+            return
         if change.changed:
             self._notify("status_changed", change.run, change.previous)
 
     def _forget(self, uuid: str) -> None:
         self._structures.pop(uuid, None)
+        self._children.forget(uuid)
         self._progress.pop(uuid, None)
         self._wake_at.pop(uuid, None)
 
@@ -302,6 +315,6 @@ class PipelineDriver:
         if self.notify is None:
             return
         try:
-            self.notify(kind, run.uuid, run.project, run.status, previous)
+            self.notify(kind, run.uuid, run.project, run.status, previous, run.pipeline_uuid)
         except Exception:
             log.exception("run %s: an event listener failed", run.uuid)

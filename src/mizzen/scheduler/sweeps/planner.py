@@ -1,51 +1,156 @@
-"""The planner of a sweep (PLACEHOLDER: grid over `choice` only, until the tuners land)."""
+"""The planner of a sweep: which trials to create, stop, and when the sweep is done.
+
+Pure (``scheduler.pipeline.model``): each tick rebuilds the trials from the pipeline's children and
+asks the tuner for the values of the next missing trial indices. Trial ``i`` is created with key
+``trial_key(i)`` for ``i < total`` only (the tuner's ``numRuns``, grid size, mapping rows or
+hyperband slots), so the store's unique key keeps a sweep at exactly ``total`` trials, whatever
+crashes or however many drivers. ``concurrency`` caps the trials not done at once.
+
+A sweep ends ``succeeded`` when every trial ended succeeded or stopped (by its early stopping, or by
+a user), or when a metric early stopping was reached; ``failed`` when a trial failed — unless a
+``failure`` early stopping is set: then failed trials are tolerated until its percentage is reached
+— or when no trial succeeded (docs/sweeps.md).
+"""
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 from mizzen.scheduler.pipeline.model import Finish, NewChild, PipelineView, Step
 from mizzen.scheduler.pipeline.structure import Structure
+from mizzen.scheduler.sweeps import early_stopping
+from mizzen.scheduler.sweeps.hyperband import HyperbandTuner
+from mizzen.scheduler.sweeps.progress import progress_of
+from mizzen.scheduler.sweeps.trials import Goal, Trial, goal_of, observations, trials_of
+from mizzen.scheduler.sweeps.tuners import BayesTuner, GridTuner, MappingTuner, RandomTuner, TpeTuner, Tuner
 from mizzen.schemas.pipelines import TRIAL_KEY, trial_key
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
+
+MAX_NEW_PER_TICK = 500  # a 10,000-trial grid without concurrency is created over a few ticks
+
+
+def tuner_for(matrix: Any, seed: int | str, goal: Goal | None) -> Tuner | HyperbandTuner:
+    if getattr(matrix, "tuner", None) is not None or matrix.kind == "iterative":
+        raise ValueError(
+            f"{matrix.kind!r} sweeps, and sweeps with a custom tuner component, are not supported "
+            "yet: remove `matrix.tuner` (Mizzen's own tuners run in the scheduler), or use grid, "
+            "random, mapping, hyperband, bayes or tpe (see docs/sweeps.md)"
+        )
+    params = dict(getattr(matrix, "params", None) or {})
+    if matrix.kind == "grid":
+        return GridTuner(params, matrix.num_runs)
+    if matrix.kind == "mapping":
+        return MappingTuner(list(matrix.values))
+    if matrix.kind == "random":
+        return RandomTuner(params, int(matrix.num_runs), seed)
+    if matrix.kind in ("tpe", "hyperopt"):
+        return TpeTuner(params, int(matrix.num_runs), seed, algorithm=matrix.algorithm)
+    if matrix.kind == "bayes":
+        return BayesTuner(
+            params, int(matrix.num_initial_runs), int(matrix.max_iterations), seed, matrix.utility_function
+        )
+    if matrix.kind == "hyperband":
+        return HyperbandTuner(matrix, seed, goal)
+    raise ValueError(f"the {matrix.kind!r} tuner is not supported (see docs/sweeps.md)")
+
+
+def seed_of(matrix: Any, pipeline_uuid: str) -> int | str:
+    """The matrix's seed; without one, the pipeline's uuid (stable across restarts of this sweep)."""
+    seed = getattr(matrix, "seed", None)
+    return int(seed) if seed is not None else pipeline_uuid
 
 
 class SweepPlanner:
     def metrics(self, structure: Structure) -> list[str]:
-        return []
+        matrix = structure.matrix
+        names = early_stopping.metric_names(matrix.early_stopping or [])
+        goal = goal_of(getattr(matrix, "metric", None))
+        return sorted({*names, *([goal.metric] if goal else [])})
 
     def step(self, view: PipelineView) -> Step:
         matrix = view.structure.matrix
-        names = list(matrix.params)
-        grid = [
-            dict(zip(names, combo, strict=True))
-            for combo in itertools.product(*[list(matrix.params[n].value) for n in names])
-        ]
-        children = view.by_key()
-        running = sum(1 for c in view.children if c.status not in DONE_STATUSES)
-        room = (matrix.concurrency or len(grid)) - running
-        create = []
-        for index, values in enumerate(grid):
+        policies = list(matrix.early_stopping or [])
+        goal = goal_of(getattr(matrix, "metric", None)) or _goal_of_policies(policies)
+        tuner = tuner_for(matrix, seed_of(matrix, view.pipeline.uuid), goal)
+        trials = trials_of(view.children, goal.metric if goal else None)
+        children = {child.uuid: child for child in view.children}
+        verdict = early_stopping.judge(policies, trials, children, tuner.total, view.now)
+        progress, outputs = progress_of(trials, tuner.total, goal, view.pipeline.outputs)
+        not_done = [t for t in trials.values() if not t.done]
+        if verdict.fail_sweep or verdict.end_sweep:
+            stops = [(t.uuid, verdict.fail_sweep or verdict.end_sweep or "") for t in not_done]
+            finish = None
+            if not not_done:
+                status = RunStatus.FAILED if verdict.fail_sweep else RunStatus.SUCCEEDED
+                reason = "TooManyFailures" if verdict.fail_sweep else "EarlyStopping"
+                finish = Finish(status, reason, verdict.fail_sweep or verdict.end_sweep or "")
+            return Step(stop=stops, progress=progress, outputs=outputs, finish=finish)
+        create = self._create(view, tuner, trials, goal, len(not_done))
+        progress["created"] += len(create)
+        step = Step(create=create, stop=verdict.stop, progress=progress, outputs=outputs)
+        if not create and len(trials) >= tuner.total and not not_done:
+            step.finish = _ending(trials, tolerate=early_stopping.tolerates_failures(policies))
+        return step
+
+    def _create(
+        self,
+        view: PipelineView,
+        tuner: Tuner | HyperbandTuner,
+        trials: dict[int, Trial],
+        goal: Goal | None,
+        running: int,
+    ) -> list[NewChild]:
+        concurrency = view.structure.matrix.concurrency
+        room = min((int(concurrency) - running) if concurrency else tuner.total, MAX_NEW_PER_TICK)
+        seen = observations(trials, goal) if goal and getattr(tuner, "adaptive", False) else []
+        create: list[NewChild] = []
+        for index in range(tuner.total):
             if room <= 0:
                 break
-            if trial_key(index) in children:
+            if index in trials:
                 continue
-            create.append(_trial(view, index, values))
+            if isinstance(tuner, HyperbandTuner):
+                meta = tuner.suggest_slot(index, trials)
+            else:
+                values = tuner.suggest(index, seen)
+                meta = None if values is None else {"values": values}
+            if meta is None:
+                if tuner.adaptive:
+                    break  # later trials wait for the same results
+                continue
+            create.append(_trial(view, index, meta))
             room -= 1
-        if not create and len(children) == len(grid) and running == 0:
-            ok = sum(1 for c in view.children if c.status == RunStatus.SUCCEEDED)
-            status = RunStatus.SUCCEEDED if ok else RunStatus.FAILED
-            return Step(finish=Finish(status, "SweepDone", f"{ok} of {len(grid)} trials succeeded"))
-        return Step(create=create)
+        return create
 
 
-def _trial(view: PipelineView, index: int, values: dict[str, Any]) -> NewChild:
+def _goal_of_policies(policies: list[Any]) -> Goal | None:
+    """A grid or random search has no metric: its best trial is by its early stopping's metric."""
+    for policy in policies:
+        if policy.kind == "metric_early_stopping":
+            return Goal(policy.metric, policy.optimization == "maximize")
+    return None
+
+
+def _ending(trials: dict[int, Trial], *, tolerate: bool) -> Finish:
+    counts: dict[str, int] = {}
+    for trial in trials.values():
+        counts[trial.status] = counts.get(trial.status, 0) + 1
+    ok = counts.get(RunStatus.SUCCEEDED, 0)
+    bad = sum(n for status, n in counts.items() if status in DONE_STATUSES - {"succeeded", "stopped"})
+    summary = f"{ok} of {len(trials)} trials succeeded"
+    if ok == 0:
+        return Finish(RunStatus.FAILED, "SweepFailed", f"{summary}: none did")
+    if bad and not tolerate:
+        return Finish(RunStatus.FAILED, "SweepFailed", f"{summary}, {bad} did not")
+    return Finish(RunStatus.SUCCEEDED, "SweepDone", summary)
+
+
+def _trial(view: PipelineView, index: int, meta: dict[str, Any]) -> NewChild:
     name = f"{view.pipeline.name or 'sweep'}-{index}"
     return NewChild(
         key=trial_key(index),
         kind=view.structure.child_kind,
         name=name,
-        params={**view.pipeline.params, **values},
-        meta={TRIAL_KEY: {"index": index, "values": values}},
+        params={**view.pipeline.params, **meta["values"]},
+        meta={TRIAL_KEY: {"index": index, **meta}},
     )

@@ -10,12 +10,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from mizzen.artifacts.store import ArtifactsStore
+from mizzen.scheduler.compile_run import pipeline_compiler
+from mizzen.scheduler.queues import queue_policy
 from mizzen.schemas.statuses import DONE_STATUSES
 from mizzen.server.services.agents import AgentService
 from mizzen.server.services.artifacts import ArtifactService
 from mizzen.server.services.events import RunEvent, RunEventBus
 from mizzen.server.services.logs import LogService
 from mizzen.server.services.metrics import MetricService
+from mizzen.server.services.pipelines import PipelineService
 from mizzen.server.services.projects import ProjectService
 from mizzen.server.services.runs import RunService
 from mizzen.settings import Settings
@@ -38,6 +41,7 @@ class Services:
     logs: LogService
     artifacts: ArtifactService
     agents: AgentService
+    pipelines: PipelineService
 
     @classmethod
     def build(cls, settings: Settings, database: Database | None = None) -> Services:
@@ -72,7 +76,10 @@ class Services:
             metrics=MetricService(database),
             logs=logs,
             artifacts=ArtifactService(database, store),
-            agents=AgentService(database, events),
+            agents=AgentService(
+                database, events, queue_policy(settings.queues), join_compiler=pipeline_compiler(settings)
+            ),
+            pipelines=PipelineService(database),
         )
 
     def close(self) -> None:

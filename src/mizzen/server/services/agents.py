@@ -9,9 +9,13 @@ its owner (the agent's name) in ``meta.owner``, as the local scheduler does with
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
-from mizzen.errors import Conflict, InvalidInput
+from mizzen.compiler.compile import Compiler
+from mizzen.errors import Conflict, InvalidInput, MizzenError
+from mizzen.scheduler import joins
+from mizzen.scheduler.queues import QueuePolicy
 from mizzen.schemas.api import AgentClaim, AgentHeartbeat, AgentRead, AgentRun, AgentStops
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.server.services.events import RunEvent, RunEventBus
@@ -19,7 +23,7 @@ from mizzen.server.services.validation import check_fields, check_length
 from mizzen.store import Database
 from mizzen.store.clock import utcnow
 from mizzen.store.gateway import agents as agents_gateway
-from mizzen.store.gateway import claims
+from mizzen.store.gateway import claims, statuses
 from mizzen.store.gateway import runs as runs_gateway
 from mizzen.store.records import AgentRecord, RunRecord
 
@@ -70,9 +74,17 @@ def _agent_run(run: RunRecord, token: str | None = None) -> AgentRun:
 
 
 class AgentService:
-    def __init__(self, db: Database, events: RunEventBus) -> None:
+    def __init__(
+        self,
+        db: Database,
+        events: RunEventBus,
+        admit: QueuePolicy | None = None,
+        join_compiler: Callable[[RunRecord], Compiler] | None = None,
+    ) -> None:
         self.db = db
         self.events = events
+        self.admit = admit  # queue priority and concurrency (the `queues` setting), applied in claims
+        self.join_compiler = join_compiler  # reads a claimed run's joins, resolved before it is handed out
 
     # -- presence ---------------------------------------------------------------------------------
 
@@ -113,6 +125,7 @@ class AgentService:
             reason="ClaimedByAgent",
             message=f"claimed by agent {name}",
             idempotency_key=key,
+            admit=self.admit,
         )
         for claim in claimed:  # a replay changed nothing: its ``previous`` is the status now
             if claim.previous == RunStatus.CREATED:
@@ -120,7 +133,26 @@ class AgentService:
                     "status_changed", claim.run.uuid, claim.run.project, RunStatus.COMPILED, claim.previous
                 )
                 self.events.publish(event)
-        return [_agent_run(claim.run, claim.token) for claim in claimed]
+        answer = []
+        for claim in claimed:
+            run = self._with_joins(claim.run)
+            if run is not None:
+                answer.append(_agent_run(run, claim.token))
+        return answer
+
+    def _with_joins(self, run: RunRecord) -> RunRecord | None:
+        """The run with its joins resolved (as the local scheduler's claim does); None when they
+        cannot be: the run failed, saying why."""
+        if self.join_compiler is None:
+            return run
+        try:
+            return joins.resolve_claimed(self.db, run, self.join_compiler(run))
+        except MizzenError as error:
+            change = statuses.set_status(self.db, run.uuid, RunStatus.FAILED, "JoinError", str(error))
+            self.events.publish(
+                RunEvent("status_changed", run.uuid, run.project, RunStatus.FAILED, change.previous)
+            )
+            return None
 
     def stops(self, name: str, body: AgentStops) -> list[str]:
         """Runs the agent must stop: its runs in ``stopping``, and runs it reports active that are

@@ -27,6 +27,7 @@ class RunEvent:
     project: str
     status: RunStatus | None = None  # the run's status after the change (None once deleted)
     previous: RunStatus | None = None  # for status_changed: the status before
+    pipeline_uuid: str | None = None  # the pipeline the run belongs to, if any
 
 
 Subscriber = Callable[[RunEvent], None]

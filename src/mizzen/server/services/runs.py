@@ -10,7 +10,8 @@ import logging
 from typing import Any
 
 from mizzen.artifacts.store import ArtifactsStore
-from mizzen.errors import Conflict, InvalidTransition
+from mizzen.errors import Conflict, InvalidTransition, NotFound
+from mizzen.scheduler.pipeline.driver import PIPELINE_STOPPED
 from mizzen.schemas.api import (
     CloneRequest,
     RunCreate,
@@ -20,6 +21,7 @@ from mizzen.schemas.api import (
     StatusCondition,
     StatusUpdate,
 )
+from mizzen.schemas.pipelines import DAG_OP_KEY, PIPELINE_KINDS, TRIAL_KEY, UPSTREAM_KEY
 from mizzen.schemas.run_meta import CODE_RUN_KEY
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.server.exposure import check_host_access
@@ -36,7 +38,7 @@ from mizzen.server.services.validation import (
     check_run_uuid,
 )
 from mizzen.store import Database
-from mizzen.store.gateway import run_changes, statuses
+from mizzen.store.gateway import pipeline_reads, pipelines, run_changes, statuses
 from mizzen.store.gateway import runs as gateway
 from mizzen.store.query import parse_query, parse_sort
 from mizzen.store.records import IssuedRun, NewRun, RunPage, RunRecord, StatusMove
@@ -53,6 +55,8 @@ UPLOADS_PREFIX = "uploads/"
 NOT_COPIED = ("logs/", ".tracking/", UPLOADS_PREFIX)
 JSON_FIELDS = ("spec", "plan", "params", "inputs", "outputs", "meta", "tags")
 RESUMED = StatusMove(RunStatus.QUEUED, "Resumed", "resumed by the user")
+# What a restarted trial or op keeps of its meta: the part of its pipeline it runs.
+CHILD_META_KEYS = (TRIAL_KEY, DAG_OP_KEY, UPSTREAM_KEY)
 
 
 def _stop_move(run: RunRecord) -> StatusMove | None:
@@ -173,12 +177,40 @@ class RunService:
         if change.changed:
             self._publish("stop_requested", read, change.previous)
             self._publish("status_changed", read, change.previous)
+        if read.kind in PIPELINE_KINDS:
+            self._stop_children(uuid)
         return read
 
+    def _stop_children(self, uuid: str) -> None:
+        """A pipeline's runs stop with it (and those of a sweep inside a DAG). Its driver stops
+        no-longer-planned children too; doing it here as well makes a stop work while no driver runs.
+        They end with the reason a resumed pipeline restarts them for."""
+
+        def move(run: RunRecord) -> StatusMove | None:
+            wanted = _stop_move(run)
+            return StatusMove(wanted.status, PIPELINE_STOPPED, "its pipeline was stopped") if wanted else None
+
+        for child in pipeline_reads.unfinished_descendants(self.db, uuid):
+            try:
+                change = statuses.change_status(self.db, child, move)
+            except NotFound:  # done and deleted meanwhile
+                continue
+            if change.changed:
+                read = convert.run_read(change.detail)
+                if read.status == RunStatus.STOPPING:
+                    self._publish("stop_requested", read, change.previous)
+                self._publish("status_changed", read, change.previous)
+
     def delete(self, uuid: str) -> None:
-        run = run_changes.delete_run(self.db, uuid)
-        code_run = run.meta.get(CODE_RUN_KEY)
-        self.runs_deleted(run.project, [uuid], {uuid: run.status}, code_runs=[code_run] if code_run else [])
+        """Delete the run; a pipeline's children (recursively) go with it."""
+        if gateway.get_run(self.db, uuid).kind in PIPELINE_KINDS:
+            run, under = pipeline_reads.delete_pipeline(self.db, uuid)
+        else:
+            run, under = run_changes.delete_run(self.db, uuid), []
+        uuids = [u for u, _status, _code in under] + [uuid]
+        before = {u: status for u, status, _code in under} | {uuid: run.status}
+        code_runs = {code for _u, _s, code in under if code} | {run.meta.get(CODE_RUN_KEY)} - {None}
+        self.runs_deleted(run.project, uuids, before, code_runs=sorted(str(c) for c in code_runs))
 
     def runs_deleted(
         self,
@@ -237,7 +269,8 @@ class RunService:
                 plan=None,  # compiled again: paths in a plan belong to one run
                 params=params,
                 inputs=inputs,
-                meta=code_meta(original.uuid, original.meta),
+                meta=code_meta(original.uuid, original.meta)
+                | {k: original.meta[k] for k in CHILD_META_KEYS if k in original.meta},
                 tags=list(original.tags),
                 pipeline_uuid=original.pipeline_uuid,
                 parent_uuid=original.parent_uuid,
@@ -274,7 +307,29 @@ class RunService:
         )
         read = _issued_read(issued)
         self._publish("status_changed", read, previous)
+        if read.kind in PIPELINE_KINDS:
+            self._resume_stopped_children(uuid)
         return read
+
+    def _resume_stopped_children(self, uuid: str) -> None:
+        """Children stopped because their pipeline was (their executor then wrote its own reason)
+        run again with it; its driver restarts those it finds orphaned itself."""
+
+        def check(run: RunRecord) -> None:
+            if run.status != RunStatus.STOPPED:
+                raise InvalidTransition(run.status.value, "resume (only a stopped child is resumed)")
+
+        for child in pipelines.children(self.db, uuid):
+            if child.status != RunStatus.STOPPED:
+                continue
+            if not any(c.reason == PIPELINE_STOPPED for c in gateway.conditions_of(self.db, child.uuid)):
+                continue
+            move = StatusMove(RunStatus.QUEUED, "Resumed", "started again with its pipeline")
+            try:
+                issued, previous = run_changes.resume_run(self.db, child.uuid, check, move)
+            except (NotFound, InvalidTransition):
+                continue
+            self._publish("status_changed", _issued_read(issued), previous)
 
     # -- helpers ----------------------------------------------------------------------------------
 
@@ -283,7 +338,9 @@ class RunService:
             check_host_access(fields, self.allow_host_access)
 
     def _publish(self, kind: Any, read: RunRead, previous: RunStatus | None = None) -> None:
-        self.events.publish(RunEvent(kind, read.uuid, read.project, read.status, previous))
+        self.events.publish(
+            RunEvent(kind, read.uuid, read.project, read.status, previous, read.pipeline_uuid)
+        )
 
 
 def _require_polyaxonfile(spec: dict[str, Any] | None, how: str) -> None:

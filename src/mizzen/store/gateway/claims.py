@@ -26,10 +26,16 @@ def claim_runs(
     reason: str | None = None,
     message: str | None = None,
     idempotency_key: str | None = None,
+    admit: scheduling.Admit | None = None,
+    scope: scheduling.Scope | None = None,
 ) -> list[ClaimedRunRecord]:
     """Take up to ``limit`` runs waiting for ``executor`` (and ``queue`` when given) for ``owner``:
     each records its owner and gets a fresh token; a created run moves to ``compiled`` (with
-    ``reason``/``message``), a resumed one stays ``queued``.
+    ``reason``/``message``), a resumed one stays ``queued``. With a ``scope`` (run uuids, pipeline
+    uuids) only those runs and those pipelines' children are taken.
+
+    ``admit`` (the scheduler's ``QueuePolicy``) picks the runs, by queue priority and within each
+    queue's concurrency.
 
     With an ``idempotency_key`` (store-wide, scoped by the caller) a replayed call claims nothing
     new: it answers the runs of the first call that are still unstarted and still ``owner``'s, each
@@ -49,7 +55,15 @@ def claim_runs(
                 replayed.append(ClaimedRunRecord(run_record(row), token, RunStatus(row.status)))
             return replayed
         claims = scheduling.claim_runs(
-            session, executor, owner, limit=limit, queue=queue, reason=reason, message=message
+            session,
+            executor,
+            owner,
+            limit=limit,
+            queue=queue,
+            reason=reason,
+            message=message,
+            admit=admit,
+            scope=scope,
         )
         claimed = [ClaimedRunRecord(run_record(claim.run), claim.token, claim.previous) for claim in claims]
         if idempotency_key is not None:

@@ -4,6 +4,7 @@ creation by key, progress counts."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -17,6 +18,7 @@ from mizzen.store.json_sql import json_bool, json_text
 from mizzen.store.orm import MetricSummaryRow, RunRow, StatusConditionRow
 from mizzen.store.records import NewRun
 from mizzen.store.repos.runs import create_run, update_run
+from mizzen.store.repos.scheduling import Scope, in_scope
 from mizzen.store.repos.statuses import set_status
 
 _DONE = [s.value for s in DONE_STATUSES]
@@ -43,7 +45,9 @@ def _approved() -> Any:
     return (flag.is_(None)) | (flag != "false")
 
 
-def claim_pipelines(session: Session, executor: str, owner: str, *, limit: int) -> list[RunRow]:
+def claim_pipelines(
+    session: Session, executor: str, owner: str, *, limit: int, scope: Scope | None = None
+) -> list[RunRow]:
     """Created (or resumed: queued without an owner) pipelines for ``executor``, approved, now
     ``owner``'s; each moves to ``compiled``."""
     owner_of = json_text(RunRow.meta, OWNER_KEY)
@@ -59,6 +63,7 @@ def claim_pipelines(session: Session, executor: str, owner: str, *, limit: int) 
             waiting,
             _approved(),
             (upload.is_(None)) | (upload != UPLOAD_PENDING),
+            in_scope(scope),
         )
         .order_by(RunRow.created_at, RunRow.id)
         .limit(limit)
@@ -104,8 +109,29 @@ def children(session: Session, pipeline_uuid: str) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in session.execute(query).all()]
 
 
-def child_metrics(session: Session, pipeline_uuid: str, names: Iterable[str]) -> dict[str, dict[str, float]]:
-    """``{child uuid: {metric: last value}}`` for the metrics ``names`` of a pipeline's children."""
+def children_changed(session: Session, pipeline_uuid: str, since: datetime) -> list[tuple[Any, ...]]:
+    """Rows of ``CHILD_COLUMNS`` of the children not done, or changed at ``since`` or later."""
+    query = (
+        select(*CHILD_COLUMNS)
+        .where(
+            RunRow.pipeline_uuid == pipeline_uuid,
+            RunRow.status.not_in(_DONE) | (RunRow.updated_at >= since),
+        )
+        .order_by(RunRow.created_at, RunRow.id)
+    )
+    return [tuple(row) for row in session.execute(query).all()]
+
+
+def children_count(session: Session, pipeline_uuid: str) -> int:
+    query = select(func.count()).select_from(RunRow).where(RunRow.pipeline_uuid == pipeline_uuid)
+    return int(session.execute(query).scalar_one())
+
+
+def child_metrics(
+    session: Session, pipeline_uuid: str, names: Iterable[str], uuids: Iterable[str] | None = None
+) -> dict[str, dict[str, float]]:
+    """``{child uuid: {metric: last value}}`` for the metrics ``names`` of a pipeline's children
+    (of those in ``uuids`` only, when given)."""
     names = sorted(set(names))
     if not names:
         return {}
@@ -114,6 +140,8 @@ def child_metrics(session: Session, pipeline_uuid: str, names: Iterable[str]) ->
         .join(MetricSummaryRow, MetricSummaryRow.run_id == RunRow.id)
         .where(RunRow.pipeline_uuid == pipeline_uuid, MetricSummaryRow.name.in_(names))
     )
+    if uuids is not None:
+        query = query.where(RunRow.uuid.in_(sorted(set(uuids))))
     found: dict[str, dict[str, float]] = {}
     for uuid, name, last in session.execute(query).all():
         found.setdefault(uuid, {})[name] = float(last)

@@ -12,6 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from mizzen.errors import NotFound
+from mizzen.schemas.run_meta import APPROVED_KEY, WAITING_FOR_APPROVAL
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store.clock import utcnow
 from mizzen.store.orm import RunRow
@@ -63,7 +64,11 @@ def create_run(session: Session, new: NewRun, *, now: datetime | None = None) ->
         created_at=now,
         updated_at=now,
     )
-    set_status(session, run, RunStatus.CREATED, now=now)
+    if new.status == RunStatus.CREATED and new.meta.get(APPROVED_KEY) is False:  # `isApproved: false`
+        held = f"waiting for approval: mizzen ops approve {run.uuid[:12]}"
+        set_status(session, run, RunStatus.CREATED, WAITING_FOR_APPROVAL, held, now=now)
+    else:
+        set_status(session, run, RunStatus.CREATED, now=now)
     if new.status != RunStatus.CREATED:
         set_status(session, run, new.status, new.status_reason, new.status_message, now=now)
     return run, token

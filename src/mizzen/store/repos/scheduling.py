@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, text, true
 from sqlalchemy.orm import Session
 
 from mizzen.schemas.pipelines import PIPELINE_KINDS
@@ -16,9 +16,20 @@ from mizzen.store.orm import RunRow
 from mizzen.store.repos.runs import rotate_token, update_run
 from mizzen.store.repos.statuses import set_status
 
+# (run uuids, pipeline uuids): a scoped claim takes only those runs and those pipelines' children.
+Scope = tuple[Collection[str], Collection[str]]
+
+
+def in_scope(scope: Scope | None) -> ColumnElement[bool]:
+    """Runs a scoped scheduler may claim: its roots, and children of its pipelines (None: all)."""
+    if scope is None:
+        return true()
+    roots, pipelines = scope
+    return or_(RunRow.uuid.in_(sorted(roots)), RunRow.pipeline_uuid.in_(sorted(pipelines)))
+
 
 def created_runs(
-    session: Session, executor: str, *, limit: int, queue: str | None = None
+    session: Session, executor: str, *, limit: int, queue: str | None = None, scope: Scope | None = None
 ) -> Sequence[RunRow]:
     """The oldest managed runs waiting for ``executor`` — created, or queued again by a resume (no
     owner yet) — whose code is not still uploading; locked for the caller's transaction (PostgreSQL
@@ -39,6 +50,7 @@ def created_runs(
         or_(upload.is_(None), upload != UPLOAD_PENDING),
         or_(approved.is_(None), approved != "false"),
         RunRow.kind.not_in(sorted(PIPELINE_KINDS)),
+        in_scope(scope),
     )
     if queue is not None:
         query = query.where(RunRow.queue == queue)
@@ -55,6 +67,15 @@ class Claim:
     previous: RunStatus  # created (now compiled) or queued (a resumed run, left queued)
 
 
+# (waiting (uuid, queue) oldest first, active runs per queue, limit) -> the uuids to claim, in order
+Admit = Callable[[Sequence[tuple[str, str | None]], Mapping[str, int], int], list[str]]
+ADMIT_WINDOW = 512  # how many of the oldest waiting runs an admission looks at
+# PostgreSQL advisory lock: claims that count queue slots take turns. The window's row locks already
+# keep two claims from taking the same waiting runs; this keeps them from both counting free slots
+# when more runs wait than one window holds.
+_QUEUE_LOCK = 0x6D697A7A
+
+
 def claim_runs(
     session: Session,
     executor: str,
@@ -64,11 +85,29 @@ def claim_runs(
     queue: str | None = None,
     reason: str | None = None,
     message: str | None = None,
+    admit: Admit | None = None,
+    scope: Scope | None = None,
 ) -> list[Claim]:
     """Take up to ``limit`` waiting runs for ``owner``: each records its owner and gets a fresh
-    token; a created run moves to ``compiled``, a resumed one stays ``queued``."""
+    token; a created run moves to ``compiled``, a resumed one stays ``queued``. With ``admit`` (the
+    scheduler's queue policy) the runs are those it picks among the oldest waiting ones, given how
+    many runs of each queue are active now (claims counting slots take turns on PostgreSQL)."""
+    if admit is None:
+        runs = list(created_runs(session, executor, limit=limit, queue=queue, scope=scope))
+    else:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _QUEUE_LOCK})
+        waiting = {
+            run.uuid: run
+            for run in created_runs(session, executor, limit=ADMIT_WINDOW, queue=queue, scope=scope)
+        }
+        queues = {run.queue for run in waiting.values() if run.queue is not None}
+        chosen = admit(
+            [(run.uuid, run.queue) for run in waiting.values()], active_per_queue(session, queues), limit
+        )
+        runs = [waiting[uuid] for uuid in chosen if uuid in waiting]
     claims = []
-    for run in created_runs(session, executor, limit=limit, queue=queue):
+    for run in runs:
         previous = RunStatus(run.status)
         token = rotate_token(run)
         update_run(session, run, meta={OWNER_KEY: owner})
@@ -87,3 +126,27 @@ def unfinished_runs(session: Session, executor: str) -> Sequence[RunRow]:
     done = [s.value for s in DONE_STATUSES]
     query = select(RunRow).where(RunRow.executor == executor, RunRow.status.not_in(done))
     return session.scalars(query).all()
+
+
+def active_per_queue(session: Session, queues: set[str]) -> dict[str, int]:
+    """Runs of each of ``queues`` taken by a scheduler and not finished (pipelines not counted: their
+    children are)."""
+    if not queues:
+        return {}
+    owner = json_text(RunRow.meta, OWNER_KEY)
+    waiting = or_(
+        RunRow.status == RunStatus.CREATED.value,
+        and_(RunRow.status == RunStatus.QUEUED.value, owner.is_(None)),
+    )
+    done = [s.value for s in DONE_STATUSES]
+    query = (
+        select(RunRow.queue, func.count())
+        .where(
+            RunRow.queue.in_(sorted(queues)),
+            RunRow.status.not_in(done),
+            ~waiting,
+            RunRow.kind.not_in(sorted(PIPELINE_KINDS)),
+        )
+        .group_by(RunRow.queue)
+    )
+    return {str(name): int(count) for name, count in session.execute(query).all()}

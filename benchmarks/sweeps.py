@@ -1,0 +1,242 @@
+"""Sweep tuners side by side: Mizzen's tpe and bayes against its random search, and hyperband
+against a grid, run in-process through the very tuner classes the sweep planner uses (no runs).
+
+Problems: Branin (2-d, minimum 0.397887), Hartmann-6 (6-d, minimum -3.32237) and a small real
+model's validation loss (an SGD classifier on scikit-learn's digits: learning rate and L2 strength,
+both log-uniform). Budgets: random 100 trials, tpe and bayes 50 (bayes: 10 random, then 40 from its
+Gaussian process), 10 seeds each; medians over seeds are printed.
+Targets: tpe/bayes reach random's 100-trial median best within 50 trials; hyperband (maxIterations 9,
+eta 3, epochs as its resource, repeated with new seeds while its budget lasts) reaches the best of a
+6x6 grid at 9 epochs within 1/3 of the grid's total resource (324 epochs).
+
+    python benchmarks/sweeps.py [--seeds 10] [--workers 8] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from functools import cache
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core per worker: the workers are the parallelism
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from pydantic import TypeAdapter
+
+from mizzen.compiler.search_space import discrete_values
+from mizzen.scheduler.sweeps.hyperband import HyperbandTuner
+from mizzen.scheduler.sweeps.trials import Goal, Trial
+from mizzen.scheduler.sweeps.tuners import BayesTuner, RandomTuner, TpeTuner, Tuner
+from mizzen.schemas.statuses import RunStatus
+from mizzen.spec.distributions import HpParam
+
+PARAM = TypeAdapter(HpParam)
+RANDOM_BUDGET, MODEL_BUDGET = 100, 50
+GRID_SIDE, GRID_EPOCHS = 6, 9
+
+
+def hp(kind: str, value: Any) -> Any:
+    return PARAM.validate_python({"kind": kind, "value": value})
+
+
+# -- problems --------------------------------------------------------------------------------------
+
+
+def branin(v: dict[str, float]) -> float:
+    x1, x2 = v["x1"], v["x2"]
+    b, c, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 1 / (8 * math.pi)
+    return (x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10
+
+
+HARTMANN_A = [
+    [10, 3, 17, 3.5, 1.7, 8],
+    [0.05, 10, 17, 0.1, 8, 14],
+    [3, 3.5, 1.7, 10, 17, 8],
+    [17, 8, 0.05, 10, 0.1, 14],
+]
+HARTMANN_P = [
+    [0.1312, 0.1696, 0.5569, 0.0124, 0.8283, 0.5886],
+    [0.2329, 0.4135, 0.8307, 0.3736, 0.1004, 0.9991],
+    [0.2348, 0.1451, 0.3522, 0.2883, 0.3047, 0.6650],
+    [0.4047, 0.8828, 0.8732, 0.5743, 0.1091, 0.0381],
+]
+HARTMANN_ALPHA = [1.0, 1.2, 3.0, 3.2]
+
+
+def hartmann6(v: dict[str, float]) -> float:
+    x = [v[f"x{i}"] for i in range(6)]
+    total = 0.0
+    for alpha, a_row, p_row in zip(HARTMANN_ALPHA, HARTMANN_A, HARTMANN_P, strict=True):
+        total += alpha * math.exp(-sum(a * (xi - p) ** 2 for a, xi, p in zip(a_row, x, p_row, strict=True)))
+    return -total
+
+
+@cache
+def _digits() -> Any:
+    import numpy as np
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    digits = load_digits()
+    x_train, x_val, y_train, y_val = train_test_split(
+        digits.data, digits.target, test_size=0.25, random_state=7, stratify=digits.target
+    )
+    scaler = StandardScaler().fit(x_train)
+    return scaler.transform(x_train), scaler.transform(x_val), y_train, y_val, np.unique(digits.target)
+
+
+def model_loss(v: dict[str, float], epochs: int = 5) -> float:
+    import numpy as np
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.metrics import log_loss
+
+    x_train, x_val, y_train, y_val, classes = _digits()
+    model = SGDClassifier(
+        loss="log_loss", learning_rate="adaptive", eta0=v["lr"], alpha=v["alpha"], random_state=7
+    )
+    rng = np.random.default_rng(7)
+    for _ in range(int(epochs)):
+        order = rng.permutation(len(x_train))
+        model.partial_fit(x_train[order], y_train[order], classes=classes)
+    return float(log_loss(y_val, model.predict_proba(x_val), labels=classes))
+
+
+MODEL_PARAMS = {"lr": hp("loguniform", [-7, 0]), "alpha": hp("loguniform", [-12, -2])}
+PROBLEMS: dict[str, tuple[Any, dict[str, Any]]] = {
+    "branin": (branin, {"x1": hp("uniform", [-5, 10]), "x2": hp("uniform", [0, 15])}),
+    "hartmann6": (hartmann6, {f"x{i}": hp("uniform", [0, 1]) for i in range(6)}),
+    "model": (model_loss, MODEL_PARAMS),
+}
+
+
+# -- one search ------------------------------------------------------------------------------------
+
+
+def tuner_of(name: str, params: dict[str, Any], seed: int) -> Tuner:
+    if name == "random":
+        return RandomTuner(params, RANDOM_BUDGET, seed)
+    if name == "tpe":
+        return TpeTuner(params, MODEL_BUDGET, seed)
+    return BayesTuner(params, 10, MODEL_BUDGET - 10, seed)
+
+
+def search(job: tuple[str, str, int]) -> tuple[str, str, int, list[float], float]:
+    """(problem, tuner, seed, best-so-far after each trial, seconds the tuner itself spent)."""
+    problem, name, seed = job
+    objective, params = PROBLEMS[problem]
+    tuner = tuner_of(name, params, seed)
+    seen: list[tuple[dict[str, Any], float]] = []
+    curve, spent = [], 0.0
+    for index in range(tuner.total):
+        started = time.perf_counter()
+        values = tuner.suggest(index, seen)
+        spent += time.perf_counter() - started
+        assert values is not None
+        seen.append((values, objective(values)))
+        curve.append(min(score for _, score in seen))
+    return problem, name, seed, curve, spent
+
+
+def grid_best() -> tuple[float, int]:
+    """The best loss of a 6x6 grid of the model at 9 epochs, and the grid's total resource."""
+    lrs = discrete_values(hp("geomspace", [math.exp(-7), 1, GRID_SIDE]))
+    alphas = discrete_values(hp("geomspace", [math.exp(-12), math.exp(-2), GRID_SIDE]))
+    best = min(model_loss({"lr": lr, "alpha": alpha}, GRID_EPOCHS) for lr in lrs for alpha in alphas)
+    return best, GRID_SIDE * GRID_SIDE * GRID_EPOCHS
+
+
+class _Matrix:
+    params = MODEL_PARAMS
+    eta, max_iterations, resume = 3, GRID_EPOCHS, False
+
+    class resource:  # mirrors the spec's `resource: {name, type}`
+        name, type = "epochs", "int"
+
+
+def hyperband_resource(job: tuple[float, int, int]) -> float:
+    """Epochs hyperband spends (running its brackets in index order, again with a new seed while
+    the budget lasts) until a trial scores at least the grid's best; inf when it never does."""
+    target, budget, seed = job
+    goal, spent, round_ = Goal("loss"), 0.0, 0
+    while spent < budget:
+        tuner = HyperbandTuner(_Matrix, f"{seed}-{round_}", goal)
+        trials: dict[int, Trial] = {}
+        for index in range(tuner.total):
+            meta = tuner.suggest_slot(index, trials)
+            assert meta is not None  # slots in index order: a rung is done before the next
+            values = meta["values"]
+            loss = model_loss(values, values["epochs"])
+            spent += values["epochs"]
+            if loss <= target:
+                return spent
+            trials[index] = Trial(index, str(index), RunStatus.SUCCEEDED, values, meta, loss)
+        round_ += 1
+    return math.inf
+
+
+# -- report ----------------------------------------------------------------------------------------
+
+
+def median_at(curves: list[list[float]], n: int) -> float:
+    return statistics.median(curve[n - 1] for curve in curves)
+
+
+def trials_to_reach(curve: list[float], target: float) -> float:
+    return next((i + 1 for i, best in enumerate(curve) if best <= target), math.inf)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    jobs = [(p, t, s) for p in PROBLEMS for t in ("random", "tpe", "bayes") for s in range(args.seeds)]
+    started = time.perf_counter()
+    with ProcessPoolExecutor(args.workers) as pool:
+        results = list(pool.map(search, jobs))
+        target, budget = grid_best()
+        hyperband = list(pool.map(hyperband_resource, [(target, budget, s) for s in range(args.seeds)]))
+    report: dict[str, Any] = {"seeds": args.seeds, "problems": {}}
+    header = ("problem", "tuner", "best@50", "best@100", "trials to random@100", "s/suggest")
+    print(f"{header[0]:10} {header[1]:7} {header[2]:>10} {header[3]:>10} {header[4]:>21} {header[5]:>9}")
+    for problem in PROBLEMS:
+        rows = {t: [r for r in results if r[0] == problem and r[1] == t] for t in ("random", "tpe", "bayes")}
+        target_random = median_at([r[3] for r in rows["random"]], RANDOM_BUDGET)
+        figures = {"random_best_at_100": target_random}
+        for name, runs in rows.items():
+            curves = [r[3] for r in runs]
+            reach = statistics.median(trials_to_reach(c, target_random) for c in curves)
+            per_suggest = sum(r[4] for r in runs) / sum(len(c) for c in curves)
+            at_50 = median_at(curves, MODEL_BUDGET)
+            at_100 = median_at(curves, RANDOM_BUDGET) if name == "random" else float("nan")
+            figures[name] = {"best_at_50": at_50, "trials_to_random_100": reach, "s_per_suggest": per_suggest}
+            print(f"{problem:10} {name:7} {at_50:10.4f} {at_100:10.4f} {reach:21} {per_suggest:9.3f}")
+            if name != "random":
+                figures[name]["target_met"] = at_50 <= target_random
+        report["problems"][problem] = figures
+    spent = statistics.median(hyperband)
+    report["hyperband"] = {"grid_best": target, "grid_resource": budget, "median_resource": spent}
+    print(
+        f"hyperband reaches the 6x6 grid's best loss {target:.4f} in a median {spent:g} epochs "
+        f"= {spent / budget:.2f} of the grid's {budget} (target <= 0.33); each seed: {sorted(hyperband)}"
+    )
+    print(f"({time.perf_counter() - started:.0f} s, {args.workers} workers)")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(report, fh, indent=2, default=str)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

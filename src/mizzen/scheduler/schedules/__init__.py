@@ -1,0 +1,1 @@
+"""mizzen.scheduler.schedules: cron, interval and datetime schedules (a tick is a child run)."""

@@ -1,0 +1,73 @@
+"""A pipeline as the API shows it: a page of its children with one metric, in one query; and
+deleting a pipeline together with its children, recursively."""
+
+from __future__ import annotations
+
+from mizzen.schemas.run_meta import CODE_RUN_KEY
+from mizzen.schemas.statuses import RunStatus
+from mizzen.store.database import Database, read_session, write_session
+from mizzen.store.gateway._rows import run_record
+from mizzen.store.records import ChildRecord, RunRecord
+from mizzen.store.repos import pipeline_reads as repo
+from mizzen.store.repos import runs as runs_repo
+
+
+def children_page(
+    db: Database,
+    pipeline_uuid: str,
+    *,
+    metric: str | None = None,
+    descending: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+    keys: list[str] | None = None,
+) -> list[ChildRecord]:
+    """Children ordered by the last value of ``metric`` (``descending`` to maximise; those without
+    it last) or by creation; each with ``metrics={metric: value}`` when it has one."""
+    with read_session(db) as session:
+        rows = repo.children_page(
+            session,
+            pipeline_uuid,
+            metric=metric,
+            descending=descending,
+            limit=limit,
+            offset=offset,
+            keys=keys,
+        )
+    records = []
+    for row in rows:
+        uuid, key, name, kind, status, params, inputs, outputs, meta, created, started, finished, value = row
+        records.append(
+            ChildRecord(
+                uuid=uuid,
+                key=key,
+                name=name,
+                kind=kind,
+                status=RunStatus(status),
+                params=dict(params or {}),
+                inputs=dict(inputs or {}),
+                outputs=dict(outputs or {}),
+                meta=dict(meta or {}),
+                created_at=created,
+                started_at=started,
+                finished_at=finished,
+                metrics={metric: float(value)} if metric and value is not None else {},
+            )
+        )
+    return records
+
+
+def delete_pipeline(db: Database, uuid: str) -> tuple[RunRecord, list[tuple[str, RunStatus, str | None]]]:
+    """Delete pipeline ``uuid`` and every run under it in one transaction. Answers the pipeline as it
+    was and ``(uuid, status before, code run)`` of each run deleted under it."""
+    with write_session(db) as session:
+        record = run_record(runs_repo.get_run(session, uuid))
+        under = repo.delete_tree(session, uuid)
+        runs_repo.delete_run(session, uuid)
+    return record, [(u, RunStatus(s), (m or {}).get(CODE_RUN_KEY)) for u, s, m in under]
+
+
+def unfinished_descendants(db: Database, uuid: str) -> list[str]:
+    """The runs under pipeline ``uuid`` (its children, a DAG's sweep's trials, ...) not done yet."""
+    with read_session(db) as session:
+        return repo.unfinished_descendants(session, uuid)

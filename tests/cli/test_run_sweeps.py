@@ -1,0 +1,67 @@
+"""The sweep examples run end to end through the real `mizzen` CLI, as a user types them (from the
+example's folder, its code uploaded with -u): exit 0, and `ops ls -q pipeline:UUID` lists the trials."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+from cli_harness import WIDE_TERMINAL
+
+from mizzen.settings import Settings
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "sweeps"
+
+
+def mizzen(mizzen_bin: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": WIDE_TERMINAL}
+    return subprocess.run(
+        [str(mizzen_bin), *args],
+        cwd=EXAMPLES,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def run_sweep(mizzen_bin: Path, polyaxonfile: str) -> tuple[dict, list[dict]]:
+    done = mizzen(mizzen_bin, "run", "-f", polyaxonfile, "-u")
+    assert done.returncode == 0, done.stdout + done.stderr
+    found = re.search(r"run \S+ ([0-9a-f]{32}) created", done.stdout + done.stderr)
+    assert found, done.stdout
+    uuid = found.group(1)
+    listed = mizzen(mizzen_bin, "ops", "ls", "-q", f"pipeline:{uuid}", "-l", "100", "--json")
+    assert listed.returncode == 0, listed.stderr
+    shown = mizzen(mizzen_bin, "ops", "get", uuid, "--json")
+    assert shown.returncode == 0, shown.stderr
+    return json.loads(shown.stdout), json.loads(listed.stdout)
+
+
+def test_the_tpe_example_runs_20_trials_and_stops_the_worst_early(
+    settings: Settings, mizzen_bin: Path
+) -> None:
+    sweep, trials = run_sweep(mizzen_bin, "tpe.yaml")
+    assert len(trials) == 20
+    assert sorted(t["meta"]["trial"]["index"] for t in trials) == list(range(20))
+    statuses = {t["status"] for t in trials}
+    assert statuses <= {"succeeded", "stopped"} and "succeeded" in statuses
+    run = sweep.get("run", sweep)
+    assert run["status"] == "succeeded"
+    best = run["meta"]["pipeline"]["best"]
+    scores = [t["outputs"]["loss"] for t in trials if t["status"] == "succeeded"]
+    assert best["metric"] == min(scores) == run["outputs"]["loss"]
+    assert run["meta"]["pipeline"]["done"] == 20
+
+
+def test_the_hyperband_example_runs_its_22_trials(settings: Settings, mizzen_bin: Path) -> None:
+    sweep, trials = run_sweep(mizzen_bin, "hyperband.yaml")
+    assert len(trials) == 22 and all(t["status"] == "succeeded" for t in trials)
+    epochs = sorted(t["params"]["epochs"] for t in trials)
+    assert epochs == [1] * 9 + [3] * 8 + [9] * 5
+    run = sweep.get("run", sweep)
+    assert run["status"] == "succeeded"
