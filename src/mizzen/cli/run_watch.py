@@ -64,7 +64,6 @@ class RunWatch:
         self.seen_conditions = len(run.conditions or [])
         self.last_status = run.conditions[-1].type if run.conditions else None
         self.started = time.monotonic()
-        self.progress_seen: set[str] = set()  # a pipeline's progress lines already printed
 
     def follow(self) -> RunRead:
         """Until the run is done and its log stream is printed; returns its final state."""
@@ -80,22 +79,11 @@ class RunWatch:
                 if current.status in DONE_STATUSES:
                     break
                 self._print_new_conditions(current)
-                self._print_new_progress(current)
                 # The log stream ends when the run does: that wakes this loop at once.
                 self.printer.finished.wait(POLL_SECONDS)
             self._drain()  # the final status goes after the last log line
-            self._print_new_progress(current)
             self._print_new_conditions(current)
         return current
-
-    def _print_new_progress(self, current: RunRead) -> None:
-        """A pipeline's progress lines (a DAG's ``op: status``) as they change."""
-        progress = (current.meta or {}).get("pipeline")
-        lines = progress.get("lines") if isinstance(progress, dict) else None
-        for line in lines or []:
-            if isinstance(line, str) and line not in self.progress_seen:
-                self.progress_seen.add(line)
-                console.print(f"  [dim]{line}[/dim]", highlight=False, soft_wrap=True)
 
     def _print_new_conditions(self, current: RunRead) -> None:
         conditions = current.conditions or []
