@@ -18,7 +18,11 @@ from mizzen.store.repos import runs as runs_repo
 
 def claim_pipelines(db: Database, executor: str, owner: str, *, limit: int = 16) -> list[RunRecord]:
     """Take created pipelines for ``executor`` (approved ones): they move to ``compiled`` and name
-    ``owner`` as the driver."""
+    ``owner`` as the driver. A read first: a tick with nothing to claim takes no write lock (on
+    SQLite one would wait for, and hold up, every status the executor reports)."""
+    with read_session(db) as session:
+        if not repo.any_claimable(session, executor):
+            return []
     with write_session(db) as session:
         return [run_record(row) for row in repo.claim_pipelines(session, executor, owner, limit=limit)]
 
