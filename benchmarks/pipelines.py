@@ -29,7 +29,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -251,7 +251,7 @@ def bench_scale(trials: int, concurrency: int, folder: Path) -> None:
     from mizzen.scheduler.compile_run import pipeline_compiler
     from mizzen.scheduler.pipeline.children import ChildrenCache
     from mizzen.scheduler.pipeline.driver import PipelineDriver
-    from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
+    from mizzen.schemas.statuses import RunStatus
     from mizzen.settings import Settings
     from mizzen.store import open_database
     from mizzen.store.gateway import pipelines as gateway
@@ -286,36 +286,38 @@ def bench_scale(trials: int, concurrency: int, folder: Path) -> None:
             statuses.set_status(database, child.uuid, RunStatus.RUNNING, "Running", "")
             statuses.set_status(database, child.uuid, RunStatus.SUCCEEDED, "Done", "")
 
+    far = datetime.now(UTC) + timedelta(days=1)  # children_changed(since=far): the active ones only
+
+    def idle(children: int) -> None:
+        """Ticks with nothing changed since the last one: what watching a sweep this big costs."""
+        samples.clear()
+        for _ in range(3):
+            tick(children)
+        statements[0] = 0
+        started = time.perf_counter()
+        gateway.children(database, uuid)
+        full = time.perf_counter() - started
+        print(
+            f"scale: {children} children stored, nothing changed: SQL statements per tick "
+            f"{min(s[1] for s in samples)}..{max(s[1] for s in samples)}, median "
+            f"{statistics.median(s[2] for s in samples) * 1000:.0f} ms per tick (reading every child "
+            f"instead: {full * 1000:.0f} ms)",
+            flush=True,
+        )
+
     created = 0
+    checkpoints = [n for n in (1_000, trials // 2, trials) if n <= trials]
     while created < trials:
         tick(created)
-        children = gateway.children(database, uuid)
-        created = len(children)
+        if samples[-1][0] < concurrency * 3:
+            print(f"scale: a tick creating {concurrency} trials: {samples[-1][1]} statements", flush=True)
+        active, created = gateway.children_changed(database, uuid, far)
+        if checkpoints and created >= checkpoints[0]:
+            idle(created)
+            checkpoints = [n for n in checkpoints if n > created]
         if created < trials:
-            succeed([c for c in children if c.status not in DONE_STATUSES])
-    for label, part in (
-        ("ticks creating the first trials", samples[:5]),
-        ("ticks creating the last", samples[-5:]),
-    ):
-        print(
-            f"scale: {label} (children before {part[0][0]}..{part[-1][0]}, {concurrency} created per "
-            f"tick): SQL statements per tick {min(s[1] for s in part)}..{max(s[1] for s in part)}, "
-            f"median {statistics.median(s[2] for s in part) * 1000:.0f} ms"
-        )
-    samples.clear()
-    for _ in range(5):  # the watch loop of a 10,000-trial sweep: nothing changed since the last tick
-        tick(trials)
-    statements[0] = 0
-    started = time.perf_counter()
-    gateway.children(database, uuid)
-    full = time.perf_counter() - started
-    print(
-        f"scale: {trials} children stored, {concurrency} running, nothing changed: SQL statements per "
-        f"tick {min(s[1] for s in samples)}..{max(s[1] for s in samples)}, median "
-        f"{statistics.median(s[2] for s in samples) * 1000:.0f} ms per tick (reading every child "
-        f"instead: {full * 1000:.0f} ms, {statements[0]} statements)"
-    )
-    succeed([c for c in gateway.children(database, uuid) if c.status not in DONE_STATUSES])
+            succeed(active)
+    succeed(gateway.children_changed(database, uuid, far)[0])
     driver.tick()
     print(
         f"scale: the sweep ended {runs_gateway.get_run(database, uuid).status}, "
