@@ -37,7 +37,17 @@ MIZZEN = str(Path(sys.executable).with_name("mizzen"))
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def grid(trials: int) -> dict[str, list[int]]:
+    """A grid of ``trials`` points as a user writes one: a few params of 10 values each when
+    ``trials`` is a power of 10 (a 10,000-value list would be copied into every trial's spec)."""
+    digits = len(str(trials)) - 1
+    if trials == 10**digits and digits > 0:
+        return {f"p{d}": list(range(10)) for d in range(digits)}
+    return {"p0": list(range(trials))}
+
+
 def sweep_spec(trials: int, concurrency: int) -> dict[str, Any]:
+    params = grid(trials)
     return {
         "version": 1.1,
         "kind": "operation",
@@ -45,10 +55,10 @@ def sweep_spec(trials: int, concurrency: int) -> dict[str, Any]:
         "matrix": {
             "kind": "grid",
             "concurrency": concurrency,
-            "params": {"i": {"kind": "choice", "value": list(range(trials))}},
+            "params": {name: {"kind": "choice", "value": values} for name, values in params.items()},
         },
         "component": {
-            "inputs": [{"name": "i", "type": "int"}],
+            "inputs": [{"name": name, "type": "int"} for name in params],
             "run": {"kind": "job", "container": {"image": "busybox", "command": ["true"]}},
         },
     }
