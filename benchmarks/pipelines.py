@@ -29,7 +29,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,17 @@ MIZZEN = str(Path(sys.executable).with_name("mizzen"))
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def grid(trials: int) -> dict[str, list[int]]:
+    """A grid of ``trials`` points as a user writes one: a few params of 10 values each when
+    ``trials`` is a power of 10 (a 10,000-value list would be copied into every trial's spec)."""
+    digits = len(str(trials)) - 1
+    if trials == 10**digits and digits > 0:
+        return {f"p{d}": list(range(10)) for d in range(digits)}
+    return {"p0": list(range(trials))}
+
+
 def sweep_spec(trials: int, concurrency: int) -> dict[str, Any]:
+    params = grid(trials)
     return {
         "version": 1.1,
         "kind": "operation",
@@ -45,10 +55,10 @@ def sweep_spec(trials: int, concurrency: int) -> dict[str, Any]:
         "matrix": {
             "kind": "grid",
             "concurrency": concurrency,
-            "params": {"i": {"kind": "choice", "value": list(range(trials))}},
+            "params": {name: {"kind": "choice", "value": values} for name, values in params.items()},
         },
         "component": {
-            "inputs": [{"name": "i", "type": "int"}],
+            "inputs": [{"name": name, "type": "int"} for name in params],
             "run": {"kind": "job", "container": {"image": "busybox", "command": ["true"]}},
         },
     }
@@ -251,7 +261,7 @@ def bench_scale(trials: int, concurrency: int, folder: Path) -> None:
     from mizzen.scheduler.compile_run import pipeline_compiler
     from mizzen.scheduler.pipeline.children import ChildrenCache
     from mizzen.scheduler.pipeline.driver import PipelineDriver
-    from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
+    from mizzen.schemas.statuses import RunStatus
     from mizzen.settings import Settings
     from mizzen.store import open_database
     from mizzen.store.gateway import pipelines as gateway
@@ -286,36 +296,38 @@ def bench_scale(trials: int, concurrency: int, folder: Path) -> None:
             statuses.set_status(database, child.uuid, RunStatus.RUNNING, "Running", "")
             statuses.set_status(database, child.uuid, RunStatus.SUCCEEDED, "Done", "")
 
+    far = datetime.now(UTC) + timedelta(days=1)  # children_changed(since=far): the active ones only
+
+    def idle(children: int) -> None:
+        """Ticks with nothing changed since the last one: what watching a sweep this big costs."""
+        samples.clear()
+        for _ in range(3):
+            tick(children)
+        statements[0] = 0
+        started = time.perf_counter()
+        gateway.children(database, uuid)
+        full = time.perf_counter() - started
+        print(
+            f"scale: {children} children stored, nothing changed: SQL statements per tick "
+            f"{min(s[1] for s in samples)}..{max(s[1] for s in samples)}, median "
+            f"{statistics.median(s[2] for s in samples) * 1000:.0f} ms per tick (reading every child "
+            f"instead: {full * 1000:.0f} ms)",
+            flush=True,
+        )
+
     created = 0
+    checkpoints = [n for n in (1_000, trials // 2, trials) if n <= trials]
     while created < trials:
         tick(created)
-        children = gateway.children(database, uuid)
-        created = len(children)
+        if samples[-1][0] < concurrency * 3:
+            print(f"scale: a tick creating {concurrency} trials: {samples[-1][1]} statements", flush=True)
+        active, created = gateway.children_changed(database, uuid, far)
+        if checkpoints and created >= checkpoints[0]:
+            idle(created)
+            checkpoints = [n for n in checkpoints if n > created]
         if created < trials:
-            succeed([c for c in children if c.status not in DONE_STATUSES])
-    for label, part in (
-        ("ticks creating the first trials", samples[:5]),
-        ("ticks creating the last", samples[-5:]),
-    ):
-        print(
-            f"scale: {label} (children before {part[0][0]}..{part[-1][0]}, {concurrency} created per "
-            f"tick): SQL statements per tick {min(s[1] for s in part)}..{max(s[1] for s in part)}, "
-            f"median {statistics.median(s[2] for s in part) * 1000:.0f} ms"
-        )
-    samples.clear()
-    for _ in range(5):  # the watch loop of a 10,000-trial sweep: nothing changed since the last tick
-        tick(trials)
-    statements[0] = 0
-    started = time.perf_counter()
-    gateway.children(database, uuid)
-    full = time.perf_counter() - started
-    print(
-        f"scale: {trials} children stored, {concurrency} running, nothing changed: SQL statements per "
-        f"tick {min(s[1] for s in samples)}..{max(s[1] for s in samples)}, median "
-        f"{statistics.median(s[2] for s in samples) * 1000:.0f} ms per tick (reading every child "
-        f"instead: {full * 1000:.0f} ms, {statements[0]} statements)"
-    )
-    succeed([c for c in gateway.children(database, uuid) if c.status not in DONE_STATUSES])
+            succeed(active)
+    succeed(gateway.children_changed(database, uuid, far)[0])
     driver.tick()
     print(
         f"scale: the sweep ended {runs_gateway.get_run(database, uuid).status}, "

@@ -68,6 +68,8 @@ def write(folder: Path, name: str, text: str) -> Path:
 def test_the_three_step_example_passes_a_file_and_a_value_downstream(home: Path) -> None:
     result = mizzen("run", "-u", "-f", "pipeline.yaml", cwd=EXAMPLES)
     assert result.returncode == 0, result.stdout + result.stderr
+    for line in ("prepare: succeeded", "train: succeeded", "report: succeeded"):
+        assert line in result.stdout  # the watch shows each op's status as it changes
     dag = the_dag()
     assert dag["status"] == "succeeded"
     ops = ops_of(dag["uuid"])

@@ -55,12 +55,13 @@ class Resolved:
     referenced: dict[str, Any] | None = None
 
 
-def _as_written(component: ComponentSpec | OperationSpec, where: Where) -> dict[str, Any]:
-    """A referenced component's data: the file as written when it is the component itself."""
+def _as_written(where: Where) -> dict[str, Any] | None:
+    """A referenced component file as written (None when the reference led to an operation file,
+    whose component is composed with that operation's own params: it stays a reference)."""
     loaded = where.loaded
     if not where.prefix and isinstance(loaded, Loaded) and isinstance(loaded.spec, ComponentSpec):
         return {k: v for k, v in loaded.raw.items() if k not in ("version", "kind")}
-    return {k: v for k, v in component.dump().items() if k not in ("version", "kind")}
+    return None
 
 
 def _ref_of(operation: OperationSpec) -> tuple[str, str] | None:
@@ -126,7 +127,7 @@ class ComponentResolver:
                 component, component_where, component_path, chain = self._follow(
                     kind, value, where, path, chain
                 )
-                referenced = _as_written(component, component_where)
+                referenced = _as_written(component_where)
         data = compose(operation, component, where)
         return Resolved(operation, data, where, component_where, component_path, chain, referenced)
 

@@ -39,7 +39,12 @@ def from_yaml(text: str) -> dict[str, Any]:
     return dict(yaml.safe_load(textwrap.dedent(text)))
 
 
-def pipeline_of(spec: dict[str, Any], kind: str = "dag", meta: Mapping[str, Any] | None = None) -> RunRecord:
+def pipeline_of(
+    spec: dict[str, Any],
+    kind: str = "dag",
+    meta: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> RunRecord:
     return RunRecord(
         uuid="p" * 32,
         project="default",
@@ -49,6 +54,7 @@ def pipeline_of(spec: dict[str, Any], kind: str = "dag", meta: Mapping[str, Any]
         name="dag",
         spec=spec,
         meta=dict(meta or {}),
+        params=dict(params or {}),
     )
 
 
@@ -81,15 +87,17 @@ class Dag:
     spec: dict[str, Any]
     outcomes: Mapping[str, RunStatus] = field(default_factory=dict)
     outputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)  # the DAG's -P
     children: dict[str, ChildRecord] = field(default_factory=dict)
     created: dict[str, NewChild] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.structure = structure(self.spec)
+        self.pipeline = pipeline_of(self.spec, params=self.params)
+        self.structure = structure_of(self.pipeline, Compiler())
 
     def step(self) -> Step:
-        view = PipelineView(pipeline_of(self.spec), self.structure, list(self.children.values()), NOW)
+        view = PipelineView(self.pipeline, self.structure, list(self.children.values()), NOW)
         step = DagPlanner().step(view)
         self.steps.append(step)
         for new in step.create:

@@ -233,10 +233,13 @@ def test_a_nested_dag_op_is_a_dag_pipeline_whose_standalone_spec_compiles() -> N
                  {"name": "say", "dagRef": "echo", "params": {"msg": {"value": "got {{ dag.inputs.n }}"}}}]}},
         ],
     )  # fmt: skip
-    dag = Dag(spec, outputs={"first": {"n": 7}})
-    dag.step()
+    spec["component"]["inputs"] = [{"name": "tag", "type": "str", "value": "t", "isOptional": True}]
+    dag = Dag(spec, outputs={"first": {"n": 7}}, params={"tag": "v2"})  # the outer DAG's -P
+    [first] = dag.step().create
+    assert first.params == {"tag": "v2"}  # an op compiles its DAG's spec with the DAG's -P
     dag.finish_running()
     [inner] = dag.step().create
+    assert inner.params == {}  # a nested DAG's standalone spec has its own values
     assert inner.kind == "dag" and inner.spec is not None and inner.meta[DAG_OP_KEY] == "inner"
     nested = structure_of(pipeline_of(inner.spec, "dag", inner.meta), Compiler())
     assert nested.kind == "dag" and nested.dag is not None and list(nested.dag.ops) == ["say"]

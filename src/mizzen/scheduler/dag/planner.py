@@ -55,7 +55,8 @@ class DagPlanner:
             child = _next(view, dag.ops[name], statuses, children)
             if child is None or (child.status == RunStatus.CREATED and room <= 0):
                 continue
-            room -= child.status == RunStatus.CREATED
+            if child.status == RunStatus.CREATED:
+                room -= 1
             create.append(child)
             statuses[name] = child.status  # ops downstream of a skipped one are decided this tick too
         step = Step(create=create, progress=progress(dag, statuses, uuids))
@@ -154,7 +155,8 @@ def _child(
         key=op_key(op.name),
         kind=MATRIX if op.matrix is not None else DAG if nested else op.kind,
         name=op.name,
-        params=dict(view.pipeline.params),  # the DAG's -P: its op compiles the DAG's spec with them
+        # The DAG's -P: its op compiles the DAG's spec with them (a nested DAG's spec has its values).
+        params={} if spec is not None else dict(view.pipeline.params),
         inputs=inputs,
         meta={DAG_OP_KEY: op.name, UPSTREAM_KEY: upstream, **(meta or {})},
         spec=spec,

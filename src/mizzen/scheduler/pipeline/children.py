@@ -21,7 +21,7 @@ from mizzen.store.clock import utcnow
 from mizzen.store.gateway import pipelines as gateway
 from mizzen.store.records import ChildRecord
 
-OVERLAP = timedelta(seconds=10)
+OVERLAP = timedelta(seconds=2)
 FULL_EVERY = timedelta(seconds=30)
 
 

@@ -21,7 +21,11 @@ def claim_pipelines(
     db: Database, executor: str, owner: str, *, limit: int = 16, scope: Scope | None = None
 ) -> list[RunRecord]:
     """Take created pipelines for ``executor`` (approved ones; within ``scope`` when given): they
-    move to ``compiled`` and name ``owner`` as the driver."""
+    move to ``compiled`` and name ``owner`` as the driver. A read first: a tick with nothing to claim
+    takes no write lock (on SQLite one would wait for, and hold up, every status the executor reports)."""
+    with read_session(db) as session:
+        if not repo.any_claimable(session, executor, scope):
+            return []
     with write_session(db) as session:
         rows = repo.claim_pipelines(session, executor, owner, limit=limit, scope=scope)
         return [run_record(row) for row in rows]

@@ -45,26 +45,37 @@ def _approved() -> Any:
     return (flag.is_(None)) | (flag != "false")
 
 
-def claim_pipelines(
-    session: Session, executor: str, owner: str, *, limit: int, scope: Scope | None = None
-) -> list[RunRow]:
-    """Created (or resumed: queued without an owner) pipelines for ``executor``, approved, now
-    ``owner``'s; each moves to ``compiled``."""
+def _claimable(executor: str, scope: Scope | None = None) -> Any:
+    """Created (or resumed: queued without an owner) pipelines for ``executor``, approved, whose
+    code is not still uploading."""
     owner_of = json_text(RunRow.meta, OWNER_KEY)
     waiting = (RunRow.status == RunStatus.CREATED.value) | and_(
         RunRow.status == RunStatus.QUEUED.value, owner_of.is_(None)
     )
     upload = json_text(RunRow.meta, UPLOAD_KEY)
+    return and_(
+        RunRow.kind.in_(sorted(PIPELINE_KINDS)),
+        RunRow.executor == executor,
+        waiting,
+        _approved(),
+        (upload.is_(None)) | (upload != UPLOAD_PENDING),
+        in_scope(scope),
+    )
+
+
+def any_claimable(session: Session, executor: str, scope: Scope | None = None) -> bool:
+    """Whether a pipeline waits for a driver (a read: no write lock for a tick with nothing new)."""
+    query = select(RunRow.id).where(_claimable(executor, scope)).limit(1)
+    return session.execute(query).first() is not None
+
+
+def claim_pipelines(
+    session: Session, executor: str, owner: str, *, limit: int, scope: Scope | None = None
+) -> list[RunRow]:
+    """Claimable pipelines (``_claimable``), now ``owner``'s; each created one moves to ``compiled``."""
     query = (
         select(RunRow)
-        .where(
-            RunRow.kind.in_(sorted(PIPELINE_KINDS)),
-            RunRow.executor == executor,
-            waiting,
-            _approved(),
-            (upload.is_(None)) | (upload != UPLOAD_PENDING),
-            in_scope(scope),
-        )
+        .where(_claimable(executor, scope))
         .order_by(RunRow.created_at, RunRow.id)
         .limit(limit)
         .with_for_update(skip_locked=True, of=RunRow)
