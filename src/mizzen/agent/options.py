@@ -33,7 +33,10 @@ class AgentConfig:
     in_cluster: bool = False
     runs_host: str | None = None  # the API as run pods reach it (default: ``host``)
     heartbeat_interval: float = 10.0
-    poll_interval: float = 1.0
+    poll_interval: float = 1.0  # idle: one claim request a second
+    # after a claim or a run's end (a pipeline's next step comes right after): one each 0.1 s, for 5 s
+    busy_poll_interval: float = 0.1
+    busy_seconds: float = 5.0
 
     @property
     def api_host_for_runs(self) -> str:

@@ -50,6 +50,8 @@ class Agent:
             api_host=config.api_host_for_runs,
             owner=config.name,
             poll_interval=config.poll_interval,
+            busy_interval=config.busy_poll_interval,
+            busy_seconds=config.busy_seconds,
         )
         self.executor: KubernetesExecutor | None = None
         self._stop = threading.Event()

@@ -7,12 +7,16 @@ through the status machine (``RunSource.report_status``), logs to the run's logs
 
 Woken early by ``wake()`` (the API's event bus calls it when a run is created or a stop is asked
 for in this process); otherwise it polls, which is how it hears of requests made by other processes.
+With ``busy_interval`` (the agent's), it polls at that shorter interval for ``busy_seconds`` after it
+claimed a run or one of its runs ended: a pipeline's next step is created right after a step ends,
+so the agent hears of it at once, while an idle agent still asks only once per ``poll_interval``.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from mizzen.compiler.plan import Plan, RuntimeContext
@@ -38,6 +42,8 @@ class RunScheduler:
         owner: str | None = None,
         poll_interval: float = 0.5,
         claim_batch: int = 16,
+        busy_interval: float | None = None,
+        busy_seconds: float = 5.0,
     ) -> None:
         self.source = source
         self.compile_run = compile_run
@@ -45,6 +51,9 @@ class RunScheduler:
         self.owner = owner or new_owner_id()
         self.poll_interval = poll_interval
         self.claim_batch = claim_batch
+        self.busy_interval = busy_interval
+        self.busy_seconds = busy_seconds
+        self._busy_until = 0.0  # time.monotonic() until which it polls at busy_interval
         self.executor: Executor | None = None
         self._active: set[str] = set()
         self._stopping: set[str] = set()
@@ -90,8 +99,16 @@ class RunScheduler:
                 self.tick()
             except Exception:  # a bad tick must not end the loop: log it and go on
                 log.exception("scheduler tick failed")
-            self._wake.wait(self.poll_interval)
+            self._wake.wait(self._interval())
             self._wake.clear()
+
+    def _interval(self) -> float:
+        if self.busy_interval is not None and time.monotonic() < self._busy_until:
+            return self.busy_interval
+        return self.poll_interval
+
+    def _note_work(self) -> None:
+        self._busy_until = time.monotonic() + self.busy_seconds
 
     def tick(self) -> None:
         executor = self._executor()
@@ -104,6 +121,7 @@ class RunScheduler:
         if self._closed.is_set():
             return
         for run in self.source.claim(executor.name, self.owner, self.claim_batch):
+            self._note_work()
             try:
                 self._start(run)
             except Exception as error:  # whatever raised, the run is ours: it must end, and the batch go on
@@ -148,6 +166,7 @@ class RunScheduler:
     def on_status(self, uuid: str, status: RunStatus, reason: str | None, message: str | None) -> None:
         self.source.report_status(uuid, status, reason, message)
         if status in DONE_STATUSES:
+            self._note_work()  # a pipeline may create its next step now
             with self._lock:
                 self._active.discard(uuid)
                 self._stopping.discard(uuid)
