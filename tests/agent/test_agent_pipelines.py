@@ -54,9 +54,16 @@ class ServerProcess:
                 [MIZZEN, "server", "--port", "0"], env=env, stdout=log, stderr=subprocess.STDOUT
             )
         announced = home / "server.json"
-        eventually(lambda: announced.exists() or self.process.poll() is not None, "the server started", 120)
+
+        def url() -> str | None:
+            try:  # the server writes the file in place: it may be seen empty or half written
+                return str(json.loads(announced.read_text())["url"])
+            except (OSError, ValueError, KeyError):
+                return None
+
+        eventually(lambda: url() or self.process.poll() is not None, "the server started", 120)
         assert self.process.poll() is None, self.output()
-        self.url = str(json.loads(announced.read_text())["url"])
+        self.url = str(url())
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
