@@ -67,7 +67,9 @@ def announce_server(home: Path, url: str) -> Path:
     """Written by `mizzen server`: commands on this machine use it instead of their own API."""
     path = home / SERVER_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"url": url, "pid": os.getpid()}))
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(json.dumps({"url": url, "pid": os.getpid()}))
+    partial.replace(path)  # atomic: a command starting now reads the old file or the new one, whole
     return path
 
 

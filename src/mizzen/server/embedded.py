@@ -228,12 +228,17 @@ class EmbeddedServer:
                 log.warning("hooks still under way: the next `mizzen run` or `mizzen server` delivers them")
             self.hooks.close()
             self.hooks = None
-        if self.driver is not None:
-            self.driver.close()
-            self.driver = None
+        released: list[Any] = []
+        driver, self.driver = self.driver, None
+        if driver is not None:
+            driver.close()
+            if self.scheduler is not None:  # its runs end with this process: so do its pipelines
+                released = driver.release()
         if self.scheduler is not None:
             self.scheduler.close(grace_seconds)
             self.scheduler = None
+        if driver is not None and released:
+            driver.end_released(released)
         if self.source is not None:
             self.source.close()  # the last statuses are stored before the database closes
             self.source = None

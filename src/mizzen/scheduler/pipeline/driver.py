@@ -10,6 +10,7 @@ or the agent on Kubernetes). Pipeline state lives in the database only.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from mizzen.scheduler.pipeline.structure import Structure, structure_of
 from mizzen.scheduler.scope import ClaimScope
 from mizzen.scheduler.source import new_owner_id, owner_is_gone
 from mizzen.schemas.pipelines import PIPELINE_STATE_KEY
-from mizzen.schemas.run_meta import CODE_RUN_KEY, UPLOAD_DONE, UPLOAD_KEY
+from mizzen.schemas.run_meta import CACHE_HIT_KEY, CODE_RUN_KEY, UPLOAD_DONE, UPLOAD_KEY
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.schemas.transitions import PENDING
 from mizzen.store import Database
@@ -33,7 +34,7 @@ from mizzen.store.clock import utcnow
 from mizzen.store.gateway import pipelines as gateway
 from mizzen.store.gateway import run_changes, statuses
 from mizzen.store.gateway import runs as runs_gateway
-from mizzen.store.records import NewRun, RunRecord, StatusMove
+from mizzen.store.records import ChildRecord, NewRun, RunRecord, StatusMove
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,14 @@ def stop_move(status: RunStatus, reason: str, message: str) -> StatusMove | None
     if status in _STOPPED_AT_ONCE:
         return StatusMove(RunStatus.STOPPED, reason, message)
     return StatusMove(RunStatus.STOPPING, reason, message)
+
+
+def as_planned(child: ChildRecord) -> ChildRecord:
+    """A child as planners judge it: a cache hit (``skipped``, reusing a run that succeeded, whose
+    outputs it copied) stands for a success, so sweeps count it and a DAG's next ops run."""
+    if child.status == RunStatus.SKIPPED and child.meta.get(CACHE_HIT_KEY):
+        return dataclasses.replace(child, status=RunStatus.SUCCEEDED)
+    return child
 
 
 class PipelineDriver:
@@ -152,7 +161,8 @@ class PipelineDriver:
             return
         planner: Planner = planner_for(structure)
         children = self._children.read(pipeline.uuid, planner.metrics(structure))
-        step = planner.step(PipelineView(pipeline, structure, children, self.clock()))
+        seen = [as_planned(child) for child in children]
+        step = planner.step(PipelineView(pipeline, structure, seen, self.clock()))
         self.apply(pipeline, structure, step, has_children=bool(children))
 
     # -- applying a step ---------------------------------------------------------------------------
@@ -282,6 +292,27 @@ class PipelineDriver:
         self._children.forget(uuid)
         self._progress.pop(uuid, None)
         self._wake_at.pop(uuid, None)
+
+    # -- letting go --------------------------------------------------------------------------------
+
+    def release(self) -> list[RunRecord]:
+        """The process is shutting down with its runs (`mizzen server` stopped): the children of the
+        pipelines it drives are stopped as their pipeline's (so `ops resume` starts them again).
+        Answers those pipelines, for ``end_released`` once their children are done."""
+        pipelines = gateway.pipelines_of(self.database, self.owner)
+        for pipeline in pipelines:
+            for child in gateway.children(self.database, pipeline.uuid):
+                if child.status not in DONE_STATUSES:
+                    self._stop_child(child.uuid, "the mizzen process driving its pipeline shut down")
+        return pipelines
+
+    def end_released(self, pipelines: list[RunRecord]) -> None:
+        why = "the mizzen process driving it shut down; `mizzen ops resume` continues it"
+        for pipeline in pipelines:
+            try:
+                self._set(pipeline, RunStatus.STOPPED, "DriverStopped", why)
+            except NotFound:
+                continue
 
     # -- taking pipelines over -----------------------------------------------------------------------
 

@@ -27,7 +27,9 @@ class RunEvent:
     project: str
     status: RunStatus | None = None  # the run's status after the change (None once deleted)
     previous: RunStatus | None = None  # for status_changed: the status before
-    pipeline_uuid: str | None = None  # the pipeline the run belongs to, if any
+    # Set on the children a pipeline driver creates; None for anything made through the API (a
+    # restart of one trial too), which is what a scoped `mizzen run` takes as its own.
+    pipeline_uuid: str | None = None
 
 
 Subscriber = Callable[[RunEvent], None]

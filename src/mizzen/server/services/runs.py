@@ -338,9 +338,7 @@ class RunService:
             check_host_access(fields, self.allow_host_access)
 
     def _publish(self, kind: Any, read: RunRead, previous: RunStatus | None = None) -> None:
-        self.events.publish(
-            RunEvent(kind, read.uuid, read.project, read.status, previous, read.pipeline_uuid)
-        )
+        self.events.publish(RunEvent(kind, read.uuid, read.project, read.status, previous))
 
 
 def _require_polyaxonfile(spec: dict[str, Any] | None, how: str) -> None:

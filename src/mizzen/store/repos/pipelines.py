@@ -22,6 +22,7 @@ from mizzen.store.repos.scheduling import Scope, in_scope
 from mizzen.store.repos.statuses import set_status
 
 _DONE = [s.value for s in DONE_STATUSES]
+RESUMED_REASON = "Resumed"  # the reason of the condition a resume writes
 # The columns a driver reads of each child (not its spec: a 10,000-trial sweep repeats it 10,000 times).
 CHILD_COLUMNS = (
     RunRow.uuid,
@@ -207,20 +208,21 @@ def take_over(session: Session, uuid: str, old_owner: str, new_owner: str) -> Ru
 
 
 def children_ended_by(session: Session, pipeline_uuid: str, reasons: Iterable[str]) -> list[str]:
-    """Children that are done and whose last status change gave one of ``reasons``."""
-    last = (
-        select(func.max(StatusConditionRow.id))
-        .join(RunRow, RunRow.id == StatusConditionRow.run_id)
-        .where(RunRow.pipeline_uuid == pipeline_uuid)
-        .group_by(StatusConditionRow.run_id)
-    )
+    """Done children that one of ``reasons`` ended since they last started: a child stopped with
+    ``PipelineStopped`` whose executor then wrote its own reason on the final ``stopped`` still counts;
+    one resumed since (reason ``Resumed``) and ended otherwise does not."""
+    wanted = set(reasons)
     query = (
-        select(RunRow.uuid)
+        select(RunRow.uuid, StatusConditionRow.id, StatusConditionRow.reason)
         .join(StatusConditionRow, StatusConditionRow.run_id == RunRow.id)
         .where(
-            StatusConditionRow.id.in_(last),
-            StatusConditionRow.reason.in_(sorted(set(reasons))),
+            RunRow.pipeline_uuid == pipeline_uuid,
             RunRow.status.in_(_DONE),
+            StatusConditionRow.reason.in_(sorted(wanted | {RESUMED_REASON})),
         )
     )
-    return list(session.scalars(query).all())
+    latest: dict[str, tuple[int, str]] = {}
+    for uuid, condition_id, reason in session.execute(query).all():
+        if uuid not in latest or condition_id > latest[uuid][0]:
+            latest[uuid] = (condition_id, str(reason))
+    return [uuid for uuid, (_, reason) in latest.items() if reason in wanted]
