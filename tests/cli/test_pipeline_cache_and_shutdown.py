@@ -104,3 +104,45 @@ def test_a_server_stopped_mid_sweep_stops_it_and_ops_resume_runs_the_stopped_tri
     assert sorted(t["params"]["lr"] for t in trials) == [0.1, 0.2, 0.3, 0.4]  # each grid point once
     assert {t["status"] for t in trials} == {"succeeded"}
     assert pipeline_of()["status"] == "succeeded"
+
+
+HELD_OP = """
+version: 1.1
+kind: operation
+name: held-dag
+component:
+  run:
+    kind: dag
+    operations:
+    - name: a
+      component: {run: {kind: job, container: {image: x, command: [echo, a]}}}
+    - name: b
+      dependencies: [a]
+      isApproved: false
+      component: {run: {kind: job, container: {image: x, command: [echo, b]}}}
+"""
+
+
+def test_an_op_held_for_approval_waits_until_approved(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "held.yaml"
+    path.write_text(HELD_OP)
+    server = start("server", "--port", "0")
+    try:
+        eventually((settings.home / "server.json").exists, "the server to announce itself")
+        assert mizzen("run", "--detach", "-f", str(path)).returncode == 0
+        dag = pipeline_of("dag")
+
+        def ops() -> dict[str, dict[str, object]]:
+            return {op["name"]: op for op in children_of(dag["uuid"])}
+
+        eventually(lambda: ops().get("b"), "op b to be created")
+        eventually(lambda: ops()["a"]["status"] == "succeeded", "op a to succeed")
+        assert ops()["b"]["status"] == "created"  # held
+        get = mizzen("ops", "get", str(ops()["b"]["uuid"]))
+        assert "WaitingForApproval" in get.stdout
+        assert mizzen("ops", "approve", str(ops()["b"]["uuid"])).returncode == 0
+        eventually(lambda: pipeline_of("dag")["status"] == "succeeded", "the DAG to succeed")
+        assert ops()["b"]["status"] == "succeeded"
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.communicate(timeout=60)

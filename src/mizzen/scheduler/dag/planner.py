@@ -25,6 +25,7 @@ from mizzen.scheduler.dag.triggers import Decision, decide
 from mizzen.scheduler.pipeline.model import Finish, NewChild, PipelineView, Step
 from mizzen.scheduler.pipeline.structure import Structure
 from mizzen.schemas.pipelines import DAG, DAG_OP_KEY, MATRIX, UPSTREAM_KEY, op_key
+from mizzen.schemas.run_meta import APPROVED_KEY
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.store.records import ChildRecord
 
@@ -158,7 +159,7 @@ def _child(
         # The DAG's -P: its op compiles the DAG's spec with them (a nested DAG's spec has its values).
         params={} if spec is not None else dict(view.pipeline.params),
         inputs=inputs,
-        meta={DAG_OP_KEY: op.name, UPSTREAM_KEY: upstream, **(meta or {})},
+        meta={DAG_OP_KEY: op.name, UPSTREAM_KEY: upstream, **_held(op), **(meta or {})},
         spec=spec,
         status=status,
         reason=reason,
@@ -208,3 +209,8 @@ def _wind_down(
     if not stop:
         step.finish = stopping
     return step
+
+
+def _held(op: DagOp) -> dict[str, Any]:
+    """``isApproved: false`` on an op: its run waits for `mizzen ops approve` like any held run."""
+    return {APPROVED_KEY: False} if op.resolved.data.get("isApproved") is False else {}
