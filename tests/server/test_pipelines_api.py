@@ -110,15 +110,17 @@ def _finish(api: httpx.Client, uuid: str, status: str, **metrics: float) -> None
 def test_a_sweeps_progress_counts_its_trials_and_names_the_best(served: tuple[httpx.Client, Any]) -> None:
     api, services = served
     sweep = _pipeline(api, "matrix", TPE_SWEEP)
-    trials = _children(services, sweep, [trial_key(i) for i in range(4)])
+    trials = _children(services, sweep, [trial_key(i) for i in range(5)])
     losses = {trial_key(0): 0.5, trial_key(1): 0.2, trial_key(2): 0.9}
     for key, loss in losses.items():
         _finish(api, trials[key], "succeeded", loss=loss, acc=1 - loss)
     _finish(api, trials[trial_key(3)], "failed")
+    # Still running, with a better loss so far: not the best until it has finished well.
+    _finish(api, trials[trial_key(4)], "running", loss=0.01, acc=0.99)
 
     view = PipelineRead.model_validate(api.get(f"/runs/{sweep}/pipeline").json())
     assert (view.kind, view.sweep, view.total) == ("matrix", "tpe", 5)
-    assert view.counts == {"succeeded": 3, "failed": 1}
+    assert view.counts == {"succeeded": 3, "failed": 1, "running": 1}
     assert view.metric is not None and (view.metric.name, view.metric.optimization) == ("loss", "minimize")
     assert view.best is not None and view.best.uuid == trials[trial_key(1)] and view.best.metric == 0.2
     assert view.nodes == [] and view.edges == []

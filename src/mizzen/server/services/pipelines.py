@@ -21,7 +21,7 @@ from mizzen.schemas.pipeline_api import (
     PipelineRead,
 )
 from mizzen.schemas.pipelines import DAG, PIPELINE_KINDS, PIPELINE_STATE_KEY, op_key
-from mizzen.schemas.statuses import DONE_STATUSES
+from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.server.services.validation import check_length
 from mizzen.store import Database
 from mizzen.store.gateway import pipeline_reads, pipelines
@@ -55,8 +55,13 @@ class PipelineService:
         counts = pipelines.status_counts(self.db, uuid)
         best = None
         if chosen is not None:
-            top = pipeline_reads.children_page(
-                self.db, uuid, metric=chosen.name, descending=chosen.optimization == "maximize", limit=1
+            top = pipeline_reads.children_page(  # the best is a trial that finished well, not one running
+                self.db,
+                uuid,
+                metric=chosen.name,
+                descending=chosen.optimization == "maximize",
+                limit=1,
+                statuses=[RunStatus.SUCCEEDED.value],
             )
             best = _child(top[0], chosen.name) if top and top[0].metrics else None
         nodes = self._nodes(uuid, shape) if pipeline.kind == DAG else []

@@ -21,9 +21,11 @@ def children_page(
     limit: int = 100,
     offset: int = 0,
     keys: list[str] | None = None,
+    statuses: list[str] | None = None,
 ) -> list[ChildRecord]:
-    """Children ordered by the last value of ``metric`` (``descending`` to maximise; those without
-    it last) or by creation; each with ``metrics={metric: value}`` when it has one."""
+    """Children (in ``statuses`` when given) ordered by the last value of ``metric`` (``descending``
+    to maximise; those without it last) or by creation; each with ``metrics={metric: value}`` when
+    it has one."""
     with read_session(db) as session:
         rows = repo.children_page(
             session,
@@ -33,6 +35,7 @@ def children_page(
             limit=limit,
             offset=offset,
             keys=keys,
+            statuses=statuses,
         )
     records = []
     for row in rows:

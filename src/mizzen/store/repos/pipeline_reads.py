@@ -25,6 +25,7 @@ def children_page(
     limit: int,
     offset: int,
     keys: list[str] | None = None,
+    statuses: list[str] | None = None,
 ) -> list[tuple[Any, ...]]:
     """Rows of ``CHILD_COLUMNS`` + the last value of ``metric`` (None without one), ordered by that
     value (children without it last) or, with no metric, in creation order; only ``keys`` if given."""
@@ -33,6 +34,8 @@ def children_page(
     query = select(*columns).where(RunRow.pipeline_uuid == pipeline_uuid)
     if keys is not None:
         query = query.where(RunRow.pipeline_key.in_(keys))
+    if statuses is not None:
+        query = query.where(RunRow.status.in_(statuses))
     ordering: list[Any] = []
     if metric:
         query = query.outerjoin(
