@@ -20,6 +20,7 @@ from mizzen.scheduler.pipeline.model import Finish, NewChild, PipelineView, Resu
 from mizzen.scheduler.pipeline.structure import Structure
 from mizzen.scheduler.sweeps import early_stopping
 from mizzen.scheduler.sweeps.hyperband import HyperbandTuner
+from mizzen.scheduler.sweeps.iterative import IterativeSearch
 from mizzen.scheduler.sweeps.progress import progress_of
 from mizzen.scheduler.sweeps.trials import EARLIER_KEY, Goal, Trial, goal_of, observations, trials_of
 from mizzen.scheduler.sweeps.tuners import BayesTuner, GridTuner, MappingTuner, RandomTuner, TpeTuner, Tuner
@@ -30,11 +31,11 @@ MAX_NEW_PER_TICK = 500  # a 10,000-trial grid without concurrency is created ove
 
 
 def tuner_for(matrix: Any, seed: int | str, goal: Goal | None) -> Tuner | HyperbandTuner:
-    if getattr(matrix, "tuner", None) is not None or matrix.kind == "iterative":
+    if getattr(matrix, "tuner", None) is not None:
         raise ValueError(
-            f"{matrix.kind!r} sweeps, and sweeps with a custom tuner component, are not supported "
-            "yet: remove `matrix.tuner` (Mizzen's own tuners run in the scheduler), or use grid, "
-            "random, mapping, hyperband, bayes or tpe (see docs/sweeps.md)"
+            f"a custom tuner component for a {matrix.kind!r} sweep is not supported: remove "
+            "`matrix.tuner` (Mizzen's own tuners run in the scheduler), or use `kind: iterative`, "
+            "whose tuner component suggests each iteration's trials (see docs/sweeps.md)"
         )
     params = dict(getattr(matrix, "params", None) or {})
     if matrix.kind == "grid":
@@ -71,8 +72,15 @@ class SweepPlanner:
         matrix = view.structure.matrix
         policies = list(matrix.early_stopping or [])
         goal = goal_of(getattr(matrix, "metric", None)) or _goal_of_policies(policies)
-        tuner = tuner_for(matrix, seed_of(matrix, view.pipeline.uuid), goal)
         trials = trials_of(view.children, goal.metric if goal else None)
+        tuner: Tuner | HyperbandTuner | IterativeSearch
+        if matrix.kind == "iterative":
+            tuner = IterativeSearch(view, trials)
+            if tuner.failure:
+                stops = [(t.uuid, tuner.failure) for t in trials.values() if not t.done]
+                return Step(stop=stops, finish=Finish(RunStatus.FAILED, "TunerFailed", tuner.failure))
+        else:
+            tuner = tuner_for(matrix, seed_of(matrix, view.pipeline.uuid), goal)
         children = {child.uuid: child for child in view.children}
         verdict = early_stopping.judge(policies, trials, children, tuner.total, view.now)
         progress, outputs = progress_of(trials, tuner.total, goal, view.pipeline.outputs)
@@ -87,15 +95,20 @@ class SweepPlanner:
             return Step(stop=stops, progress=progress, outputs=outputs, finish=finish)
         create, resume = self._create(view, tuner, trials, goal, len(not_done))
         progress["created"] += len(create) + len(resume)
+        if isinstance(tuner, IterativeSearch):
+            if tuner.next_tuner is not None:
+                create.append(tuner.next_tuner)
+            tuner.count_tuners(progress)
         step = Step(create=create, resume_with=resume, stop=verdict.stop, progress=progress, outputs=outputs)
-        if not create and not resume and len(trials) >= tuner.total and not not_done:
+        waiting = isinstance(tuner, IterativeSearch) and tuner.pending
+        if not create and not resume and not waiting and len(trials) >= tuner.total and not not_done:
             step.finish = _ending(trials, tolerate=early_stopping.tolerates_failures(policies))
         return step
 
     def _create(
         self,
         view: PipelineView,
-        tuner: Tuner | HyperbandTuner,
+        tuner: Tuner | HyperbandTuner | IterativeSearch,
         trials: dict[int, Trial],
         goal: Goal | None,
         running: int,
