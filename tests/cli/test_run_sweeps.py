@@ -9,6 +9,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 from cli_harness import WIDE_TERMINAL
 
 from mizzen.settings import Settings
@@ -63,5 +64,24 @@ def test_the_hyperband_example_runs_its_22_trials(settings: Settings, mizzen_bin
     assert len(trials) == 22 and all(t["status"] == "succeeded" for t in trials)
     epochs = sorted(t["params"]["epochs"] for t in trials)
     assert epochs == [1] * 9 + [3] * 8 + [9] * 5
+    run = sweep.get("run", sweep)
+    assert run["status"] == "succeeded"
+
+
+def test_the_iterative_example_runs_3_iterations_of_its_tuner_and_their_trials(
+    settings: Settings, mizzen_bin: Path
+) -> None:
+    sweep, children = run_sweep(mizzen_bin, "iterative.yaml")
+    tuners = sorted(
+        (c for c in children if "tuner" in c["meta"]), key=lambda c: c["meta"]["tuner"]["iteration"]
+    )
+    trials = [c for c in children if "trial" in c["meta"]]
+    assert [t["meta"]["tuner"]["iteration"] for t in tuners] == [0, 1, 2]
+    assert all(t["status"] == "succeeded" for t in tuners + trials)
+    assert sorted(t["meta"]["trial"]["index"] for t in trials) == list(range(6))  # 2 per iteration
+    suggested = [s for tuner in tuners for s in tuner["outputs"]["suggestions"]]
+    by_index = sorted(trials, key=lambda t: t["meta"]["trial"]["index"])
+    assert [t["params"]["x"] for t in by_index] == [s["x"] for s in suggested]
+    assert all(t["outputs"]["loss"] == pytest.approx((t["params"]["x"] - 0.5) ** 2) for t in trials)
     run = sweep.get("run", sweep)
     assert run["status"] == "succeeded"
