@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from sweep_harness import Sweep
 
+from mizzen.scheduler.pipeline.model import ResumeChild, Step
+from mizzen.scheduler.pipeline.structure import structure_of
 from mizzen.scheduler.sweeps.hyperband import layout
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
+from mizzen.store.gateway import runs as runs_gateway
 
 HYPERBAND = {
     "kind": "hyperband",
@@ -168,3 +171,24 @@ def uuid_of(children, index: int) -> str:
         if any(t["index"] == index for t in [child.meta["trial"], *child.meta["trial"].get("earlier", [])]):
             return child.uuid
     raise KeyError(index)
+
+
+def test_a_promotion_applied_twice_resumes_its_run_once(make_sweep) -> None:
+    """Two drivers (or a restart) deciding the same promotion: the second finds the run's meta
+    already says it ran that trial, and leaves it alone even once it is done again."""
+    sweep: Sweep = make_sweep({**HYPERBAND, "resume": True}, inputs=["lr", "epochs"])
+    sweep.tick()
+    child = next(c for c in sweep.children() if c.meta["trial"]["index"] == 0)
+    sweep.finish(child, loss=1.0)
+    pipeline = sweep.pipeline()
+    structure = structure_of(pipeline, sweep.driver.compiler_for(pipeline))
+    trial = {**child.meta["trial"], "index": 9, "values": {**child.meta["trial"]["values"], "epochs": 3}}
+    again = ResumeChild(child.uuid, {"epochs": 3}, {"trial": trial}, "promoted")
+    sweep.driver.apply(pipeline, structure, Step(resume_with=[again]), has_children=True)
+    resumed = next(c for c in sweep.children() if c.uuid == child.uuid)
+    assert resumed.status == RunStatus.QUEUED and resumed.params["epochs"] == 3
+    sweep.finish(resumed, loss=0.5)
+    sweep.driver.apply(pipeline, structure, Step(resume_with=[again]), has_children=True)
+    conditions = runs_gateway.conditions_of(sweep.database, child.uuid)
+    assert [c.reason for c in conditions].count("Resumed") == 1
+    assert next(c for c in sweep.children() if c.uuid == child.uuid).status == RunStatus.SUCCEEDED
