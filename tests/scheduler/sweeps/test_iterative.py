@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sweep_harness import Sweep
+from sweep_harness import Sweep, new_driver
 
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.store.gateway import runs as runs_gateway
@@ -133,3 +133,18 @@ def test_concurrency_caps_the_trials_of_an_iteration(make_sweep) -> None:
     finish_trials(sweep)
     sweep.tick()
     assert sorted(trials(sweep)) == [0, 1, 2] and list(tuners(sweep)) == [0]
+
+
+def test_a_restarted_or_second_driver_continues_the_same_iteration(make_sweep, settings) -> None:
+    sweep: Sweep = make_sweep(ITERATIVE)
+    sweep.tick()
+    suggest(sweep, tuners(sweep)[0], [{"x": 0.4}, {"x": 0.6}])
+    other = new_driver(sweep.database, settings)
+    sweep.tick(other)  # a fresh driver (a restart) reads the same iteration from the children
+    sweep.tick()
+    assert sorted(trials(sweep)) == [0, 1] and list(tuners(sweep)) == [0]
+    finish_trials(sweep)
+    sweep.tick(other)
+    sweep.tick(new_driver(sweep.database, settings))
+    sweep.tick()
+    assert list(tuners(sweep)) == [0, 1] and sorted(trials(sweep)) == [0, 1]
