@@ -94,8 +94,6 @@ class IterativeSearch:
         if trials_done and last + 1 < self.max_iterations and (last < 0 or self.suggested):
             self.pending = True
             self.next_tuner = self._tuner(last + 1)
-        elif not trials_done:
-            self.pending = False  # its trials are not done: the planner sees them
 
     def _tuner(self, iteration: int) -> NewChild:
         ref = self.matrix.tuner
