@@ -9,6 +9,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 from cli_harness import WIDE_TERMINAL
 
 from mizzen.settings import Settings
@@ -65,3 +66,79 @@ def test_the_hyperband_example_runs_its_22_trials(settings: Settings, mizzen_bin
     assert epochs == [1] * 9 + [3] * 8 + [9] * 5
     run = sweep.get("run", sweep)
     assert run["status"] == "succeeded"
+
+
+def test_the_iterative_example_runs_3_iterations_of_its_tuner_and_their_trials(
+    settings: Settings, mizzen_bin: Path
+) -> None:
+    sweep, children = run_sweep(mizzen_bin, "iterative.yaml")
+    tuners = sorted(
+        (c for c in children if "tuner" in c["meta"]), key=lambda c: c["meta"]["tuner"]["iteration"]
+    )
+    trials = [c for c in children if "trial" in c["meta"]]
+    assert [t["meta"]["tuner"]["iteration"] for t in tuners] == [0, 1, 2]
+    assert all(t["status"] == "succeeded" for t in tuners + trials)
+    assert sorted(t["meta"]["trial"]["index"] for t in trials) == list(range(6))  # 2 per iteration
+    suggested = [s for tuner in tuners for s in tuner["outputs"]["suggestions"]]
+    by_index = sorted(trials, key=lambda t: t["meta"]["trial"]["index"])
+    assert [t["params"]["x"] for t in by_index] == [s["x"] for s in suggested]
+    assert all(t["outputs"]["loss"] == pytest.approx((t["params"]["x"] - 0.5) ** 2) for t in trials)
+    run = sweep.get("run", sweep)
+    assert run["status"] == "succeeded"
+
+
+def test_hyperband_with_resume_promotes_by_resuming_runs_through_the_cli(
+    settings: Settings, mizzen_bin: Path, tmp_path: Path
+) -> None:
+    polyaxonfile = tmp_path / "hyperband-resume.yaml"
+    polyaxonfile.write_text(
+        """version: 1.1
+kind: operation
+name: quadratic-hyperband-resume
+matrix:
+  kind: hyperband
+  maxIterations: 9
+  eta: 3
+  seed: 3
+  resume: true
+  concurrency: 4
+  resource: {name: epochs, type: int}
+  metric: {name: loss, optimization: minimize}
+  params:
+    x: {kind: uniform, value: [-2, 2]}
+component:
+  name: quadratic
+  inputs:
+  - {name: x, type: float}
+  - {name: epochs, type: int}
+  outputs:
+  - {name: loss, type: float}
+  run:
+    kind: job
+    container:
+      image: python:3.11-slim
+      command:
+      - python
+      - -c
+      - "from mizzen import tracking; tracking.log_outputs(loss=({{ x }} - 0.5) ** 2 / {{ epochs }})"
+"""
+    )
+    sweep, runs = run_sweep(mizzen_bin, str(polyaxonfile))
+    assert sweep.get("run", sweep)["status"] == "succeeded"
+    assert len(runs) == 9 + 5 + 3  # 22 trials: every promotion resumed a run
+    ran = sorted(
+        t["index"] for r in runs for t in [r["meta"]["trial"], *r["meta"]["trial"].get("earlier", [])]
+    )
+    assert ran == list(range(22))
+    for run in runs:
+        trial = run["meta"]["trial"]
+        assert run["params"]["epochs"] == trial["values"]["epochs"]
+        assert run["outputs"]["loss"] == pytest.approx(
+            (run["params"]["x"] - 0.5) ** 2 / run["params"]["epochs"]
+        )
+    assert sorted(run["params"]["epochs"] for run in runs if run["meta"]["trial"].get("earlier")) == [
+        3,
+        3,
+        9,
+        9,
+    ]

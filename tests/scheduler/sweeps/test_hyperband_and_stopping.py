@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from sweep_harness import Sweep
 
+from mizzen.scheduler.pipeline.model import ResumeChild, Step
+from mizzen.scheduler.pipeline.structure import structure_of
 from mizzen.scheduler.sweeps.hyperband import layout
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
+from mizzen.store.gateway import runs as runs_gateway
 
 HYPERBAND = {
     "kind": "hyperband",
@@ -130,3 +133,62 @@ def test_no_policy_judges_before_min_samples(make_sweep) -> None:
         make_sweep, {"kind": "median", "evaluationInterval": 1, "minSamples": 5}, [0.1, 0.2, 0.3, 0.9, 1.0]
     )
     assert all(status not in DONE_STATUSES and status != RunStatus.STOPPING for status in statuses.values())
+
+
+def test_hyperband_with_resume_promotes_by_resuming_the_same_run(make_sweep) -> None:
+    sweep: Sweep = make_sweep({**HYPERBAND, "resume": True}, inputs=["lr", "epochs"])
+    ended = sweep.run_to_end(lambda v: abs(v["lr"] - 0.01) / v["epochs"], "loss")
+    assert ended.status == RunStatus.SUCCEEDED, sweep.last_condition()
+    children = sweep.children()
+    assert len(children) == 9 + 5 + 3  # every promotion of the 22 trials reused a run
+    trials = {c.meta["trial"]["index"]: c for c in children}
+    every = [t["index"] for c in children for t in [c.meta["trial"], *c.meta["trial"].get("earlier", [])]]
+    assert sorted(every) == list(range(22))  # each of the 22 trials ran once, by one run
+    assert {12, 18, 19, 20, 21} <= set(trials)
+    promoted = [c for c in children if c.meta["trial"].get("earlier")]
+    # bracket 2: 3 runs go from 1 to 3 epochs, one of them on to 9; bracket 1: one from 3 to 9
+    assert sorted(len(c.meta["trial"]["earlier"]) for c in promoted) == [1, 1, 1, 2]
+    for child in promoted:
+        expected = 9 if child.meta["trial"]["index"] in (12, 18) else 3
+        assert child.params["epochs"] == child.meta["trial"]["values"]["epochs"] == expected
+        assert child.params["lr"] == child.meta["trial"]["earlier"][0]["values"]["lr"]
+        assert all(e["status"] == "succeeded" for e in child.meta["trial"]["earlier"])
+    best_three = sorted(range(9), key=lambda i: abs(trial_lr(children, i) - 0.01))[:3]
+    assert {uuid_of(children, i) for i in range(9, 12)} == {uuid_of(children, i) for i in best_three}
+    assert sweep.pipeline().meta["pipeline"]["created"] == 22
+
+
+def trial_lr(children, index: int) -> float:
+    for child in children:
+        for trial in [child.meta["trial"], *child.meta["trial"].get("earlier", [])]:
+            if trial["index"] == index:
+                return float(trial["values"]["lr"])
+    raise KeyError(index)
+
+
+def uuid_of(children, index: int) -> str:
+    for child in children:
+        if any(t["index"] == index for t in [child.meta["trial"], *child.meta["trial"].get("earlier", [])]):
+            return child.uuid
+    raise KeyError(index)
+
+
+def test_a_promotion_applied_twice_resumes_its_run_once(make_sweep) -> None:
+    """Two drivers (or a restart) deciding the same promotion: the second finds the run's meta
+    already says it ran that trial, and leaves it alone even once it is done again."""
+    sweep: Sweep = make_sweep({**HYPERBAND, "resume": True}, inputs=["lr", "epochs"])
+    sweep.tick()
+    child = next(c for c in sweep.children() if c.meta["trial"]["index"] == 0)
+    sweep.finish(child, loss=1.0)
+    pipeline = sweep.pipeline()
+    structure = structure_of(pipeline, sweep.driver.compiler_for(pipeline))
+    trial = {**child.meta["trial"], "index": 9, "values": {**child.meta["trial"]["values"], "epochs": 3}}
+    again = ResumeChild(child.uuid, {"epochs": 3}, {"trial": trial}, "promoted")
+    sweep.driver.apply(pipeline, structure, Step(resume_with=[again]), has_children=True)
+    resumed = next(c for c in sweep.children() if c.uuid == child.uuid)
+    assert resumed.status == RunStatus.QUEUED and resumed.params["epochs"] == 3
+    sweep.finish(resumed, loss=0.5)
+    sweep.driver.apply(pipeline, structure, Step(resume_with=[again]), has_children=True)
+    conditions = runs_gateway.conditions_of(sweep.database, child.uuid)
+    assert [c.reason for c in conditions].count("Resumed") == 1
+    assert next(c for c in sweep.children() if c.uuid == child.uuid).status == RunStatus.SUCCEEDED

@@ -228,13 +228,21 @@ def test_progress_counts_the_trials_and_names_the_best(make_sweep) -> None:
     }
 
 
-def test_an_iterative_sweep_fails_saying_it_is_not_supported(make_sweep) -> None:
-    sweep: Sweep = make_sweep({"kind": "iterative", "maxIterations": 3, "params": UNIFORM})
+def test_a_custom_tuner_on_a_tpe_sweep_fails_saying_only_iterative_runs_one(make_sweep) -> None:
+    sweep: Sweep = make_sweep(
+        {
+            "kind": "tpe",
+            "numRuns": 3,
+            "metric": {"name": "loss", "optimization": "minimize"},
+            "params": UNIFORM,
+            "tuner": {"hubRef": "acme/tuner"},
+        }
+    )
     sweep.driver.tick()  # claims the sweep and drives it: the planner refuses it, the sweep fails
     assert sweep.pipeline().status == RunStatus.FAILED
-    assert "'iterative' sweeps, and sweeps with a custom tuner component, are not supported yet" in (
-        sweep.last_condition()[1] or ""
-    )
+    message = sweep.last_condition()[1] or ""
+    assert "a custom tuner component for a 'tpe' sweep is not supported" in message
+    assert "`kind: iterative`" in message
 
 
 def test_model_based_tuners_suggest_the_same_from_the_same_history() -> None:

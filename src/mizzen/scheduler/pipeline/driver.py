@@ -173,6 +173,8 @@ class PipelineDriver:
             self._stop_child(uuid, why)
         for uuid in step.resume:
             self._resume_child(uuid, "started again by its pipeline")
+        for again in step.resume_with:
+            self._resume_child(again.uuid, again.why, params=again.params, meta=again.meta)
         if (created or has_children) and pipeline.status in (RunStatus.COMPILED, RunStatus.QUEUED):
             self._set(pipeline, RunStatus.RUNNING, "PipelineRunning", "its runs are starting")
         self._record(pipeline, step)
@@ -254,14 +256,23 @@ class PipelineDriver:
             kind = "stop_requested" if change.run.status == RunStatus.STOPPING else "status_changed"
             self._notify(kind, change.run, change.previous)
 
-    def _resume_child(self, uuid: str, why: str) -> None:
+    def _resume_child(
+        self, uuid: str, why: str, *, params: dict[str, Any] | None = None, meta: dict[str, Any] | None = None
+    ) -> None:
         def check(run: RunRecord) -> None:
             if run.status not in DONE_STATUSES:
                 raise InvalidTransition(str(run.status), str(RunStatus.QUEUED))
+            if meta and all(run.meta.get(key) == value for key, value in meta.items()):
+                raise InvalidTransition("already resumed with this meta", str(RunStatus.QUEUED))
 
         try:
             issued, previous = run_changes.resume_run(
-                self.database, uuid, check, StatusMove(RunStatus.QUEUED, "Resumed", why)
+                self.database,
+                uuid,
+                check,
+                StatusMove(RunStatus.QUEUED, "Resumed", why),
+                params=params,
+                meta=meta,
             )
         except (NotFound, InvalidTransition):
             return

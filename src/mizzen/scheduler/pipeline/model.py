@@ -37,6 +37,17 @@ class NewChild:
 
 
 @dataclass(frozen=True)
+class ResumeChild:
+    """Start a finished child again (the same run) with new params and meta merged in; a child whose
+    meta already has ``meta`` is left alone, so a step applied twice resumes it once."""
+
+    uuid: str
+    params: dict[str, Any]
+    meta: dict[str, Any]
+    why: str
+
+
+@dataclass(frozen=True)
 class Finish:
     status: RunStatus  # succeeded, failed, stopped
     reason: str
@@ -48,6 +59,7 @@ class Step:
     create: list[NewChild] = field(default_factory=list)
     stop: list[tuple[str, str]] = field(default_factory=list)  # (child uuid, why: shown on the child)
     resume: list[str] = field(default_factory=list)  # children to start again (same run)
+    resume_with: list[ResumeChild] = field(default_factory=list)  # ... with new params (hyperband)
     finish: Finish | None = None
     progress: dict[str, Any] | None = None  # stored in the pipeline's meta["pipeline"]
     outputs: dict[str, Any] | None = None  # merged into the pipeline's outputs

@@ -6,7 +6,8 @@ starts ``n = ceil((s_max + 1) / (s + 1) * eta^s)`` configs at resource ``r = R *
 once that rung is done. Every slot has a fixed trial index (brackets in order, rungs in order), so a
 trial is created once, by key, whatever restarts. Rung-0 configs are drawn at random with the seed.
 A promotion is a new trial with the larger resource whose meta names the trial it continues
-(``promoted_from``): ``resume: true`` does not yet restart that trial in place (docs/sweeps.md).
+(``promoted_from``); with ``resume: true`` the planner resumes that trial's run instead, with the
+larger resource, and the run's meta keeps the trials it ran before (``trials.EARLIER_KEY``).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class HyperbandTuner:
         self.resource = matrix.resource.name if matrix.resource else "num_epochs"
         self.resource_type = (matrix.resource.type if matrix.resource else None) or "int"
         self.seed, self.goal = seed, goal
+        self.resume = bool(matrix.resume)
         self.rungs = layout(self.max_iterations, self.eta)
         self.total = sum(rung.size for rung in self.rungs)
 

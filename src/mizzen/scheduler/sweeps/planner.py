@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from mizzen.scheduler.pipeline.model import Finish, NewChild, PipelineView, Step
+from mizzen.scheduler.pipeline.model import Finish, NewChild, PipelineView, ResumeChild, Step
 from mizzen.scheduler.pipeline.structure import Structure
 from mizzen.scheduler.sweeps import early_stopping
 from mizzen.scheduler.sweeps.hyperband import HyperbandTuner
+from mizzen.scheduler.sweeps.iterative import IterativeSearch
 from mizzen.scheduler.sweeps.progress import progress_of
-from mizzen.scheduler.sweeps.trials import Goal, Trial, goal_of, observations, trials_of
+from mizzen.scheduler.sweeps.trials import EARLIER_KEY, Goal, Trial, goal_of, observations, trials_of
 from mizzen.scheduler.sweeps.tuners import BayesTuner, GridTuner, MappingTuner, RandomTuner, TpeTuner, Tuner
 from mizzen.schemas.pipelines import TRIAL_KEY, trial_key
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
@@ -30,11 +31,11 @@ MAX_NEW_PER_TICK = 500  # a 10,000-trial grid without concurrency is created ove
 
 
 def tuner_for(matrix: Any, seed: int | str, goal: Goal | None) -> Tuner | HyperbandTuner:
-    if getattr(matrix, "tuner", None) is not None or matrix.kind == "iterative":
+    if getattr(matrix, "tuner", None) is not None:
         raise ValueError(
-            f"{matrix.kind!r} sweeps, and sweeps with a custom tuner component, are not supported "
-            "yet: remove `matrix.tuner` (Mizzen's own tuners run in the scheduler), or use grid, "
-            "random, mapping, hyperband, bayes or tpe (see docs/sweeps.md)"
+            f"a custom tuner component for a {matrix.kind!r} sweep is not supported: remove "
+            "`matrix.tuner` (Mizzen's own tuners run in the scheduler), or use `kind: iterative`, "
+            "whose tuner component suggests each iteration's trials (see docs/sweeps.md)"
         )
     params = dict(getattr(matrix, "params", None) or {})
     if matrix.kind == "grid":
@@ -71,8 +72,15 @@ class SweepPlanner:
         matrix = view.structure.matrix
         policies = list(matrix.early_stopping or [])
         goal = goal_of(getattr(matrix, "metric", None)) or _goal_of_policies(policies)
-        tuner = tuner_for(matrix, seed_of(matrix, view.pipeline.uuid), goal)
         trials = trials_of(view.children, goal.metric if goal else None)
+        tuner: Tuner | HyperbandTuner | IterativeSearch
+        if matrix.kind == "iterative":
+            tuner = IterativeSearch(view, trials)
+            if tuner.failure:
+                stops = [(t.uuid, tuner.failure) for t in trials.values() if not t.done]
+                return Step(stop=stops, finish=Finish(RunStatus.FAILED, "TunerFailed", tuner.failure))
+        else:
+            tuner = tuner_for(matrix, seed_of(matrix, view.pipeline.uuid), goal)
         children = {child.uuid: child for child in view.children}
         verdict = early_stopping.judge(policies, trials, children, tuner.total, view.now)
         progress, outputs = progress_of(trials, tuner.total, goal, view.pipeline.outputs)
@@ -85,25 +93,31 @@ class SweepPlanner:
                 reason = "TooManyFailures" if verdict.fail_sweep else "EarlyStopping"
                 finish = Finish(status, reason, verdict.fail_sweep or verdict.end_sweep or "")
             return Step(stop=stops, progress=progress, outputs=outputs, finish=finish)
-        create = self._create(view, tuner, trials, goal, len(not_done))
-        progress["created"] += len(create)
-        step = Step(create=create, stop=verdict.stop, progress=progress, outputs=outputs)
-        if not create and len(trials) >= tuner.total and not not_done:
+        create, resume = self._create(view, tuner, trials, goal, len(not_done))
+        progress["created"] += len(create) + len(resume)
+        if isinstance(tuner, IterativeSearch):
+            if tuner.next_tuner is not None:
+                create.append(tuner.next_tuner)
+            tuner.count_tuners(progress)
+        step = Step(create=create, resume_with=resume, stop=verdict.stop, progress=progress, outputs=outputs)
+        waiting = isinstance(tuner, IterativeSearch) and tuner.pending
+        if not create and not resume and not waiting and len(trials) >= tuner.total and not not_done:
             step.finish = _ending(trials, tolerate=early_stopping.tolerates_failures(policies))
         return step
 
     def _create(
         self,
         view: PipelineView,
-        tuner: Tuner | HyperbandTuner,
+        tuner: Tuner | HyperbandTuner | IterativeSearch,
         trials: dict[int, Trial],
         goal: Goal | None,
         running: int,
-    ) -> list[NewChild]:
+    ) -> tuple[list[NewChild], list[ResumeChild]]:
         concurrency = view.structure.matrix.concurrency
         room = min((int(concurrency) - running) if concurrency else tuner.total, MAX_NEW_PER_TICK)
         seen = observations(trials, goal) if goal and getattr(tuner, "adaptive", False) else []
         create: list[NewChild] = []
+        resume: list[ResumeChild] = []
         for index in range(tuner.total):
             if room <= 0:
                 break
@@ -118,9 +132,12 @@ class SweepPlanner:
                 if tuner.adaptive:
                     break  # later trials wait for the same results
                 continue
-            create.append(_trial(view, index, meta))
+            if isinstance(tuner, HyperbandTuner) and tuner.resume and meta.get("promoted_from"):
+                resume.append(_resumed_trial(trials, index, meta, tuner.resource))
+            else:
+                create.append(_trial(view, index, meta))
             room -= 1
-        return create
+        return create, resume
 
 
 def _goal_of_policies(policies: list[Any]) -> Goal | None:
@@ -143,6 +160,21 @@ def _ending(trials: dict[int, Trial], *, tolerate: bool) -> Finish:
     if bad and not tolerate:
         return Finish(RunStatus.FAILED, "SweepFailed", f"{summary}, {bad} did not")
     return Finish(RunStatus.SUCCEEDED, "SweepDone", summary)
+
+
+def _resumed_trial(trials: dict[int, Trial], index: int, meta: dict[str, Any], resource: str) -> ResumeChild:
+    """Hyperband's ``resume: true``: the promoted trial's run runs trial ``index`` with the larger
+    resource; its meta keeps what it ran before, so each earlier trial stays done with its score."""
+    uuid = meta.pop("promoted_from")
+    before = max((t for t in trials.values() if t.uuid == uuid), key=lambda t: t.index)  # its last
+    ran = {key: value for key, value in before.meta.items() if key != EARLIER_KEY}
+    earlier = [
+        *(before.meta.get(EARLIER_KEY) or []),
+        {**ran, "status": str(before.status), "score": before.score},
+    ]
+    trial = {"index": index, **meta, EARLIER_KEY: earlier}
+    why = f"promoted to trial {index} with {resource}={meta['values'][resource]}"
+    return ResumeChild(uuid, params={resource: meta["values"][resource]}, meta={TRIAL_KEY: trial}, why=why)
 
 
 def _trial(view: PipelineView, index: int, meta: dict[str, Any]) -> NewChild:

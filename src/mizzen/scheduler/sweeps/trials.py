@@ -15,6 +15,8 @@ from mizzen.schemas.pipelines import TRIAL_KEY
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.store.records import ChildRecord
 
+EARLIER_KEY = "earlier"  # in a resumed trial's meta: the trials its run ran before
+
 
 @dataclass(frozen=True)
 class Goal:
@@ -57,12 +59,24 @@ class Trial:
 
 
 def trials_of(children: Iterable[ChildRecord], metric: str | None) -> dict[int, Trial]:
-    """The sweep's trials by index (children without a trial meta are not trials)."""
+    """The sweep's trials by index (children without a trial meta are not trials). A run resumed
+    for a later trial (hyperband's ``resume: true``) keeps the trials it ran before in its meta
+    (``earlier``: index, values, status, score): each is a done trial of the same run."""
     found: dict[int, Trial] = {}
     for child in children:
         meta = child.meta.get(TRIAL_KEY)
         if not isinstance(meta, dict) or "index" not in meta:
             continue
+        for earlier in meta.get(EARLIER_KEY) or []:
+            found[int(earlier["index"])] = Trial(
+                index=int(earlier["index"]),
+                uuid=child.uuid,
+                status=RunStatus(earlier["status"]),
+                values=dict(earlier.get("values") or {}),
+                meta=earlier,
+                score=earlier.get("score"),
+                started_at=child.started_at,
+            )
         found[int(meta["index"])] = Trial(
             index=int(meta["index"]),
             uuid=child.uuid,

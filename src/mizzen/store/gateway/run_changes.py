@@ -55,11 +55,14 @@ def resume_run(
     name: str | None = None,
     params: dict[str, Any] | None = None,
     inputs: dict[str, Any] | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> tuple[IssuedRun, RunStatus]:
     """Start finished run ``uuid`` again, after ``check(run)`` (which raises to refuse) accepted it
     under its lock: renamed when ``name`` is given; new ``params`` (and their ``inputs``) merge in
-    and drop the plan, which they invalidate; its owner lets go (the next scheduler claims it); it
-    moves to ``move`` and gets a fresh token. Answers the run and its status before."""
+    and drop the plan, which they invalidate; ``meta`` merges in (in the same transaction, so a
+    pipeline's record of why it resumed the run is never lost); its owner lets go (the next
+    scheduler claims it); it moves to ``move`` and gets a fresh token.
+    Answers the run and its status before."""
     with write_session(db) as session:
         row = repo.get_run(session, uuid, for_update=True)
         previous = RunStatus(row.status)
@@ -67,6 +70,8 @@ def resume_run(
         changes: dict[str, Any] = {"name": name}
         if params:
             changes.update(params=params, inputs=inputs, clear_plan=True)
+        if meta:
+            changes["meta"] = meta
         repo.update_run(session, row, **changes)
         row.meta = {k: v for k, v in (row.meta or {}).items() if k != OWNER_KEY}
         statuses.set_status(session, row, move.status, move.reason, move.message, resume=True)
