@@ -1,5 +1,5 @@
 """What Mizzen's built-in tuner component (hub ``mizzen-random-tuner``) executes, once per iteration
-of an ``iterative`` sweep: ``python -m mizzen.tracking.random_tuner --iteration=K --num-runs=N``.
+of an ``iterative`` sweep: ``python -m mizzen.cli.random_tuner --iteration=K --num-runs=N``.
 
 It reads the sweep's ``matrix`` (params and seed) and the finished ``trials`` from the environment
 (JSON, as the component passes them), draws ``N`` random trials over the params — trial ``j`` of
@@ -35,7 +35,7 @@ def suggestions(matrix: dict[str, Any], iteration: int, num_runs: int) -> list[d
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="mizzen.tracking.random_tuner")
+    parser = argparse.ArgumentParser(prog="mizzen.cli.random_tuner")
     parser.add_argument("--iteration", type=int, required=True)
     parser.add_argument("--num-runs", type=int, default=2)
     args = parser.parse_args(argv)
