@@ -146,3 +146,22 @@ def test_an_op_held_for_approval_waits_until_approved(settings: Settings, tmp_pa
     finally:
         server.send_signal(signal.SIGINT)
         server.communicate(timeout=60)
+
+
+def test_an_ended_sweep_has_no_trials_to_come_and_its_logs_point_to_its_runs(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from mizzen.cli.pipeline_watch import counts_text
+    from mizzen.schemas.pipeline_api import PipelineRead
+
+    view = {"uuid": "0" * 32, "kind": "matrix", "total": 10, "counts": {"succeeded": 3, "failed": 3}}
+    assert "4 to come" in counts_text(PipelineRead.model_validate({**view, "status": "running"}))
+    ended = counts_text(PipelineRead.model_validate({**view, "status": "failed"}))  # stopped early
+    assert "to come" not in ended and "6/10 done" in ended
+
+    path = tmp_path / "sweep.yaml"
+    path.write_text(CACHED_SWEEP)
+    assert mizzen("run", "-f", str(path)).returncode == 0
+    logs = mizzen("ops", "logs", pipeline_of()["uuid"])
+    assert logs.returncode == 0 and logs.stdout == ""
+    assert "has no logs of its own" in logs.stderr and "ops ls -q pipeline:" in logs.stderr

@@ -50,11 +50,26 @@ def show_logs(
                 raise typer.Exit(130) from None
             return
         lines = read_all_logs(client, uuid)
+        if not lines and not as_json:
+            _hint_if_pipeline(client, uuid)
     if as_json:
         print_json(lines)
         return
     for line in lines:
         print_log_line(line)
+
+
+def _hint_if_pipeline(client: MizzenClient, uuid: str) -> None:
+    """A sweep, DAG or schedule has no logs of its own: say where they are."""
+    from mizzen.cli.output import err_console
+    from mizzen.schemas.pipelines import PIPELINE_KINDS
+
+    run = client.runs.get(uuid)
+    if run.kind in PIPELINE_KINDS:
+        err_console.print(
+            f"a {run.kind} pipeline has no logs of its own: its runs do. List them with "
+            f"`mizzen ops ls -q pipeline:{uuid}`, then `mizzen ops logs RUN`."
+        )
 
 
 def read_all_logs(client: MizzenClient, uuid: str) -> list[LogLine]:

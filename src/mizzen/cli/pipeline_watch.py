@@ -53,7 +53,8 @@ def counts_text(view: PipelineRead) -> str:
         text += f" ({', '.join(done_parts)})"
     text = f"{text} · {total(RUNNING)} running · {total(QUEUED)} queued"
     to_come = (view.total or 0) - sum(counts.values())
-    return f"{text} · {to_come} to come" if to_come > 0 else text
+    ended = view.status in DONE_STATUSES  # an ended sweep (stopped early, failed) makes no more
+    return f"{text} · {to_come} to come" if to_come > 0 and not ended else text
 
 
 def best_text(view: PipelineRead) -> str | None:
