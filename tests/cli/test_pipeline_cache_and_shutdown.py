@@ -165,3 +165,28 @@ def test_an_ended_sweep_has_no_trials_to_come_and_its_logs_point_to_its_runs(
     logs = mizzen("ops", "logs", pipeline_of()["uuid"])
     assert logs.returncode == 0 and logs.stdout == ""
     assert "has no logs of its own" in logs.stderr and "ops ls -q pipeline:" in logs.stderr
+
+
+FAILING_DAG = """
+version: 1.1
+kind: operation
+name: faildag
+component:
+  run:
+    kind: dag
+    operations:
+    - name: a
+      component: {run: {kind: job, container: {image: x, command: [bash, -c, "exit 3"]}}}
+    - name: b
+      dependencies: [a]
+      component: {run: {kind: job, container: {image: x, command: [echo, b]}}}
+"""
+
+
+def test_a_failed_dag_says_which_op_failed_and_why(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "dag.yaml"
+    path.write_text(FAILING_DAG)
+    result = mizzen("run", "-f", str(path))
+    assert result.returncode == 1
+    assert "(1 failed, 1 upstream_failed)" in result.stdout
+    assert "a failed: main: exit code 3 (mizzen ops logs " in result.stdout

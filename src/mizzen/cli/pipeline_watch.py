@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 POLL_SECONDS = 0.5
 RUNNING = ("scheduled", "starting", "running", "processing", "stopping", "retrying", "warning")
 QUEUED = ("created", "on_schedule", "compiled", "queued", "unschedulable", "unknown")
-FAILED = ("failed", "upstream_failed")
 
 
 def counts_text(view: PipelineRead) -> str:
@@ -39,7 +38,8 @@ def counts_text(view: PipelineRead) -> str:
         f"{n} {label}"
         for label, n in (
             ("succeeded", counts.get("succeeded", 0)),
-            ("failed", total(FAILED)),
+            ("failed", counts.get("failed", 0)),
+            ("upstream_failed", counts.get("upstream_failed", 0)),
             ("stopped", counts.get("stopped", 0)),
             ("skipped", counts.get("skipped", 0)),
         )
@@ -167,6 +167,22 @@ class PipelineWatch:
             self.live = None
 
 
+def failure_lines(client: MizzenClient, uuid: str, shown: int = 3) -> list[str]:
+    """Why the first runs of a pipeline that failed did (their last status message), so a failed
+    DAG or sweep says its cause without a second command."""
+    failed = client.runs.list(query=f"pipeline_uuid:{uuid},status:failed", sort="created_at", limit=shown)
+    lines = []
+    for item in failed.items:
+        conditions = client.runs.get(item.uuid).conditions or []
+        last = conditions[-1] if conditions else None
+        why = (last.message or last.reason) if last is not None else None
+        reason = why or "no reason recorded"
+        lines.append(f"{item.name or item.uuid[:8]} failed: {reason} (mizzen ops logs {item.uuid[:8]})")
+    if failed.count > shown:
+        lines.append(f"... and {failed.count - shown} more failed runs")
+    return lines
+
+
 def print_pipeline_summary(client: MizzenClient, run: RunRead, *, embedded: bool) -> None:
     """`mizzen run`'s last words on a pipeline: how it ended, its counts, its best trial."""
     from mizzen.cli.run_watch import ended_well
@@ -185,6 +201,9 @@ def print_pipeline_summary(client: MizzenClient, run: RunRead, *, embedded: bool
         console.print(f"  {best}", markup=False, highlight=False, soft_wrap=True)
     for name, status in op_lines(view):
         console.print(f"  op {name}: {status}", markup=False, highlight=False)
+    if not ended_well(run):
+        for line in failure_lines(client, run.uuid):
+            console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
     short = run.uuid[:8]
     where = "" if not embedded else "  (stored in MIZZEN_HOME; these work after this command ends)\n"
     console.print(
