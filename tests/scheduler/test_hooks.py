@@ -30,7 +30,8 @@ def make_server(settings: Settings, db_url: str) -> Iterator[Callable[[], Embedd
     started: list[EmbeddedServer] = []
 
     def make() -> EmbeddedServer:
-        embedded = EmbeddedServer(settings.model_copy(update={"database_url": db_url}))
+        # A server (not a scoped `mizzen run`): it runs the runs the test makes through the store.
+        embedded = EmbeddedServer(settings.model_copy(update={"database_url": db_url}), scoped=False)
         embedded.start()
         started.append(embedded)
         assert embedded.hooks is not None
