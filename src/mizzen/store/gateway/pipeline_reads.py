@@ -7,6 +7,7 @@ from mizzen.schemas.run_meta import CODE_RUN_KEY
 from mizzen.schemas.statuses import RunStatus
 from mizzen.store.database import Database, read_session, write_session
 from mizzen.store.gateway._rows import run_record
+from mizzen.store.gateway.pipelines import child_record
 from mizzen.store.records import ChildRecord, RunRecord
 from mizzen.store.repos import pipeline_reads as repo
 from mizzen.store.repos import runs as runs_repo
@@ -37,27 +38,10 @@ def children_page(
             keys=keys,
             statuses=statuses,
         )
-    records = []
-    for row in rows:
-        uuid, key, name, kind, status, params, inputs, outputs, meta, created, started, finished, value = row
-        records.append(
-            ChildRecord(
-                uuid=uuid,
-                key=key,
-                name=name,
-                kind=kind,
-                status=RunStatus(status),
-                params=dict(params or {}),
-                inputs=dict(inputs or {}),
-                outputs=dict(outputs or {}),
-                meta=dict(meta or {}),
-                created_at=created,
-                started_at=started,
-                finished_at=finished,
-                metrics={metric: float(value)} if metric and value is not None else {},
-            )
-        )
-    return records
+    return [
+        child_record(row[:-1], {row[0]: {metric: float(row[-1])}} if metric and row[-1] is not None else {})
+        for row in rows
+    ]
 
 
 def delete_pipeline(db: Database, uuid: str) -> tuple[RunRecord, list[tuple[str, RunStatus, str | None]]]:

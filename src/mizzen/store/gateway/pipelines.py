@@ -46,7 +46,7 @@ def children(db: Database, pipeline_uuid: str, metrics: Iterable[str] = ()) -> l
     with read_session(db) as session:
         rows = repo.children(session, pipeline_uuid)
         values = repo.child_metrics(session, pipeline_uuid, metrics)
-    return [_child(row, values) for row in rows]
+    return [child_record(row, values) for row in rows]
 
 
 def children_changed(
@@ -59,10 +59,12 @@ def children_changed(
         rows = repo.children_changed(session, pipeline_uuid, since)
         values = repo.child_metrics(session, pipeline_uuid, metrics, [row[0] for row in rows]) if rows else {}
         total = repo.children_count(session, pipeline_uuid)
-    return [_child(row, values) for row in rows], total
+    return [child_record(row, values) for row in rows], total
 
 
-def _child(row: tuple[Any, ...], values: dict[str, dict[str, float]]) -> ChildRecord:
+def child_record(row: tuple[Any, ...], values: dict[str, dict[str, float]]) -> ChildRecord:
+    """A row of ``repos.pipelines.CHILD_COLUMNS`` as a record, with its metrics' values from
+    ``values[uuid]``."""
     (uuid, key, name, kind, status, params, inputs, outputs, meta, created_at, started_at, finished_at) = row
     return ChildRecord(
         uuid=uuid,
