@@ -190,3 +190,17 @@ def test_a_failed_dag_says_which_op_failed_and_why(settings: Settings, tmp_path:
     assert result.returncode == 1
     assert "(1 failed, 1 upstream_failed)" in result.stdout
     assert "a failed: main: exit code 3 (mizzen ops logs " in result.stdout
+
+
+def test_a_param_the_matrix_sets_is_refused_as_p(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "grid.yaml"
+    path.write_text(
+        "version: 1.1\nkind: operation\nmatrix:\n  kind: grid\n  params: {a: {kind: choice, value: [1, 2]}}\n"
+        "component:\n  inputs: [{name: a, type: int}, {name: b, type: int, value: 1}]\n"
+        "  run: {kind: job, container: {image: x, command: [echo, '{{ a }} {{ b }}']}}\n"
+    )
+    refused = mizzen("run", "-f", str(path), "-P", "a=5")
+    assert refused.returncode == 1
+    assert f"{path}:4:3 matrix: -P a: 'a' is a param of the matrix" in refused.stderr
+    assert runs() == []  # nothing was made
+    assert mizzen("check", "-f", str(path), "-P", "b=5").returncode == 0  # an input the matrix leaves alone

@@ -154,6 +154,13 @@ class Compiler:
         kind = RunKind(data["run"]["kind"])
         matrix = operation.matrix
         globals_ = globals_of(self.context)
+        clash = sorted(set(cli_params) & matrix_names(matrix))
+        if clash:  # the sweep gives each trial its own value: a -P would be shown but never used
+            raise resolved.where.error(
+                f"-P {clash[0]}: {clash[0]!r} is a param of the matrix, which sets it for each trial; "
+                f"remove -P {clash[0]}, or take {clash[0]!r} out of the matrix",
+                "matrix",
+            )
         result = check_op_params(
             resolved,
             operation,
