@@ -76,7 +76,9 @@ def test_an_interval_schedule_runs_max_runs_ticks_and_mizzen_run_exits_0(home: P
     )
     result = mizzen("run", "-f", str(spec))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "ScheduleDone: 3 of 3 ticks succeeded" in result.stdout + result.stderr
+    # The summary gives the reason's message (the live status line, with "ScheduleDone:", may be
+    # skipped when the schedule ends between two refreshes).
+    assert "3 of 3 ticks succeeded" in result.stdout + result.stderr
     (pipeline,) = [r for r in runs() if r["kind"] == "schedule"]
     assert pipeline["status"] == "succeeded"
     ticks = ticks_of(pipeline["uuid"])
