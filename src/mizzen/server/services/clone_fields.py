@@ -34,9 +34,27 @@ def clone_inputs(
     from mizzen.compiler.compile import Compiler
     from mizzen.spec import load_dict
 
+    # A trial's params hold the values its sweep's matrix gave it: not -P, which the matrix refuses.
+    by_matrix = {k: v for k, v in params.items() if k in _matrix_names(spec)}
+    given = {k: v for k, v in params.items() if k not in by_matrix}
     try:
-        compiled = Compiler().compile_loaded(load_dict(spec, source="the original run"), params)
+        compiled = Compiler().compile_loaded(load_dict(spec, source="the original run"), given)
     except SpecError as error:
         raise InvalidInput(f"the params do not fit the run's polyaxonfile: {error}", field="params") from None
     values = {n: p.value for n, p in compiled.params.items() if p.kind == "input" and p.value is not None}
+    inputs = {io.name for io in compiled.operation.inputs or []}
+    values |= {k: v for k, v in by_matrix.items() if k in inputs}
     return json.loads(json.dumps(values, default=str))
+
+
+def _matrix_names(spec: dict[str, Any]) -> set[str]:
+    """The params a spec's ``matrix`` sets for each trial (its params, mapping rows, resource)."""
+    matrix = spec.get("matrix")
+    if not isinstance(matrix, dict):
+        return set()
+    names = set(matrix.get("params") or {})
+    names |= {key for row in matrix.get("values") or [] if isinstance(row, dict) for key in row}
+    resource = matrix.get("resource")
+    if isinstance(resource, dict) and resource.get("name"):
+        names.add(str(resource["name"]))
+    return names
