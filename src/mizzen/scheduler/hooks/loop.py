@@ -41,6 +41,7 @@ from mizzen.scheduler.hooks.specs import (
     notifier_spec,
     triggers,
 )
+from mizzen.scheduler.ticking import TickLoop, next_wait
 from mizzen.schemas.pipelines import TRIAL_KEY
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.spec import HookSpec, load_dict
@@ -48,7 +49,6 @@ from mizzen.store import Database
 from mizzen.store.clock import utcnow
 from mizzen.store.gateway import run_changes
 from mizzen.store.gateway import runs as runs_gateway
-from mizzen.store.query import Condition, SortKey
 from mizzen.store.records import NewRun, RunRecord
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ Created = Callable[[RunRecord], Any]  # told of each notifier run created (wakes
 _SLACK = timedelta(seconds=5)  # re-read this much before the cursor: writers' clocks and commits race
 
 
-class HookLoop:
+class HookLoop(TickLoop):
     def __init__(
         self,
         database: Database,
@@ -73,13 +73,13 @@ class HookLoop:
         page: int = 500,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        super().__init__("mizzen-hooks", poll_interval)
         self.database = database
         self.compiler_for = compiler_for
         self.executor = executor
         self.on_created = on_created
         self.api_url = api_url
         self.policy = policy or RetryPolicy()
-        self.poll_interval = poll_interval
         self.page = page
         self.clock = clock
         self._cursor = clock() - lookback
@@ -87,24 +87,8 @@ class HookLoop:
         self._pending: dict[str, datetime | None] = {}  # run uuid -> when something is next due
         self._hooks: dict[str, list[HookSpec]] = {}
         self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._closed = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="mizzen-hooks", daemon=True)
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def close(self) -> None:
-        self._closed.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
 
     def drain(self, timeout: float) -> bool:
         """Tick until no delivery is under way (True) or ``timeout`` seconds have passed (False)."""
@@ -119,20 +103,9 @@ class HookLoop:
             self._wake.wait(min(left, self._timeout()))
             self._wake.clear()
 
-    def _run(self) -> None:
-        while not self._closed.is_set():
-            try:
-                self.tick()
-            except Exception:  # a bad tick must not end the loop
-                log.exception("hook loop tick failed")
-            self._wake.wait(self._timeout())
-            self._wake.clear()
-
     def _timeout(self) -> float:
         due = [moment for moment in self._pending.values() if moment is not None]
-        if not due:
-            return self.poll_interval
-        return max(0.01, min(self.poll_interval, (min(due) - self.clock()).total_seconds()))
+        return next_wait(due, self.clock(), self.poll_interval)
 
     # -- one tick ----------------------------------------------------------------------------------
 
@@ -147,25 +120,19 @@ class HookLoop:
                     log.exception("run %s: its hooks could not be handled; retried next tick", uuid)
 
     def _scan(self) -> set[str]:
-        """Runs finished since the cursor that may have hooks to fire (one query)."""
-        found = runs_gateway.search_page(
-            self.database,
-            conditions=[Condition("finished_at", "ge", (self._cursor,))],
-            sort=[SortKey("finished_at")],
-            limit=self.page,
-        ).items
+        """Runs finished since the cursor whose spec names hooks (one query; runs without any are
+        never read)."""
+        found = runs_gateway.finished_mentioning(self.database, self._cursor, "hooks", limit=self.page)
         if len(found) == self.page:  # more to read: the next tick starts at the last one
-            self._cursor = found[-1]["finished_at"]
+            self._cursor = found[-1][3]
         elif found:
-            self._cursor = max(self._cursor, found[-1]["finished_at"] - _SLACK)
-        window = {item["uuid"] for item in found}
-        self._settled &= window
+            self._cursor = max(self._cursor, found[-1][3] - _SLACK)
+        self._settled &= {uuid for uuid, _, _, _ in found}
         candidates: set[str] = set()
-        for item in found:
-            uuid, meta = item["uuid"], item.get("meta") or {}
-            if uuid in self._settled or item["kind"] == NOTIFIER_KIND or meta.get(TRIAL_KEY):
+        for uuid, kind, meta, finished_at in found:
+            if uuid in self._settled or kind == NOTIFIER_KIND or meta.get(TRIAL_KEY):
                 continue
-            if is_settled(meta.get(HOOKS_KEY), round_of(item["finished_at"])):
+            if is_settled(meta.get(HOOKS_KEY), round_of(finished_at)):
                 self._settled.add(uuid)
                 continue
             candidates.add(uuid)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -25,6 +24,7 @@ from mizzen.scheduler.pipeline.planners import planner_for
 from mizzen.scheduler.pipeline.structure import Structure, structure_of
 from mizzen.scheduler.scope import ClaimScope
 from mizzen.scheduler.source import new_owner_id, owner_is_gone
+from mizzen.scheduler.ticking import TickLoop, next_wait
 from mizzen.schemas.pipelines import PIPELINE_STATE_KEY
 from mizzen.schemas.run_meta import CACHE_HIT_KEY, CODE_RUN_KEY, UPLOAD_DONE, UPLOAD_KEY
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
@@ -65,7 +65,7 @@ def as_planned(child: ChildRecord) -> ChildRecord:
     return child
 
 
-class PipelineDriver:
+class PipelineDriver(TickLoop):
     def __init__(
         self,
         database: Database,
@@ -80,12 +80,12 @@ class PipelineDriver:
         clock: Callable[[], datetime] = utcnow,
         children: ChildrenCache | None = None,
     ) -> None:
+        super().__init__("mizzen-pipelines", poll_interval)
         self.database = database
         self.compiler_for = compiler_for
         self.executor = executor
         self.notify = notify
         self.owner = owner or new_owner_id()
-        self.poll_interval = poll_interval
         self.adopt_orphans = adopt_orphans  # a server takes over pipelines whose driver died
         self.clock = clock
         self.scope = scope  # inside `mizzen run`: only the pipelines this process started
@@ -93,39 +93,9 @@ class PipelineDriver:
         self._children = children or ChildrenCache(database)  # a tick reads only what changed
         self._progress: dict[str, Any] = {}
         self._wake_at: dict[str, datetime] = {}
-        self._wake = threading.Event()
-        self._closed = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle ---------------------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="mizzen-pipelines", daemon=True)
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def close(self) -> None:
-        self._closed.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-
-    def _run(self) -> None:
-        while not self._closed.is_set():
-            try:
-                self.tick()
-            except Exception:  # a bad tick must not end the loop
-                log.exception("pipeline driver tick failed")
-            self._wake.wait(self._timeout())
-            self._wake.clear()
 
     def _timeout(self) -> float:
-        if not self._wake_at:
-            return self.poll_interval
-        due = min(self._wake_at.values())
-        return max(0.01, min(self.poll_interval, (due - self.clock()).total_seconds()))
+        return next_wait(self._wake_at.values(), self.clock(), self.poll_interval)
 
     # -- one tick ----------------------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ from mizzen.server.services.validation import (
     check_run_uuid,
 )
 from mizzen.store import Database
-from mizzen.store.gateway import pipeline_reads, pipelines, run_changes, statuses
+from mizzen.store.gateway import pipeline_reads, run_changes, statuses
 from mizzen.store.gateway import runs as gateway
 from mizzen.store.query import parse_query, parse_sort
 from mizzen.store.records import IssuedRun, NewRun, RunPage, RunRecord, StatusMove
@@ -306,30 +306,9 @@ class RunService:
             self.db, uuid, check, RESUMED, name=body.name, params=body.params, inputs=inputs
         )
         read = _issued_read(issued)
+        # A resumed pipeline's driver, taking it again, restarts the children its stop ended.
         self._publish("status_changed", read, previous)
-        if read.kind in PIPELINE_KINDS:
-            self._resume_stopped_children(uuid)
         return read
-
-    def _resume_stopped_children(self, uuid: str) -> None:
-        """Children stopped because their pipeline was (their executor then wrote its own reason)
-        run again with it; its driver restarts those it finds orphaned itself."""
-
-        def check(run: RunRecord) -> None:
-            if run.status != RunStatus.STOPPED:
-                raise InvalidTransition(run.status.value, "resume (only a stopped child is resumed)")
-
-        for child in pipelines.children(self.db, uuid):
-            if child.status != RunStatus.STOPPED:
-                continue
-            if not any(c.reason == PIPELINE_STOPPED for c in gateway.conditions_of(self.db, child.uuid)):
-                continue
-            move = StatusMove(RunStatus.QUEUED, "Resumed", "started again with its pipeline")
-            try:
-                issued, previous = run_changes.resume_run(self.db, child.uuid, check, move)
-            except (NotFound, InvalidTransition):
-                continue
-            self._publish("status_changed", _issued_read(issued), previous)
 
     # -- helpers ----------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ the statuses of many), the log-line counter a run carries, and a run's own chang
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from mizzen.schemas.statuses import RunStatus
@@ -122,3 +123,13 @@ def update_run(
             plan=plan,
         )
         return run_detail(session, row)
+
+
+def finished_mentioning(
+    db: Database, since: datetime, key: str, *, limit: int = 500
+) -> list[tuple[str, str, dict[str, Any], datetime]]:
+    """``(uuid, kind, meta, finished_at)`` of the runs finished since ``since`` whose spec names
+    ``key`` (e.g. ``hooks``), oldest end first: one query, no run read in full."""
+    with read_session(db) as session:
+        rows = repo.finished_mentioning(session, since, key, limit=limit)
+    return [(uuid, kind, dict(meta or {}), finished) for uuid, kind, meta, finished in rows]

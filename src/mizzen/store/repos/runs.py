@@ -8,7 +8,7 @@ import uuid as uuidlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Text, cast, delete, select, update
 from sqlalchemy.orm import Session
 
 from mizzen.errors import NotFound
@@ -176,3 +176,18 @@ def reserve_log_lines(session: Session, uuid: str, count: int) -> int:
     if new_total is None:
         raise NotFound(f"run '{uuid}' not found")
     return int(new_total) - count
+
+
+def finished_mentioning(
+    session: Session, since: datetime, key: str, *, limit: int
+) -> list[tuple[str, str, dict[str, Any] | None, datetime]]:
+    """``(uuid, kind, meta, finished_at)`` of runs finished at ``since`` or later whose spec names
+    ``key`` anywhere (a text match on the stored JSON: callers read the spec to be sure), oldest end
+    first. Lets the hook loop skip the runs that have no hooks without reading each of them."""
+    query = (
+        select(RunRow.uuid, RunRow.kind, RunRow.meta, RunRow.finished_at)
+        .where(RunRow.finished_at >= since, cast(RunRow.spec, Text).like(f'%"{key}"%'))
+        .order_by(RunRow.finished_at, RunRow.id)
+        .limit(limit)
+    )
+    return [(str(u), str(k), m, f) for u, k, m, f in session.execute(query).all()]
