@@ -47,14 +47,12 @@ def clone_inputs(
     return json.loads(json.dumps(values, default=str))
 
 
+
 def _matrix_names(spec: dict[str, Any]) -> set[str]:
     """The params a spec's ``matrix`` sets for each trial (its params, mapping rows, resource)."""
-    matrix = spec.get("matrix")
-    if not isinstance(matrix, dict):
+    if not isinstance(spec.get("matrix"), dict):
         return set()
-    names = set(matrix.get("params") or {})
-    names |= {key for row in matrix.get("values") or [] if isinstance(row, dict) for key in row}
-    resource = matrix.get("resource")
-    if isinstance(resource, dict) and resource.get("name"):
-        names.add(str(resource["name"]))
-    return names
+    from mizzen.compiler.matrix import matrix_names
+    from mizzen.spec import OperationSpec
+
+    return matrix_names(OperationSpec.model_validate({"matrix": spec["matrix"]}).matrix)
