@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from pipeline_support import (
     all_gone,
     children_of,
@@ -62,11 +63,14 @@ def test_stop_then_resume_then_delete_a_sweep(settings: Settings, tmp_path: Path
     assert [uuid for uuid in kept if (artifacts / uuid).exists()] == []
 
 
-def test_restart_of_a_sweep_makes_a_new_one_with_its_own_trials(settings: Settings, tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["restart", "copy"])
+def test_restart_or_copy_of_a_sweep_makes_a_new_one_with_its_own_trials(
+    settings: Settings, tmp_path: Path, how: str
+) -> None:
     spec = sweep(tmp_path, VALUES)
     assert mizzen("run", "-f", str(spec)).returncode == 0
     original = pipeline_of()
-    restarted = mizzen("ops", "restart", original["uuid"][:8])
+    restarted = mizzen("ops", how, original["uuid"][:8])
     assert restarted.returncode == 0, restarted.stdout + restarted.stderr
     assert "trials: 4/4 done (4 succeeded)" in restarted.stdout
     pipelines = [run for run in runs() if run["kind"] == "matrix"]
