@@ -47,7 +47,6 @@ def clone_inputs(
     return json.loads(json.dumps(values, default=str))
 
 
-
 def _matrix_names(spec: dict[str, Any]) -> set[str]:
     """The params a spec's ``matrix`` sets for each trial (its params, mapping rows, resource)."""
     if not isinstance(spec.get("matrix"), dict):
