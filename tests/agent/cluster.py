@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from tests.agent.forked_agents import AgentZygote, ForkedProcess
 from tests.agent.support import RestartableApi, eventually
 
 from k8s_double import K8sDouble
@@ -30,7 +31,7 @@ NS = "default"
 
 @dataclass
 class AgentProcess:
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | ForkedProcess
     log_path: Path
 
     def output(self) -> str:
@@ -55,6 +56,7 @@ class Installation:
     agent_env: dict[str, str] = field(default_factory=dict)
     user_env: dict[str, str] = field(default_factory=dict)
     agents: list[AgentProcess] = field(default_factory=list)
+    zygote: AgentZygote | None = None  # set: agents are forked from it (cheap restarts)
     s3: Any = None  # tests.executors.support.S3Server
     data_bucket: str = ""  # the bucket of the connection `data`
 
@@ -81,8 +83,13 @@ class Installation:
         ]
         if name:
             command += ["--name", name]
-        with log_path.open("wb") as log:
-            process = subprocess.Popen([*command, *extra], env=self.agent_env, stdout=log, stderr=log)
+        process: subprocess.Popen[bytes] | ForkedProcess
+        log_path.touch()
+        if self.zygote is not None:
+            process = self.zygote.spawn([*command[1:], *extra], log_path)
+        else:
+            with log_path.open("wb") as log:
+                process = subprocess.Popen([*command, *extra], env=self.agent_env, stdout=log, stderr=log)
         agent = AgentProcess(process, log_path)
         self.agents.append(agent)
         eventually(lambda: "claiming" in agent.output() or process.poll() is not None, "the agent started")

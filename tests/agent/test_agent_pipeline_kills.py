@@ -3,17 +3,25 @@ random sweep (or a 6-op DAG) and `mizzen agent` runs its children as Jobs on the
 double; the test SIGKILLs the agent at random moments, restarting it each time (same name: the new
 process adopts the old one's Jobs). The sweep must still make exactly numRuns trials (the DAG its 6
 ops), each key once, one Job and one pod each, and succeed; no Kubernetes object is ever made for
-the pipeline run itself. The counts are printed."""
+the pipeline run itself. The counts are printed.
+
+Each kill lands a random moment (0 to 1 s) after the new agent adopted the runs of the one before,
+and the test's kubelet lets the children end in step with the kills (``PacedKubelet``), so all 20
+kills fall inside the pipeline, at every stage of it. The agents are forked from a preloaded
+`mizzen agent` (``forked_agents``): a restart is a new process that knows only what the API and the
+cluster hold, without paying seconds of imports each time."""
 
 from __future__ import annotations
 
 import random
 import re
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from tests.agent.cluster import NS, Installation
+from tests.agent.forked_agents import AgentZygote
 from tests.agent.support import eventually
 from tests.agent.test_agent_pipelines import ServerProcess, server  # noqa: F401  (server: a fixture)
 
@@ -23,8 +31,8 @@ from mizzen.schemas.pipelines import op_key, trial_key
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 
 TRIALS = 30
-KILL_BUDGET_SECONDS = 120  # kills happen while the pipeline runs, for at most this long
-MAX_KILLS = 20
+KILLS = 20
+MAX_KILL_DELAY = 1.0  # seconds after a new agent adopted its runs before it is killed
 SWEEP = {
     "version": 1.1,
     "kind": "operation",
@@ -69,13 +77,16 @@ DAG = {
 }
 
 
-class Kubelet:
-    """Schedules each new pod, runs it, and succeeds it once it ran ``dwell`` seconds, so that
-    kills land while trials are pending, running and ending."""
+class PacedKubelet:
+    """Schedules and runs each new pod at once, and succeeds a pod once it ran ``dwell`` seconds,
+    but no more pods than ``allowance``: the test raises it with each kill, so the pipeline is
+    spread over all the kills (they land while trials are pending, running, ending and being
+    created) and cannot end before the last one."""
 
-    def __init__(self, setup: Installation, dwell: float = 2.0) -> None:
+    def __init__(self, setup: Installation, dwell: float = 0.2) -> None:
         self.setup = setup
         self.dwell = dwell
+        self.allowance = 0
         self.running: dict[str, float] = {}
         self.done: set[str] = set()
 
@@ -89,25 +100,37 @@ class Kubelet:
                 self.setup.double.set_pod_phase(NS, name, "Pending", node="node-1")
                 self.setup.double.set_pod_phase(NS, name, "Running")
                 self.running[name] = now
-            elif now - self.running[name] >= self.dwell:
+            elif now - self.running[name] >= self.dwell and len(self.done) < self.allowance:
                 self.setup.double.set_pod_phase(NS, name, "Succeeded")
                 self.done.add(name)
 
 
+@pytest.fixture
+def forked_agents(installation: Installation) -> Iterator[None]:
+    """Agents forked from a preloaded `mizzen agent` (tests/agent/agent_zygote.py): each restart
+    costs the agent's start-up (connect, adopt), not seconds of imports, so 20 kills fit."""
+    installation.zygote = AgentZygote(installation.agent_env)
+    try:
+        yield
+    finally:
+        installation.stop_agents()
+        installation.zygote.close()
+
+
 @pytest.mark.parametrize(
-    ("spec", "expected_keys", "min_kills"),
+    ("spec", "expected_keys"),
     [
-        (SWEEP, [trial_key(i) for i in range(TRIALS)], 5),
-        (DAG, [op_key(name) for name in DAG_OPS], 3),
+        (SWEEP, [trial_key(i) for i in range(TRIALS)]),
+        (DAG, [op_key(name) for name in DAG_OPS]),
     ],
     ids=["sweep-30-trials", "dag-6-ops"],
 )
 def test_sigkilled_agents_leave_a_pipeline_with_each_child_once(
     installation: Installation,
+    forked_agents: None,
     server: ServerProcess,  # noqa: F811
     spec: dict[str, Any],
     expected_keys: list[str],
-    min_kills: int,
 ) -> None:
     setup = installation
     agent = setup.start_agent()
@@ -118,32 +141,29 @@ def test_sigkilled_agents_leave_a_pipeline_with_each_child_once(
     assert found, submitted.stdout
     pipeline_uuid = found.group(0)
     rng = random.Random(8)
-    kubelet = Kubelet(setup)
+    kubelet = PacedKubelet(setup)
     kills = 0
     with MizzenClient(server.url) as client:
 
         def pipeline_status() -> RunStatus:
             return client.runs.get(pipeline_uuid).status
 
-        stop_killing = time.monotonic() + KILL_BUDGET_SECONDS
-        next_kill = time.monotonic() + rng.uniform(0.3, 2.5)
-        while (
-            kills < MAX_KILLS and pipeline_status() not in DONE_STATUSES and time.monotonic() < stop_killing
-        ):
-            kubelet.step()
-            if time.monotonic() >= next_kill:
-                agent.kill()
-                kills += 1
-                kubelet.step()  # the cluster goes on while no agent watches
-                agent = setup.start_agent()
-                next_kill = time.monotonic() + rng.uniform(0.3, 2.5)
-            time.sleep(0.05)
+        while kills < KILLS and pipeline_status() not in DONE_STATUSES:
+            kill_at = time.monotonic() + rng.uniform(0.0, MAX_KILL_DELAY)  # after it adopted
+            while time.monotonic() < kill_at:
+                kubelet.step()
+                time.sleep(0.02)
+            agent.kill()
+            kills += 1
+            kubelet.allowance = len(expected_keys) * kills // KILLS
+            kubelet.step()  # the cluster goes on while no agent watches
+            agent = setup.start_agent()
 
         def pipeline_done() -> bool:
             kubelet.step()
             return pipeline_status() in DONE_STATUSES
 
-        eventually(pipeline_done, "the pipeline ends after the last kill", timeout=240)
+        eventually(pipeline_done, "the pipeline ends after the last kill", timeout=120)
         pipeline = client.runs.get(pipeline_uuid)
         children = client.runs.list(query=f"pipeline:{pipeline_uuid}", limit=100).items
     keys = sorted(run.pipeline_key or "" for run in children)
@@ -153,11 +173,11 @@ def test_sigkilled_agents_leave_a_pipeline_with_each_child_once(
         f"({len(set(keys))} distinct keys), {len(jobs)} Jobs, {len(kubelet.done)} pods succeeded, "
         f"pipeline {pipeline.status}"
     )
-    assert kills >= min_kills, "the pipeline ended before the agent was killed a few times"
+    assert kills == KILLS, "the pipeline ended before the agent was killed 20 times"
     assert pipeline.status == RunStatus.SUCCEEDED, pipeline
     assert keys == sorted(expected_keys)  # exactly numRuns trials (each op), each key once
     assert {run.status for run in children} == {RunStatus.SUCCEEDED}
-    assert len(kubelet.done) == len(expected_keys)  # one pod per child: none was started twice
+    assert len(kubelet.running) == len(kubelet.done) == len(expected_keys)  # one pod each: none twice
     job_names = sorted(job["metadata"]["name"] for job in jobs)
     assert job_names == sorted(run_object_name("job", run.uuid) for run in children)  # one Job per trial
     assert not [name for name in job_names if pipeline_uuid[:12] in name]  # none for the pipeline
