@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +72,23 @@ def run_mizzen_init_containers(double: K8sDouble, pod_name: str, root: Path) -> 
         assert done.returncode == 0, f"init container {container['name']} failed: {done.stderr}"
         outputs[container["name"]] = done.stdout
     return outputs
+
+
+def run_main_container(double: K8sDouble, pod_name: str, root: Path) -> subprocess.CompletedProcess[str]:
+    """Run the pod's main container (its first) as a process of this machine: its command and args,
+    with ``python`` as this interpreter (where Mizzen is installed, as in the image), the env the pod
+    gives it, in a working folder under ``root``. The caller asserts on the result."""
+    pod = double.get("v1", "Pod", pod_name, NS)
+    assert pod is not None
+    container = pod["spec"]["containers"][0]
+    words = [*(container.get("command") or []), *(container.get("args") or [])]
+    argv = [_moved(word, root) for word in words]
+    if argv and argv[0] in ("python", "python3"):
+        argv[0] = sys.executable
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("MIZZEN_", "AWS_"))}
+    env = {**base, **container_env(double, pod, container, root)}
+    workdir = root / pod_name
+    workdir.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(
+        argv, env=env, cwd=workdir, capture_output=True, text=True, timeout=120, check=False
+    )
