@@ -21,6 +21,7 @@ import sys
 
 
 def _preload() -> None:
+    import httpcore  # noqa: F401  (httpx loads it with its first client)
     from kubernetes import client, config, watch  # noqa: F401  (its modules load on first use)
 
     import mizzen.agent.process

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 import re
+import statistics
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -148,22 +149,30 @@ def test_sigkilled_agents_leave_a_pipeline_with_each_child_once(
         def pipeline_status() -> RunStatus:
             return client.runs.get(pipeline_uuid).status
 
+        began = time.monotonic()
+        restarts: list[float] = []  # seconds from each SIGKILL to the new agent's adoption
+        done_at_kills: list[int] = []  # children ended when each kill landed
         while kills < KILLS and pipeline_status() not in DONE_STATUSES:
             kill_at = time.monotonic() + rng.uniform(0.0, MAX_KILL_DELAY)  # after it adopted
             while time.monotonic() < kill_at:
                 kubelet.step()
                 time.sleep(0.02)
+            done_at_kills.append(len(kubelet.done))
+            killed_at = time.monotonic()
             agent.kill()
             kills += 1
             kubelet.allowance = len(expected_keys) * kills // KILLS
             kubelet.step()  # the cluster goes on while no agent watches
             agent = setup.start_agent()
+            restarts.append(time.monotonic() - killed_at)
+        killing = time.monotonic() - began
 
         def pipeline_done() -> bool:
             kubelet.step()
             return pipeline_status() in DONE_STATUSES
 
         eventually(pipeline_done, "the pipeline ends after the last kill", timeout=120)
+        tail = time.monotonic() - began - killing
         pipeline = client.runs.get(pipeline_uuid)
         children = client.runs.list(query=f"pipeline:{pipeline_uuid}", limit=100).items
     keys = sorted(run.pipeline_key or "" for run in children)
@@ -171,7 +180,10 @@ def test_sigkilled_agents_leave_a_pipeline_with_each_child_once(
     print(
         f"agent SIGKILLed {kills} times during {spec['name']}: {len(children)} children "
         f"({len(set(keys))} distinct keys), {len(jobs)} Jobs, {len(kubelet.done)} pods succeeded, "
-        f"pipeline {pipeline.status}"
+        f"pipeline {pipeline.status}; children ended at each kill: {done_at_kills}; "
+        f"{killing:.0f} s of kills (restart to adoption: median "
+        f"{statistics.median(restarts or [0]):.2f} s, max {max(restarts or [0]):.2f} s), "
+        f"then {tail:.0f} s to the end"
     )
     assert kills == KILLS, "the pipeline ended before the agent was killed 20 times"
     assert pipeline.status == RunStatus.SUCCEEDED, pipeline

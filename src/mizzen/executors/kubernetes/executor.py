@@ -120,6 +120,7 @@ class KubernetesExecutor:
             update={"namespace": namespace, "api_host": api_host or options.api_host}
         )
         self._crds: set[str] | None = None
+        self._crds_checked = False  # the agent checks them before it starts: once is enough
         self._untracked: dict[str, StatusReporter] = {}  # runs that ended before they were tracked
         self._start_lock = threading.Lock()
         self._buffer = LogBuffer(events.on_logs, flush_interval=log_flush_interval)
@@ -146,7 +147,8 @@ class KubernetesExecutor:
         with self._start_lock:
             if self._monitor.started:
                 return
-            self.check_operators()
+            if not self._crds_checked:
+                self.check_operators()
             self._monitor.start()
 
     @property
@@ -165,6 +167,7 @@ class KubernetesExecutor:
                 "cannot list CustomResourceDefinitions (%s): assuming every operator is installed", failure
             )
             self._crds = None
+        self._crds_checked = True
         return self.missing_operators()
 
     def missing_operators(self) -> dict[RunKind, str]:
