@@ -1,0 +1,31 @@
+"""The web UI: server-rendered pages (Jinja2) made live with htmx, charts drawn by uPlot.
+
+``install_ui(app)`` adds the pages at ``/``, their fragments and actions under ``/ui/``, the login
+pages, and the static files (``/static``, vendored libraries included: nothing comes from a CDN).
+Design and how to extend it: docs/ui.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+
+from mizzen.server.ui import login, pages, run_parts
+from mizzen.server.ui.auth import LoginRequired, login_redirect
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def install_ui(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(login.router)
+    app.include_router(pages.router)
+    app.include_router(run_parts.router)
+
+    async def on_login_required(request: Request, _error: Exception) -> Response:
+        return login_redirect(request)
+
+    app.add_exception_handler(LoginRequired, on_login_required)
