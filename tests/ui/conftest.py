@@ -14,6 +14,12 @@ from ui_harness import BROKEN, HELD, SLEEPER, TOKEN, TRAIN, UiServer, chromium_o
 SCREENSHOTS = Path(os.environ.get("MIZZEN_UI_SCREENSHOTS", Path(__file__).parent / "screenshots"))
 
 
+SET_THEME = """t => {
+    document.documentElement.dataset.theme = t;
+    document.dispatchEvent(new Event('mizzen:theme'));
+}"""
+
+
 @dataclass
 class Runs:
     train: str  # succeeded, with metrics, outputs and logs made through mizzen.tracking
@@ -87,9 +93,6 @@ def screenshot(page: Page, name: str) -> None:
     """The page in both themes, for people to look at (tests/ui/screenshots, gitignored)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for theme in ("light", "dark"):
-        page.evaluate(
-            "t => { document.documentElement.dataset.theme = t; document.dispatchEvent(new Event('mizzen:theme')); }",
-            theme,
-        )
+        page.evaluate(SET_THEME, theme)
         page.wait_for_timeout(150)  # charts redraw in the theme's colours (a picture, not an assertion)
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{theme}.png"), full_page=True)

@@ -99,13 +99,17 @@ def test_a_bad_query_is_explained_under_the_box(page: Page, ui_server: UiServer,
     page.goto(f"{ui_server.url}/projects/{PROJECT}")
     page.fill("#query", "colour:red")
     page.press("#query", "Enter")
-    error = page.locator("#query-error")
+    error = page.locator("#run-filter #query-error")  # in the form, right under the box
     expect(error).to_contain_text("unknown field 'colour'")
     expect(error).to_contain_text("metrics.NAME")
     expect(page.locator("#runs-table")).to_have_count(0)
     screenshot(page, "runs-bad-query")
     page.goto(f"{ui_server.url}/projects/{PROJECT}?query=metrics.loss%3A%3Cabc")  # a shared link too
     expect(page.locator("#query-error")).to_contain_text("metrics.loss")
+    page.fill("#query", "status:failed")
+    page.press("#query", "Enter")
+    expect(page.locator("#runs-table tbody tr")).to_have_count(1)
+    expect(page.locator("#query-error")).to_have_count(0)  # a good query clears the error
 
 
 def test_status_chips_in_the_table_change_without_a_reload(
@@ -139,6 +143,7 @@ def test_the_run_page_shows_a_finished_run_its_charts_and_logs(
     expect(page.locator("#outputs")).to_contain_text("best_loss")
     expect(page.locator("#outputs")).to_contain_text("0.0123")
     expect(page.locator("#why")).to_have_count(0)
+    expect(page.locator("#stop")).to_be_disabled()  # nothing to stop
 
     for metric in ("accuracy", "loss"):  # drawn from a history downsampled to the chart's width
         chart = page.locator(f".chart[data-metric='{metric}']")

@@ -60,7 +60,9 @@ name: broken-loader
 component:
   run:
     kind: job
-    container: {image: python:3.11-slim, command: [python, -c, "import sys; print('loading shards'); sys.exit(3)"]}
+    container:
+      image: python:3.11-slim
+      command: [python, -c, "import sys; print('loading shards'); sys.exit(3)"]
 """
 SLEEPER = """
 version: 1.1
@@ -71,7 +73,15 @@ component:
     kind: job
     container:
       image: python:3.11-slim
-      command: [python, -u, -c, "import time\\nfor i in range(100000):\\n    print(f'tick {i}', flush=True)\\n    time.sleep(0.2)"]
+      command:
+      - python
+      - -u
+      - -c
+      - |
+        import time
+        for i in range(100000):
+            print(f"tick {i}", flush=True)
+            time.sleep(0.2)
 """
 HELD = """
 version: 1.1

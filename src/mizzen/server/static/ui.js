@@ -116,10 +116,17 @@ function setupCharts() {
       height: 220,
       scales: { x: { time: false } },
       cursor: { drag: { x: true, y: false } },
-      legend: { show: true },
+      legend: { show: false },
+      hooks: { setCursor: [(u) => showReadout(name, u)] },
       axes: [{ ...axis, label: "step" }, { ...axis, size: 60 }],
       series: [{ label: "step" }, { label: name, stroke: cssVar("--accent"), width: 1.5, points: { show: false } }],
     };
+  }
+
+  function showReadout(name, plot) {
+    const chart = charts.get(name);
+    const index = plot.cursor.idx;
+    chart.readout.textContent = index == null ? "" : `step ${plot.data[0][index]}: ${plot.data[1][index].toPrecision(5)}`;
   }
 
   function draw(name) {
@@ -135,10 +142,10 @@ function setupCharts() {
       const box = document.createElement("div");
       box.className = "chart";
       box.dataset.metric = name;
-      box.innerHTML = "<h3></h3><div class='canvas'></div><div class='note'></div>";
-      box.querySelector("h3").textContent = name;
+      box.innerHTML = "<h3><span class='name'></span><span class='readout'></span></h3><div class='canvas'></div><div class='note'></div>";
+      box.querySelector(".name").textContent = name;
       holder.appendChild(box);
-      chart = { box, canvas: box.querySelector(".canvas"), plot: null, data: null };
+      chart = { box, canvas: box.querySelector(".canvas"), readout: box.querySelector(".readout"), plot: null, data: null };
       charts.set(name, chart);
       document.getElementById("no-metrics")?.remove();
     }
@@ -165,11 +172,12 @@ function setupCharts() {
   JSON.parse(holder.dataset.metrics || "[]").forEach(load);
   if (holder.dataset.live === "1") setTimeout(refresh, 3000);
   document.addEventListener("mizzen:theme", () => charts.forEach((c, name) => c.data && draw(name)));
-  let resizing = null;
-  window.addEventListener("resize", () => {
-    clearTimeout(resizing);
-    resizing = setTimeout(() => charts.forEach((c, name) => c.data && draw(name)), 200);
-  });
+  // Charts follow their box's width (the grid settles after the first layout, and on resize).
+  const resized = new ResizeObserver(() => charts.forEach((c) => {
+    const width = Math.max(200, c.canvas.clientWidth);
+    if (c.plot && Math.abs(c.plot.width - width) > 1) c.plot.setSize({ width, height: 220 });
+  }));
+  resized.observe(holder);
 }
 
 document.addEventListener("DOMContentLoaded", () => {

@@ -58,7 +58,9 @@ def runs_page(
         "sorts": views.SORTS,
         "live": any(not views.is_done(run.status) for run in runs.items),
     }
-    template = "_runs_table.html" if is_fragment(request) else "runs.html"
+    fragment = is_fragment(request)
+    context["oob"] = fragment  # the error (or none) goes under the box, outside the swapped table
+    template = "_runs_table.html" if fragment else "runs.html"
     # A bad query is the client's: 400, shown under the box (htmx is told to swap a 400 in).
     return render(request, template, context, status_code=400 if error else 200)
 

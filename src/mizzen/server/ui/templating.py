@@ -19,6 +19,7 @@ TEMPLATES.env.filters.update(
     ago=views.ago,
     moment=views.moment_text,
     value=views.value_text,
+    run_duration=views.run_duration,
 )
 TEMPLATES.env.globals.update(version=__version__, is_done=views.is_done)
 
