@@ -17,6 +17,7 @@ import base64
 import hashlib
 import io
 import json
+import os
 import re
 import sys
 import tarfile
@@ -24,7 +25,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-VENDOR = Path(__file__).resolve().parent.parent / "src" / "mizzen" / "server" / "static" / "vendor"
+DEFAULT_VENDOR = Path(__file__).resolve().parent.parent / "src" / "mizzen" / "server" / "static" / "vendor"
+VENDOR = Path(os.environ.get("MIZZEN_VENDOR_DIR", DEFAULT_VENDOR))  # another folder: for tests
 REGISTRY = "https://registry.npmjs.org"
 
 

@@ -207,3 +207,15 @@ def test_a_missing_run_or_project_is_a_404_page(page: Page, ui_server: UiServer)
     expect(page.locator("h1")).to_have_text("Not found")
     answer = page.goto(f"{ui_server.url}/projects/no-such-project")
     assert answer is not None and answer.status == 404
+
+
+def test_pages_load_nothing_from_anywhere_but_the_server(page: Page, ui_server: UiServer, runs: Runs) -> None:
+    elsewhere: list[str] = []
+    page.on(
+        "request",
+        lambda request: None if request.url.startswith(ui_server.url) else elsewhere.append(request.url),
+    )
+    for path in ("/", f"/projects/{PROJECT}", f"/runs/{runs.train}", "/docs"):
+        page.goto(ui_server.url + path)
+        page.wait_for_load_state("networkidle")
+    assert elsewhere and [url for url in elsewhere if not url.startswith(ui_server.url + "/")] == []

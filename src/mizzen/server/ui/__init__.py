@@ -17,13 +17,16 @@ from mizzen.server.ui import login, pages, run_parts
 from mizzen.server.ui.auth import LoginRequired, login_redirect
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
+# Every UI route is in one of these: the protected ones need the login (a router-wide dependency,
+# which tests/ui/test_ui_auth.py checks for each route), the open ones are the login itself.
+PROTECTED_ROUTERS = (pages.router, run_parts.router)
+OPEN_ROUTERS = (login.router,)
 
 
 def install_ui(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.include_router(login.router)
-    app.include_router(pages.router)
-    app.include_router(run_parts.router)
+    for router in (*OPEN_ROUTERS, *PROTECTED_ROUTERS):
+        app.include_router(router)
 
     async def on_login_required(request: Request, _error: Exception) -> Response:
         return login_redirect(request)
