@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import Browser, Page, expect
 from ui_harness import HELD, PROJECT, TOKEN, UiServer
 
@@ -210,12 +211,65 @@ def test_a_missing_run_or_project_is_a_404_page(page: Page, ui_server: UiServer)
 
 
 def test_pages_load_nothing_from_anywhere_but_the_server(page: Page, ui_server: UiServer, runs: Runs) -> None:
-    elsewhere: list[str] = []
-    page.on(
-        "request",
-        lambda request: None if request.url.startswith(ui_server.url) else elsewhere.append(request.url),
-    )
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     for path in ("/", f"/projects/{PROJECT}", f"/runs/{runs.train}", "/docs"):
         page.goto(ui_server.url + path)
         page.wait_for_load_state("networkidle")
-    assert elsewhere and [url for url in elsewhere if not url.startswith(ui_server.url + "/")] == []
+    assert any(url.endswith("/static/vendor/uplot/uPlot.iife.min.js") for url in requested)
+    assert [url for url in requested if not url.startswith(ui_server.url + "/")] == []
+
+
+def test_restart_opens_the_new_run_and_delete_returns_to_the_project(
+    page: Page, ui_server: UiServer, runs: Runs
+) -> None:
+    page.goto(f"{ui_server.url}/runs/{runs.broken}")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#restart")
+    page.wait_for_url(re.compile(r"/runs/(?!" + runs.broken + r")[0-9a-f]{32}$"))
+    restarted = page.url.rsplit("/", 1)[1]
+    assert ui_server.run(restarted)["original_uuid"] == runs.broken
+    expect(page.locator("#run-header")).to_contain_text(runs.broken[:8])  # links back to the original
+    ui_server.wait_status(restarted, {"failed"})
+    page.once("dialog", lambda dialog: dialog.dismiss())  # a dismissed confirmation does nothing
+    page.click("#delete")
+    assert ui_server.run(restarted)["uuid"] == restarted
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#delete")
+    page.wait_for_url(f"{ui_server.url}/projects/{PROJECT}")
+    gone = httpx.get(f"{ui_server.url}/api/v1/runs/{restarted}", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert gone.status_code == 404
+
+
+def test_the_theme_follows_the_system_until_the_user_picks_one(
+    browser: Browser, ui_server: UiServer, logged_in: Path
+) -> None:
+    for scheme in ("dark", "light"):
+        context = browser.new_context(storage_state=str(logged_in), color_scheme=scheme)
+        page = context.new_page()
+        page.goto(ui_server.url + "/")
+        assert page.evaluate("document.documentElement.dataset.theme") == scheme
+        page.click("#theme-toggle")
+        picked = "light" if scheme == "dark" else "dark"
+        assert page.evaluate("document.documentElement.dataset.theme") == picked
+        page.reload()
+        assert page.evaluate("document.documentElement.dataset.theme") == picked  # remembered
+        context.close()
+
+
+def test_the_runs_table_pages_and_sorts_by_column(page: Page, ui_server: UiServer, runs: Runs) -> None:
+    for number in range(53):  # made through the API: paging needs many runs, not real executions
+        ui_server.api(
+            "POST", "/runs", json={"project": "paged", "name": f"run-{number:02d}", "managed": False}
+        )
+    page.goto(f"{ui_server.url}/projects/paged?sort=name")
+    rows = page.locator("#runs-table tbody tr")
+    expect(rows).to_have_count(50)
+    expect(rows.first).to_contain_text("run-00")
+    page.click("a[rel=next]")
+    expect(rows).to_have_count(3)
+    expect(page).to_have_url(re.compile(r"sort=name&page=2$"))
+    expect(page.locator(".pager")).to_contain_text("page 2 of 2")
+    page.click("#runs-table th >> text=Name")  # the header reverses the order, from page 1
+    expect(rows.first).to_contain_text("run-52")
+    expect(page).to_have_url(re.compile(r"sort=-name$"))

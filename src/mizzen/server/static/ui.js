@@ -136,19 +136,27 @@ function setupCharts() {
     chart.plot = new uPlot(chartOptions(name, width), chart.data, chart.canvas);
   }
 
+  function ensureBox(name) {
+    if (charts.has(name)) return;
+    const box = document.createElement("div");
+    box.className = "chart";
+    box.dataset.metric = name;
+    box.innerHTML = "<h3><span class='name'></span><span class='readout'></span></h3><div class='canvas'></div><div class='note'></div>";
+    box.querySelector(".name").textContent = name;
+    holder.appendChild(box);
+    const readout = box.querySelector(".readout");
+    charts.set(name, { box, canvas: box.querySelector(".canvas"), readout, plot: null, data: null });
+    document.getElementById("no-metrics")?.remove();
+  }
+
+  // Every box first, then the widths: a chart measured alone in its row would ask for too much.
+  function loadAll(names) {
+    names.forEach(ensureBox);
+    return Promise.all(names.map(load));
+  }
+
   async function load(name) {
-    let chart = charts.get(name);
-    if (!chart) {
-      const box = document.createElement("div");
-      box.className = "chart";
-      box.dataset.metric = name;
-      box.innerHTML = "<h3><span class='name'></span><span class='readout'></span></h3><div class='canvas'></div><div class='note'></div>";
-      box.querySelector(".name").textContent = name;
-      holder.appendChild(box);
-      chart = { box, canvas: box.querySelector(".canvas"), readout: box.querySelector(".readout"), plot: null, data: null };
-      charts.set(name, chart);
-      document.getElementById("no-metrics")?.remove();
-    }
+    const chart = charts.get(name);
     // Two points (a bucket's min and max) per pixel: full detail at this width, no more.
     const points = Math.min(20000, Math.max(200, 2 * Math.round(chart.canvas.clientWidth * devicePixelRatio)));
     const answer = await fetch(`/ui/runs/${uuid}/metrics/${encodeURIComponent(name)}?points=${points}`);
@@ -156,7 +164,8 @@ function setupCharts() {
     const history = await answer.json();
     const steps = history.steps.every((s) => s !== null) ? history.steps : history.values.map((_, i) => i);
     chart.data = [steps, history.values];
-    draw(name);
+    if (chart.plot) chart.plot.setData(chart.data); // a live run's new points, on the same chart
+    else draw(name);
     chart.box.dataset.points = String(history.values.length);
     chart.box.querySelector(".note").textContent = history.downsampled
       ? `downsampled to ${history.values.length} points for this width` : "";
@@ -165,11 +174,11 @@ function setupCharts() {
   async function refresh() {
     const answer = await fetch(`/ui/runs/${uuid}/metrics`);
     const names = answer.ok ? await answer.json() : [];
-    await Promise.all(names.map(load));
+    await loadAll(names);
     if (!runIsDone()) setTimeout(refresh, 5000);
   }
 
-  JSON.parse(holder.dataset.metrics || "[]").forEach(load);
+  loadAll(JSON.parse(holder.dataset.metrics || "[]"));
   if (holder.dataset.live === "1") setTimeout(refresh, 3000);
   document.addEventListener("mizzen:theme", () => charts.forEach((c, name) => c.data && draw(name)));
   // Charts follow their box's width (the grid settles after the first layout, and on resize).
