@@ -57,3 +57,30 @@ def test_every_asset_a_page_names_is_served_by_the_server(api_server: str) -> No
     for asset in assets:
         answer = httpx.get(api_server + asset)
         assert answer.status_code == 200 and answer.content, asset
+
+
+def test_make_test_without_chromium_and_without_root_names_the_command(tmp_path: Path) -> None:
+    fake_id = tmp_path / "bin" / "id"
+    fake_id.parent.mkdir()
+    fake_id.write_text("#!/bin/sh\necho 1000\n")  # not root: nothing is installed
+    fake_id.chmod(0o755)
+    done = subprocess.run(
+        ["bash", str(ROOT / "tools" / "ensure_chromium.sh")],
+        env={
+            **os.environ,
+            "PATH": f"{fake_id.parent}:{os.environ['PATH']}",
+            "MIZZEN_CHROMIUM": str(tmp_path / "none"),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1 and "sudo apt-get install -y chromium" in done.stderr
+    present = subprocess.run(
+        ["bash", str(ROOT / "tools" / "ensure_chromium.sh")],
+        env={**os.environ, "MIZZEN_CHROMIUM": sys.executable},  # any executable stands for a present one
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert present.returncode == 0 and present.stdout == ""

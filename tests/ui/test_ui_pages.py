@@ -194,6 +194,21 @@ def test_live_logs_stream_and_a_click_on_stop_stops_the_real_run(
     first = max(int(n) for n in re.findall(r"tick (\d+)", logs.inner_text()))
     expect(logs).to_contain_text(f"tick {first + 3}")  # lines keep arriving on the open page
     screenshot(page, "run-live")
+    assert (
+        page.evaluate("(e => e.scrollHeight - e.scrollTop - e.clientHeight)(document.getElementById('logs'))")
+        < 8
+    )
+
+    page.uncheck("#logs-follow")  # pause: the view stays where the reader is while lines arrive
+    page.evaluate("document.getElementById('logs').scrollTop = 0")
+    seen = max(int(n) for n in re.findall(r"tick (\d+)", logs.inner_text()))
+    expect(logs).to_contain_text(f"tick {seen + 3}")
+    assert page.evaluate("document.getElementById('logs').scrollTop") == 0
+    page.check("#logs-follow")  # follow again: back to the newest line
+    assert (
+        page.evaluate("(e => e.scrollHeight - e.scrollTop - e.clientHeight)(document.getElementById('logs'))")
+        < 8
+    )
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#stop")

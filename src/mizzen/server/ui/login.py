@@ -29,7 +29,7 @@ async def login(request: Request) -> Response:
     target = auth.safe_next(form.get("next"))
     token = form.get("token", "").strip()
     if not auth.token_matches(request, token):
-        error = "That is not this server's token (MIZZEN_TOKEN where `mizzen server` runs)."
+        error = "That is not this server's token (the MIZZEN_TOKEN that `mizzen server` runs with)."
         context = {"next": target, "error": error}
         return render(request, "login.html", context, status_code=401)
     response = RedirectResponse(target, status_code=303)

@@ -27,7 +27,8 @@ TEMPLATES.env.globals.update(version=__version__, is_done=views.is_done)
 def render(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200, **headers: str
 ) -> HTMLResponse:
-    context = {"logout": auth.server_token(request) is not None, **context}
+    logged_in = auth.server_token(request) is not None and auth.is_logged_in(request)
+    context = {"logout": logged_in, **context}
     response = TEMPLATES.TemplateResponse(request, name, context, status_code=status_code)
     response.headers["Vary"] = "HX-Request"  # a page and its fragment share a URL
     response.headers.update(headers)
