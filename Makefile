@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test lint fmt venv e2e bench clean
+.PHONY: demo test lint fmt venv e2e bench clean chromium vendor
 
 venv: $(STAMP)
 
@@ -19,9 +19,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	@$(BIN)/python examples/quickstart/demo.py
 
-## test: create .venv if needed, install, run the whole test suite
-test: $(STAMP)
+## test: create .venv if needed, install (Chromium too, for the browser tests), run the whole test suite
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
+
+## chromium: Debian's Chromium for tests/ui (installed with apt when root; otherwise says the command)
+chromium:
+	@tools/ensure_chromium.sh
 
 ## lint: ruff, mypy and the import-linter layer contracts
 lint: $(STAMP)
@@ -29,6 +33,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks examples
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python tools/refresh_vendor.py --check
+
+## vendor: refresh the UI's vendored htmx/uPlot from the npm registry (tools/refresh_vendor.py)
+vendor:
+	$(BIN)/python tools/refresh_vendor.py
 
 fmt: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks examples

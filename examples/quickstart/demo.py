@@ -24,13 +24,17 @@ def main() -> int:
         print(f"\nthe quickstart run did not succeed (exit {code}); see the logs above", file=sys.stderr)
         return code
     activate = os.path.relpath(MIZZEN.parent / "activate", Path.cwd())
+    page = subprocess.run(  # the page of the run just made (the latest one)
+        [str(MIZZEN), "ops", "dashboard", "--url"], cwd=HERE, capture_output=True, text=True, check=False
+    ).stdout.strip()
     print(
         "\n== next\n"
         f"  source {activate}          put `mizzen` on your PATH\n"
         "  mizzen ops ls                        the run, succeeded\n"
         "  mizzen ops logs                      its output (the most recent run)\n"
         "  mizzen ops get --json                its params, outputs, statuses and metrics\n"
-        "  mizzen server                        the API (docs at http://127.0.0.1:8000/docs)",
+        "  mizzen ui                            the web UI (and the API, docs at /docs)\n"
+        f"\nThe run's page (once `mizzen ui` runs): {page}",
         flush=True,
     )
     return 0

@@ -50,6 +50,7 @@ def _register() -> None:
         init,
         ops,
         ops_act,
+        ops_dashboard,
         ops_files,
         ops_flow,
         project,

@@ -1,6 +1,9 @@
-"""`mizzen server`: the API and the local executor as a long-running process."""
+"""`mizzen server`: the API and the local executor as a long-running process; `mizzen ui`: the same,
+on 127.0.0.1, with the web UI opened in a browser."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import typer
 
@@ -25,7 +28,15 @@ def server_command(
     MIZZEN_HOST=http://HOST:PORT or `mizzen config set host http://HOST:PORT`.
 
     Listening beyond 127.0.0.1 needs a token (MIZZEN_TOKEN, which clients send too) or --insecure.
+    The web UI is served at / (docs/ui.md).
     """
+    serve(host, port, log_level, insecure)
+
+
+def serve(
+    host: str, port: int, log_level: str, insecure: bool, on_ready: Callable[[str], None] | None = None
+) -> None:
+    """Serve until Ctrl-C or SIGTERM; ``on_ready(url)`` once the server answers."""
     import signal
 
     from mizzen.cli.connect import announce_server, load_settings
@@ -56,6 +67,8 @@ def server_command(
     database = settings.resolved_database_url.split("@")[-1]  # never print a password
     console.print(f"store: {database} · artifacts: {settings.resolved_artifacts_store}")
     console.print("Ctrl-C to stop; runs still going are stopped first.")
+    if on_ready is not None:
+        on_ready(url)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -63,3 +76,33 @@ def server_command(
         server.close()
     finally:
         announced.unlink(missing_ok=True)
+
+
+@app.command("ui")
+def ui_command(
+    port: int = typer.Option(8000, "--port", help="Port to listen on (127.0.0.1 only)."),
+    no_browser: bool = typer.Option(False, "--no-browser", help="Print the URL; do not open a browser."),
+) -> None:
+    """Open the web UI: serves the API and the UI on 127.0.0.1 (and runs jobs, like `mizzen server`).
+
+    When a `mizzen server` of this MIZZEN_HOME already runs, or MIZZEN_HOST names one, its UI is
+    opened instead of starting another.
+    """
+    from mizzen.cli.connect import load_settings, server_url
+    from mizzen.cli.output import console
+    from mizzen.cli.ui_links import open_in_browser
+
+    settings = load_settings()
+    running = server_url(settings)
+
+    def ready(url: str) -> None:
+        console.print(f"Mizzen UI: [bold]{url}/[/bold]", soft_wrap=True)
+        if settings.token:
+            console.print("this server has a token: log in with MIZZEN_TOKEN")
+        if not no_browser:
+            open_in_browser(f"{url}/")
+
+    if running:
+        ready(running.rstrip("/"))
+        return
+    serve("127.0.0.1", port, "warning", insecure=False, on_ready=ready)

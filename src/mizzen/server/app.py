@@ -20,6 +20,7 @@ from mizzen.server.docs import install_docs
 from mizzen.server.errors import install_error_handlers
 from mizzen.server.routers import agents, artifacts, flow, health, logs, metrics, pipelines, projects, runs
 from mizzen.server.services import Services
+from mizzen.server.ui import install_ui
 from mizzen.settings import Settings
 from mizzen.store import Database
 
@@ -54,4 +55,5 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     api.include_router(flow.router)  # approvals and the run cache
     api.include_router(flow.agent_router)
     app.include_router(api)
+    install_ui(app)  # the web UI at /: docs/ui.md
     return app

@@ -99,6 +99,16 @@ class ProjectRecord:
 
 
 @dataclass(frozen=True)
+class ProjectActivity:
+    """A project's runs at a glance: how many in each status, and when one last changed."""
+
+    name: str
+    description: str | None
+    runs_by_status: dict[RunStatus, int]
+    last_activity: datetime | None  # the latest update of any of its runs (None: no runs)
+
+
+@dataclass(frozen=True)
 class AgentRecord:
     name: str
     namespace: str | None

@@ -9,6 +9,7 @@ from mizzen.server.services import convert
 from mizzen.server.services.validation import check_fields
 from mizzen.store import Database
 from mizzen.store.gateway import projects as gateway
+from mizzen.store.records import ProjectActivity
 
 
 class ProjectService:
@@ -22,6 +23,10 @@ class ProjectService:
 
     def list_all(self) -> list[ProjectRead]:
         return [convert.project_read(record) for record in gateway.list_projects(self.db)]
+
+    def activity(self) -> list[ProjectActivity]:
+        """Every project with its runs counted by status and its last activity (the UI's front page)."""
+        return gateway.project_activity(self.db)
 
     def get(self, name: str) -> ProjectRead:
         return convert.project_read(gateway.get_project(self.db, name))

@@ -72,6 +72,24 @@ def list_projects(session: Session) -> list[tuple[ProjectRow, int]]:
     return [(project, int(n)) for project, n in rows]
 
 
+def activity(session: Session) -> list[tuple[str, str | None, str | None, int, datetime | None]]:
+    """(project, description, status, runs, last update) for each project and status of its runs,
+    by project name; a project without runs has one row with status None."""
+    rows = session.execute(
+        select(
+            ProjectRow.name,
+            ProjectRow.description,
+            RunRow.status,
+            func.count(RunRow.id),
+            func.max(RunRow.updated_at),
+        )
+        .outerjoin(RunRow, RunRow.project_id == ProjectRow.id)
+        .group_by(ProjectRow.id, ProjectRow.name, ProjectRow.description, RunRow.status)
+        .order_by(ProjectRow.name)
+    ).all()
+    return [(name, description, status, int(n), last) for name, description, status, n, last in rows]
+
+
 def count_runs(session: Session, project_id: int) -> int:
     return (
         session.scalar(select(func.count()).select_from(RunRow).where(RunRow.project_id == project_id)) or 0
