@@ -142,3 +142,72 @@ component:
         9,
         9,
     ]
+
+
+EVALUATION_INTERVAL_TRIAL = """
+import sys, time
+from mizzen import tracking
+
+x = float(sys.argv[1])
+run = tracking.init()
+if x < 1:  # the good trial: 6 values, done
+    for step in range(1, 7):
+        run.log_metrics(step=step, loss=x)
+    run.log_outputs(loss=x)
+    sys.exit(0)
+for step in (1, 2):  # the bad one: 2 values (no evaluation point yet), a pause, a 3rd
+    run.log_metrics(step=step, loss=x)
+time.sleep(3)
+run.log_metrics(step=3, loss=x)
+deadline = time.monotonic() + 120  # then waits to be stopped (ends succeeded if it never is)
+while time.monotonic() < deadline:
+    time.sleep(0.2)
+"""
+
+
+def test_a_diff_policy_stops_a_trial_at_its_evaluation_interval_in_a_local_sweep(
+    settings: Settings, mizzen_bin: Path, tmp_path: Path
+) -> None:
+    """A real sweep: the bad trial runs with 2 values for a while (no stop: its first evaluation is at
+    its 3rd value), then is stopped at interval 3, which its condition names."""
+    script = tmp_path / "trial.py"
+    script.write_text(EVALUATION_INTERVAL_TRIAL)
+    polyaxonfile = tmp_path / "diff-interval.yaml"
+    polyaxonfile.write_text(
+        f"""version: 1.1
+kind: operation
+name: diff-interval
+matrix:
+  kind: mapping
+  concurrency: 2
+  values: [{{x: 0.1}}, {{x: 5.0}}]
+  earlyStopping:
+  - kind: metric_early_stopping
+    metric: loss
+    value: 0.0
+    optimization: minimize
+    policy: {{kind: diff, percent: 50, evaluationInterval: 3}}
+component:
+  name: trial
+  inputs:
+  - {{name: x, type: float}}
+  run:
+    kind: job
+    container:
+      image: python:3.11-slim
+      command: [python, {script}, "{{{{ x }}}}"]
+"""
+    )
+    sweep, trials = run_sweep(mizzen_bin, str(polyaxonfile))
+    assert sweep.get("run", sweep)["status"] == "succeeded"
+    by_x = {t["params"]["x"]: t for t in trials}
+    assert by_x[0.1]["status"] == "succeeded"
+    assert by_x[5.0]["status"] == "stopped"
+    shown = mizzen(mizzen_bin, "ops", "get", by_x[5.0]["uuid"], "--json")
+    assert shown.returncode == 0, shown.stderr
+    run = json.loads(shown.stdout)
+    run = run.get("run", run)
+    messages = [c["message"] or "" for c in run["conditions"]]
+    assert any(m.startswith("diff stopping at interval 3: best loss=5 is more than 50") for m in messages), (
+        messages
+    )

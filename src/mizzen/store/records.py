@@ -272,3 +272,5 @@ class ChildRecord:
     started_at: datetime | None
     finished_at: datetime | None
     metrics: dict[str, float] = field(default_factory=dict)  # last values of the metrics asked for
+    # every value of the metrics whose history was asked for (early stopping policies), in step order
+    histories: dict[str, tuple[float, ...]] = field(default_factory=dict)

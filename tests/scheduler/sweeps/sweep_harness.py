@@ -65,9 +65,9 @@ class Sweep:
     def start(self, child: ChildRecord) -> None:
         statuses.set_status(self.database, child.uuid, RunStatus.RUNNING, "Test", "running")
 
-    def report(self, child: ChildRecord, **values: float) -> None:
+    def report(self, child: ChildRecord, step: int = 1, **values: float) -> None:
         now = time.time()
-        points = [(name, 1, now, float(value)) for name, value in values.items()]
+        points = [(name, step, now, float(value)) for name, value in values.items()]
         metrics.ingest(self.database, child.uuid, points)
 
     def finish(self, child: ChildRecord, status: RunStatus = RunStatus.SUCCEEDED, **values: float) -> None:

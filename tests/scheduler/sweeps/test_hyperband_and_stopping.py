@@ -111,7 +111,27 @@ def test_median_stopping_stops_the_trials_worse_than_the_median_of_the_others(ma
     stopped = next(c for c in sweep.children() if c.meta["trial"]["index"] == 4)
     reason, message = sweep.last_condition(stopped.uuid)
     assert reason == "PipelineStopped"
-    assert message == "median stopping: loss=1 is worse than the median 0.25 of other trials"
+    assert message == (
+        "median stopping at interval 1: best loss=1 is worse than the median 0.25 of the other "
+        "trials' running averages"
+    )
+
+
+def test_the_driver_judges_a_running_trial_at_its_evaluation_interval(make_sweep) -> None:
+    """Through the store and the driver's incremental reads: a trial's history grows tick after
+    tick, and the policy judges it at its 2nd logged value, not at its 1st."""
+    sweep, statuses = _running_sweep(
+        make_sweep, {"kind": "median", "evaluationInterval": 2}, [0.1, 0.2, 0.3, 0.9, 1.0]
+    )
+    assert all(status == RunStatus.RUNNING for status in statuses.values())  # 1 value each
+    children = sorted(sweep.children(), key=lambda c: c.meta["trial"]["index"])
+    for child, score in zip(children, [0.1, 0.2, 0.3, 0.9, 1.0], strict=True):
+        sweep.report(child, step=2, loss=score)
+    sweep.tick()
+    statuses = {c.meta["trial"]["index"]: c.status for c in sweep.children()}
+    assert [statuses[i] for i in range(5)] == [RunStatus.RUNNING] * 3 + [RunStatus.STOPPING] * 2
+    stopped = next(c for c in sweep.children() if c.meta["trial"]["index"] == 4)
+    assert sweep.last_condition(stopped.uuid)[1].startswith("median stopping at interval 2: best loss=1 ")
 
 
 def test_truncation_stops_the_worst_percent(make_sweep) -> None:

@@ -36,6 +36,9 @@ class DagPlanner:
     def metrics(self, structure: Structure) -> list[str]:
         return early_stopping_metrics(structure.dag) if structure.dag is not None else []
 
+    def histories(self, structure: Structure) -> list[str]:
+        return []  # a DAG's early stopping reads last values only
+
     def step(self, view: PipelineView) -> Step:
         dag = view.structure.dag
         if dag is None:

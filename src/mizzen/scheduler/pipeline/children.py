@@ -27,7 +27,7 @@ FULL_EVERY = timedelta(seconds=30)
 
 @dataclass
 class _Known:
-    metrics: tuple[str, ...]
+    metrics: tuple[tuple[str, ...], tuple[str, ...]]  # (last values, histories) read
     read_at: datetime  # when the last read started (by the clock of this process)
     full_at: datetime
     children: dict[str, ChildRecord] = field(default_factory=dict)  # by uuid, in creation order
@@ -48,21 +48,24 @@ class ChildrenCache:
         self.full_every = full_every
         self._known: dict[str, _Known] = {}
 
-    def read(self, pipeline_uuid: str, metrics: list[str]) -> list[ChildRecord]:
-        """Every child of the pipeline as the store has it now (to within ``overlap``)."""
-        names = tuple(sorted(set(metrics)))
+    def read(
+        self, pipeline_uuid: str, metrics: list[str], histories: list[str] | None = None
+    ) -> list[ChildRecord]:
+        """Every child of the pipeline as the store has it now (to within ``overlap``), with the
+        last values of ``metrics`` and every value of ``histories``."""
+        names = tuple(sorted(set(metrics))), tuple(sorted(set(histories or [])))
         now = self.clock()
         known = self._known.get(pipeline_uuid)
         if known is not None and known.metrics == names and now - known.full_at < self.full_every:
             changed, total = gateway.children_changed(
-                self.database, pipeline_uuid, known.read_at - self.overlap, names
+                self.database, pipeline_uuid, known.read_at - self.overlap, *names
             )
             for child in changed:
                 known.children[child.uuid] = child
             if len(known.children) == total:
                 known.read_at = now
                 return list(known.children.values())
-        children = gateway.children(self.database, pipeline_uuid, names)
+        children = gateway.children(self.database, pipeline_uuid, *names)
         self._known[pipeline_uuid] = _Known(names, now, now, {child.uuid: child for child in children})
         return children
 

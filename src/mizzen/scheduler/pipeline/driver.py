@@ -130,7 +130,9 @@ class PipelineDriver(TickLoop):
             self._end(pipeline, Finish(RunStatus.FAILED, "CompileError", str(error)))
             return
         planner: Planner = planner_for(structure)
-        children = self._children.read(pipeline.uuid, planner.metrics(structure))
+        children = self._children.read(
+            pipeline.uuid, planner.metrics(structure), planner.histories(structure)
+        )
         seen = [as_planned(child) for child in children]
         step = planner.step(PipelineView(pipeline, structure, seen, self.clock()))
         self.apply(pipeline, structure, step, has_children=bool(children))

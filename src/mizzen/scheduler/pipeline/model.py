@@ -81,5 +81,8 @@ class Planner(Protocol):
     def metrics(self, structure: Structure) -> list[str]:
         """The metrics whose last value the planner reads on each child."""
 
+    def histories(self, structure: Structure) -> list[str]:
+        """The metrics whose every value the planner reads on each child (early stopping)."""
+
     def step(self, view: PipelineView) -> Step:
         """What to do now."""

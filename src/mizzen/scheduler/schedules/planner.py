@@ -52,6 +52,9 @@ class SchedulePlanner:
     def metrics(self, structure: Structure) -> list[str]:
         return []
 
+    def histories(self, structure: Structure) -> list[str]:
+        return []
+
     def step(self, view: PipelineView) -> Step:
         created = view.pipeline.created_at or view.now
         table = timetable_of(view.structure.schedule, _utc(created))

@@ -2,9 +2,11 @@
 
 ``s_max = floor(log_eta(R))`` for ``R = maxIterations``; bracket ``s`` (from ``s_max`` down to 0)
 starts ``n = ceil((s_max + 1) / (s + 1) * eta^s)`` configs at resource ``r = R * eta^-s``; its rung
-``i`` runs ``floor(n * eta^-i)`` configs at ``r * eta^i``: the best of rung ``i - 1`` by the metric,
-once that rung is done. Every slot has a fixed trial index (brackets in order, rungs in order), so a
-trial is created once, by key, whatever restarts. Rung-0 configs are drawn at random with the seed.
+``i`` runs the best ``floor(n_(i-1) / eta)`` configs of rung ``i - 1`` (by the metric, once that
+rung is done; ties go to the lower trial index; failed, unscored or NaN trials come last) at
+``r * eta^i``. With ``resource.type: int`` a resource is rounded half up (never below 1). Every
+slot has a fixed trial index (brackets in order, rungs in order), so a trial is created once, by
+key, whatever restarts. Rung-0 configs are drawn at random with the seed.
 A promotion is a new trial with the larger resource whose meta names the trial it continues
 (``promoted_from``); with ``resume: true`` the planner resumes that trial's run instead, with the
 larger resource, and the run's meta keeps the trials it ran before (``trials.EARLIER_KEY``).
@@ -41,12 +43,13 @@ def layout(max_iterations: float, eta: float) -> list[Rung]:
     for s in range(s_max, -1, -1):
         n = math.ceil(round((s_max + 1) / (s + 1) * eta**s, 9))
         r = max_iterations * eta ** (-s)
+        size = n
         for i in range(s + 1):
-            size = math.floor(round(n * eta ** (-i), 9))
             if size < 1:
                 break
             rungs.append(Rung(s, i, index, size, r * eta**i))
             index += size
+            size = math.floor(round(size / eta, 9))  # the best floor(n_i / eta) go on
     return rungs
 
 
@@ -74,7 +77,7 @@ class HyperbandTuner:
 
     def _resource(self, rung: Rung) -> float | int:
         value = round(rung.resource, 9)
-        return round(value) if self.resource_type == "int" else float(value)
+        return max(1, math.floor(value + 0.5)) if self.resource_type == "int" else float(value)
 
     def suggest_slot(self, index: int, trials: dict[int, Trial]) -> dict[str, Any] | None:
         """The slot's trial meta (values, bracket, rung, promoted_from), or None until its rung
@@ -95,6 +98,6 @@ class HyperbandTuner:
 
     def _rank(self, trial: Trial) -> tuple[int, float, int]:
         objective = self.goal.objective(trial.score) if self.goal else None
-        if objective is None or not trial.succeeded:
-            return (1, 0.0, trial.index)  # failed or unscored: last
+        if objective is None or math.isnan(objective) or not trial.succeeded:
+            return (1, 0.0, trial.index)  # failed, unscored or NaN: last
         return (0, objective, trial.index)

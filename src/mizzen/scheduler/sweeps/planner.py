@@ -68,6 +68,9 @@ class SweepPlanner:
         goal = goal_of(getattr(matrix, "metric", None))
         return sorted({*names, *([goal.metric] if goal else [])})
 
+    def histories(self, structure: Structure) -> list[str]:
+        return sorted(set(early_stopping.history_metrics(structure.matrix.early_stopping or [])))
+
     def step(self, view: PipelineView) -> Step:
         matrix = view.structure.matrix
         policies = list(matrix.early_stopping or [])
@@ -82,7 +85,7 @@ class SweepPlanner:
         else:
             tuner = tuner_for(matrix, seed_of(matrix, view.pipeline.uuid), goal)
         children = {child.uuid: child for child in view.children}
-        verdict = early_stopping.judge(policies, trials, children, tuner.total, view.now)
+        verdict = early_stopping.judge(policies, trials, children, tuner.total)
         progress, outputs = progress_of(trials, tuner.total, goal, view.pipeline.outputs)
         not_done = [t for t in trials.values() if not t.done]
         if verdict.fail_sweep or verdict.end_sweep:

@@ -41,30 +41,45 @@ def unfinished_pipelines(db: Database, executor: str) -> list[RunRecord]:
         return [run_record(row) for row in repo.unfinished_pipelines(session, executor)]
 
 
-def children(db: Database, pipeline_uuid: str, metrics: Iterable[str] = ()) -> list[ChildRecord]:
-    """Every child of the pipeline, in creation order, with the last value of ``metrics``."""
+def children(
+    db: Database, pipeline_uuid: str, metrics: Iterable[str] = (), histories: Iterable[str] = ()
+) -> list[ChildRecord]:
+    """Every child of the pipeline, in creation order, with the last value of ``metrics`` and every
+    value of ``histories``."""
     with read_session(db) as session:
         rows = repo.children(session, pipeline_uuid)
         values = repo.child_metrics(session, pipeline_uuid, metrics)
-    return [child_record(row, values) for row in rows]
+        series = repo.child_metric_histories(session, pipeline_uuid, histories)
+    return [child_record(row, values, series) for row in rows]
 
 
 def children_changed(
-    db: Database, pipeline_uuid: str, since: datetime, metrics: Iterable[str] = ()
+    db: Database,
+    pipeline_uuid: str,
+    since: datetime,
+    metrics: Iterable[str] = (),
+    histories: Iterable[str] = (),
 ) -> tuple[list[ChildRecord], int]:
     """The children not done or changed at ``since`` or later (creation order, with the last value
-    of ``metrics``), and how many children the pipeline has in all: what a driver that already
-    read the others needs, without reading 10,000 finished trials again each tick."""
+    of ``metrics`` and every value of ``histories``), and how many children the pipeline has in
+    all: what a driver that already read the others needs, without reading 10,000 finished trials
+    again each tick."""
     with read_session(db) as session:
         rows = repo.children_changed(session, pipeline_uuid, since)
-        values = repo.child_metrics(session, pipeline_uuid, metrics, [row[0] for row in rows]) if rows else {}
+        uuids = [row[0] for row in rows]
+        values = repo.child_metrics(session, pipeline_uuid, metrics, uuids) if rows else {}
+        series = repo.child_metric_histories(session, pipeline_uuid, histories, uuids) if rows else {}
         total = repo.children_count(session, pipeline_uuid)
-    return [child_record(row, values) for row in rows], total
+    return [child_record(row, values, series) for row in rows], total
 
 
-def child_record(row: tuple[Any, ...], values: dict[str, dict[str, float]]) -> ChildRecord:
+def child_record(
+    row: tuple[Any, ...],
+    values: dict[str, dict[str, float]],
+    series: dict[str, dict[str, tuple[float, ...]]] | None = None,
+) -> ChildRecord:
     """A row of ``repos.pipelines.CHILD_COLUMNS`` as a record, with its metrics' values from
-    ``values[uuid]``."""
+    ``values[uuid]`` and their histories from ``series[uuid]``."""
     (uuid, key, name, kind, status, params, inputs, outputs, meta, created_at, started_at, finished_at) = row
     return ChildRecord(
         uuid=uuid,
@@ -80,6 +95,7 @@ def child_record(row: tuple[Any, ...], values: dict[str, dict[str, float]]) -> C
         started_at=started_at,
         finished_at=finished_at,
         metrics=values.get(uuid, {}),
+        histories=(series or {}).get(uuid, {}),
     )
 
 

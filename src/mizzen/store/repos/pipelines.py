@@ -15,7 +15,7 @@ from mizzen.schemas.pipelines import PIPELINE_KINDS
 from mizzen.schemas.run_meta import APPROVED_KEY, OWNER_KEY, UPLOAD_KEY, UPLOAD_PENDING
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.store.json_sql import json_bool, json_text
-from mizzen.store.orm import MetricSummaryRow, RunRow, StatusConditionRow
+from mizzen.store.orm import MetricRow, MetricSummaryRow, RunRow, StatusConditionRow
 from mizzen.store.records import NewRun
 from mizzen.store.repos.runs import create_run, update_run
 from mizzen.store.repos.scheduling import Scope, in_scope
@@ -158,6 +158,33 @@ def child_metrics(
     for uuid, name, last in session.execute(query).all():
         found.setdefault(uuid, {})[name] = float(last)
     return found
+
+
+def child_metric_histories(
+    session: Session, pipeline_uuid: str, names: Iterable[str], uuids: Iterable[str] | None = None
+) -> dict[str, dict[str, tuple[float, ...]]]:
+    """``{child uuid: {metric: every value, in step order}}`` for the metrics ``names`` of a
+    pipeline's children (of those in ``uuids`` only, when given). Points without a step come in the
+    order they were logged (time, then insertion)."""
+    names = sorted(set(names))
+    if not names:
+        return {}
+    query = (
+        select(RunRow.uuid, MetricRow.name, MetricRow.value)
+        .join(MetricRow, MetricRow.run_id == RunRow.id)
+        .where(RunRow.pipeline_uuid == pipeline_uuid, MetricRow.name.in_(names))
+        .order_by(
+            RunRow.uuid, MetricRow.name, func.coalesce(MetricRow.step, -1), MetricRow.timestamp, MetricRow.id
+        )
+    )
+    if uuids is not None:
+        query = query.where(RunRow.uuid.in_(sorted(set(uuids))))
+    found: dict[str, dict[str, list[float]]] = {}
+    for uuid, name, value in session.execute(query).all():
+        found.setdefault(uuid, {}).setdefault(name, []).append(float(value))
+    return {
+        uuid: {name: tuple(values) for name, values in by_name.items()} for uuid, by_name in found.items()
+    }
 
 
 def status_counts(session: Session, pipeline_uuid: str) -> dict[str, int]:
