@@ -50,18 +50,20 @@ def list_runs(
 ) -> None:
     """List runs in a table, newest first.
 
-    Filtering or sorting by a metric adds a column with its last value.
+    Filtering or sorting by a metric adds a column with its last value. A pipeline's runs:
+    -q "pipeline:UUID" (or pipeline_uuid:), UUID being the pipeline's uuid or a unique prefix.
 
     Example: mizzen ops ls -q "status:succeeded,metrics.loss:<0.5" -s metrics.loss -l 5
     """
     from mizzen.cli.connect import api, load_settings
     from mizzen.cli.output import console, print_json
-    from mizzen.cli.runs_resolve import current_project
+    from mizzen.cli.runs_resolve import current_project, resolve_pipeline_terms
 
     settings = load_settings()
     project = project or current_project(settings)
     metric_names = metric_columns(query, sort)
     with api(settings) as client:
+        query = resolve_pipeline_terms(client, query)
         page = client.runs.list(
             project=project, query=query, sort=sort or "-created_at", limit=limit, offset=offset
         )

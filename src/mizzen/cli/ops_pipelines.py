@@ -3,9 +3,10 @@ DAG's ops with their statuses, a schedule's runs. Two requests, whatever the num
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from mizzen.cli.output import console, print_json, styled_status, when
+from mizzen.cli.output import console, duration, print_json, styled_status, when
+from mizzen.schemas.statuses import DONE_STATUSES
 
 if TYPE_CHECKING:
     from mizzen.client import MizzenClient
@@ -39,15 +40,74 @@ def _print_progress(view: PipelineRead) -> None:
 
     sweep = f" ({view.sweep})" if view.sweep else ""
     console.print(f"\n[bold]{view.kind}{sweep}[/bold]: {counts_text(view)}", highlight=False, soft_wrap=True)
+    if view.kind == "schedule":
+        for line in schedule_lines(view.progress, ended=view.status in DONE_STATUSES, message=view.message):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
     best = best_text(view)
     if best:
         console.print(best, markup=False, highlight=False, soft_wrap=True)
-    elif view.metric is None and not view.nodes:
+    elif view.metric is None and view.kind == "matrix":
         console.print(
             "no metric to rank trials by: the sweep names none; rank them with --metric NAME",
             markup=False,
             soft_wrap=True,
         )
+
+
+def schedule_lines(progress: dict[str, Any], *, ended: bool, message: str | None) -> list[str]:
+    """What a schedule is, how many ticks fired, and the next due time, or why none is left:
+
+    ``when: cron '0 9 * * *' in Europe/Paris, from 2026-12-08 00:00 UTC`` /
+    ``ticks fired: 2 (maxRuns 3; 1 missed while nothing drove it)`` /
+    ``next due: 2026-12-09 09:00 Europe/Paris (in 5h 3m)`` or ``ended: maxRuns 3 reached``."""
+    if not progress:
+        return ["when: not planned yet (the driver has not read this schedule)"]
+    zone = progress.get("zone") or "UTC"
+    kind = progress.get("schedule")
+    if kind == "cron":
+        when_ = f"cron '{progress.get('cron')}' in {zone}"
+    elif kind == "interval":
+        when_ = f"every {duration(float(progress.get('frequency') or 0))}"
+    else:
+        when_ = "once (datetime)"
+    start, end = progress.get("start_at"), progress.get("end_at")
+    when_ += (
+        f", from {_moment(start, zone)}" if start and kind != "datetime" else f" at {_moment(start, zone)}"
+    )
+    if end:
+        when_ += f" until {_moment(end, zone)}"
+    limits = [f"maxRuns {progress['max_runs']}"] if progress.get("max_runs") else []
+    if progress.get("missed"):
+        limits.append(f"{progress['missed']} missed while nothing drove it")
+    fired = f"ticks fired: {progress.get('ticks', 0)}" + (f" ({'; '.join(limits)})" if limits else "")
+    lines = [f"when: {when_}", fired]
+    if progress.get("waiting"):
+        lines.append(f"waiting: {progress['waiting']}")
+    next_at = progress.get("next_at")
+    if next_at and not ended:
+        from datetime import UTC, datetime
+
+        left = (datetime.fromisoformat(next_at) - datetime.now(UTC)).total_seconds()
+        lines.append(f"next due: {_moment(next_at, zone)} (in {duration(max(0.0, left))})")
+    elif ended or progress.get("ended"):
+        why = progress.get("ended") or message or "stopped"
+        lines.append(f"ended: {why}" + (f" ({message})" if message and message != why else ""))
+    return lines
+
+
+def _moment(iso: str | None, zone: str) -> str:
+    from datetime import datetime
+
+    if not iso:
+        return "-"
+    moment = datetime.fromisoformat(iso)
+    from zoneinfo import ZoneInfo
+
+    try:
+        moment = moment.astimezone(ZoneInfo(zone))
+    except (ValueError, KeyError):  # a fixed offset (startAt's), which ZoneInfo cannot name: UTC
+        moment, zone = moment.astimezone(ZoneInfo("UTC")), "UTC"
+    return f"{moment:%Y-%m-%d %H:%M:%S} {zone}"
 
 
 def _print_ops(view: PipelineRead) -> None:
@@ -69,6 +129,9 @@ def _print_children(view: PipelineRead, page: PipelineChildren) -> None:
 
     from mizzen.cli.ops_views import number, value_text
 
+    if not page.items:
+        console.print(f"no {'runs' if view.kind == 'schedule' else 'trials'} yet", markup=False)
+        return
     metric = page.metric.name if page.metric else None
     order = f", best {metric} first" if metric else ""
     noun = "runs" if view.kind == "schedule" else "trials"

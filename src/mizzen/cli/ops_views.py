@@ -104,6 +104,26 @@ def show_run(run: RunRead) -> None:
     if run.conditions:
         console.print()
         console.print(conditions_table(run.conditions, title="Statuses"))
+    deliveries = (run.meta.get("hooks") or {}).get("deliveries") or []
+    if deliveries:
+        console.print()
+        console.print(hooks_table(deliveries))
+
+
+def hooks_table(deliveries: list[dict[str, Any]]) -> Table:
+    """Each hook delivery of the run's last end: its state, attempts and what the last one got."""
+    table = _table("hook", "trigger", "state", "attempts", "outcome", title="Hooks")
+    for delivery in deliveries:
+        state = str(delivery.get("state"))
+        style = {"delivered": "green", "failed": "red", "error": "red", "skipped": "dim"}.get(state, "yellow")
+        table.add_row(
+            Text(f"{delivery.get('hook')} {delivery.get('hubRef') or ''}".strip()),
+            Text(str(delivery.get("trigger") or "done")),
+            Text(state, style=style),
+            str(delivery.get("attempts") or 0),
+            Text(str(delivery.get("outcome") or "-")),
+        )
+    return table
 
 
 def key_values_table(title: str, values: dict[str, Any]) -> Table:
