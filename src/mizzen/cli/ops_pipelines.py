@@ -22,6 +22,8 @@ def show_pipeline(
     optimization = "maximize" if maximize else None
     view = client.pipelines.get(run.uuid, metric=metric, optimization=optimization)
     page = client.pipelines.children(run.uuid, metric=metric, optimization=optimization, limit=SHOWN_CHILDREN)
+    if metric and view.metric_names is not None and metric not in view.metric_names:
+        _warn_unknown_metric(metric, view)
     if as_json:
         print_json({**run.model_dump(mode="json"), "pipeline": view, "children": page.items})
         return
@@ -33,6 +35,30 @@ def show_pipeline(
         _print_ops(view)
     else:
         _print_children(view, page)
+
+
+def _warn_unknown_metric(metric: str, view: PipelineRead) -> None:
+    """--metric NAME that no child logged: the ranking would be by nothing, so say which exist."""
+    import difflib
+
+    from mizzen.cli.output import err_console
+
+    names = view.metric_names or []
+    noun = {"dag": "op", "schedule": "run"}.get(view.kind, "trial")
+    close = difflib.get_close_matches(metric, names, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    found = (
+        f"the metrics its {noun}s logged: {', '.join(names)}"
+        if names
+        else f"none of its {noun}s has logged a metric yet"
+    )
+    err_console.print(
+        f"warning: no {noun} of {view.uuid[:12]} has logged metric {metric!r}{hint}: "
+        f"nothing is ranked by it; {found}",
+        style="yellow",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def _print_progress(view: PipelineRead) -> None:
@@ -111,23 +137,22 @@ def _moment(iso: str | None, zone: str) -> str:
 
 
 def _print_ops(view: PipelineRead) -> None:
-    from rich.table import Table
+    from mizzen.cli.tables import FittedTable
 
-    table = Table(title="ops", title_justify="left", header_style="bold", box=None, pad_edge=False)
-    for column in ("op", "kind", "status", "upstream", "trigger", "uuid"):
-        table.add_column(column, overflow="fold")
+    columns = ("op", "kind", "status", "upstream", "trigger", "uuid")
+    table = FittedTable(columns, flexible={"op", "upstream", "trigger"}, title="ops")
     for node in view.nodes:
         status = styled_status(node.status.value) if node.status else "[dim]waiting[/dim]"
         upstream = ", ".join(node.upstream) or "-"
         table.add_row(node.name, node.kind, status, upstream, node.trigger, (node.uuid or "-")[:12])
-    console.print(table)
+    console.print(table.table)
 
 
 def _print_children(view: PipelineRead, page: PipelineChildren) -> None:
-    from rich.table import Table
     from rich.text import Text
 
     from mizzen.cli.ops_views import number, value_text
+    from mizzen.cli.tables import FittedTable
 
     if not page.items:
         console.print(f"no {'runs' if view.kind == 'schedule' else 'trials'} yet", markup=False)
@@ -135,11 +160,9 @@ def _print_children(view: PipelineRead, page: PipelineChildren) -> None:
     metric = page.metric.name if page.metric else None
     order = f", best {metric} first" if metric else ""
     noun = "runs" if view.kind == "schedule" else "trials"
-    table = Table(title=f"{noun}{order}", title_justify="left", header_style="bold", box=None, pad_edge=False)
     names = sorted({name for child in page.items for name in child.params})
     columns = ["", "uuid", "name", "status", *([metric] if metric else []), *names, "created"]
-    for column in columns:
-        table.add_column(column, overflow="fold")
+    table = FittedTable(columns, flexible={"name", *names}, title=f"{noun}{order}")
     best = view.best.uuid if view.best else None
     for child in page.items:
         table.add_row(
@@ -151,7 +174,7 @@ def _print_children(view: PipelineRead, page: PipelineChildren) -> None:
             *(Text(value_text(child.params[n])) if n in child.params else "-" for n in names),
             when(child.created_at),
         )
-    console.print(table)
+    console.print(table.table)
     if page.count > len(page.items):
         console.print(
             f"[dim]{len(page.items)} of {page.count} {noun}; all of them: "

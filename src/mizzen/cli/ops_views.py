@@ -51,8 +51,10 @@ def _table(*columns: str, title: str | None = None) -> Table:
 
 
 def runs_table(runs: Sequence[RunRead], metric_names: Sequence[str], *, show_project: bool) -> Table:
+    from mizzen.cli.tables import FittedTable
+
     columns = ["uuid", "name", *(["project"] if show_project else []), "kind", "status", "created"]
-    table = _table(*columns, "duration", *metric_names)
+    table = FittedTable([*columns, "duration", *metric_names], flexible={"name", "project"})
     for run in runs:
         summaries = {m.name: m for m in run.metrics or []}
         cells: list[str | Text] = [
@@ -66,7 +68,7 @@ def runs_table(runs: Sequence[RunRead], metric_names: Sequence[str], *, show_pro
             *(number(summaries[name].last) if name in summaries else "-" for name in metric_names),
         ]
         table.add_row(*cells)
-    return table
+    return table.table
 
 
 def show_run(run: RunRead) -> None:
