@@ -14,7 +14,14 @@ from mizzen.cli.main import app
 
 ops_app = typer.Typer(
     name="ops",
-    help="List, inspect, follow, stop, restart and delete runs.",
+    help=(
+        "List, inspect, follow, stop, restart and delete runs.\n\n"
+        "The commands that end or drop something (stop, delete, invalidate) ask first, unless "
+        "--yes/-y; without a terminal to ask on they refuse. Every command exits 0 when it did what it "
+        "was asked, and 1 with a message saying why when it did nothing (refused, cancelled, or nothing "
+        "to do: a finished run to stop, a run not in the cache to invalidate, a run not waiting for "
+        "approval). approve and restart never ask: nothing is lost."
+    ),
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
