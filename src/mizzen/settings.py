@@ -76,6 +76,9 @@ class Settings(BaseModel):
         "local", description="Executor of new runs: local (this machine) or kubernetes (an agent)."
     )
 
+    hooks_wait_seconds: float = Field(
+        60.0, ge=0, description="How long `mizzen run` waits, showing them, for its run's hook deliveries."
+    )
     queues: dict[str, Any] = Field(
         default_factory=dict,
         description="Queues with limits, JSON or YAML mapping: {name: {concurrency: N, priority: P}}.",

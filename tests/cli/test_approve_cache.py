@@ -208,11 +208,12 @@ def test_a_second_identical_run_reuses_the_first_until_it_is_invalidated(home: P
     assert second_run["meta"]["cache_hit"]["uuid"] == first_uuid
     assert second_run["outputs"] == {"total": 42}
 
-    dropped = mizzen("ops", "invalidate", first_uuid[:8])
+    dropped = mizzen("ops", "invalidate", first_uuid[:8], "--yes")
     assert dropped.returncode == 0, dropped.stderr
     assert "Dropped 1 run from the cache" in dropped.stdout
     third = mizzen("run", "-f", str(spec))
     assert third.returncode == 0, third.stdout + third.stderr
     assert "computing" in third.stdout  # it ran again
-    nothing = mizzen("ops", "invalidate", first_uuid)
-    assert "was not in the cache" in nothing.stdout
+    nothing = mizzen("ops", "invalidate", first_uuid, "-y")
+    assert nothing.returncode == 1
+    assert "is not in the cache" in nothing.stderr and "nothing to invalidate" in nothing.stderr

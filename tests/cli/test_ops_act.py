@@ -110,11 +110,13 @@ def test_stop_asks_first_and_refuses_without_a_terminal(
     assert api_client.runs.get(run.uuid).status.value == "running"
 
 
-def test_stop_of_a_finished_run_says_so(cli: Cli, api_client: MizzenClient, make_run: MakeRun) -> None:
+def test_stop_of_a_finished_run_says_so_and_exits_1(
+    cli: Cli, api_client: MizzenClient, make_run: MakeRun
+) -> None:
     run = make_run(api_client, statuses=["running", "succeeded"])
-    result = cli("ops", "stop", run.uuid)  # nothing to confirm
-    assert result.exit_code == 0
-    assert result.stdout.strip() == f"Run {run.uuid} has already finished: succeeded"
+    result = cli("ops", "stop", run.uuid, "--yes")  # nothing done: exit 1, as any command that did nothing
+    assert result.exit_code == 1
+    assert result.stderr == f"error: run {run.uuid} has already finished (succeeded): nothing to stop\n"
 
 
 # -- delete ---------------------------------------------------------------------------------------

@@ -38,9 +38,12 @@ def load_settings() -> Settings:
 
 
 @contextmanager
-def api(settings: Settings | None = None, *, run_executor: bool = False) -> Iterator[MizzenClient]:
+def api(
+    settings: Settings | None = None, *, run_executor: bool = False, hooks_drain_seconds: float | None = None
+) -> Iterator[MizzenClient]:
     """A client for the API. ``run_executor`` (embedded mode only): also run the local executor in
-    this process, so that runs created through this client are executed while it is open."""
+    this process, so that runs created through this client are executed while it is open;
+    ``hooks_drain_seconds``: how long closing waits for hook deliveries under way."""
     from mizzen.client import MizzenClient
 
     settings = settings or load_settings()
@@ -51,7 +54,8 @@ def api(settings: Settings | None = None, *, run_executor: bool = False) -> Iter
         return
     from mizzen.server.embedded import EmbeddedServer
 
-    with EmbeddedServer(settings, run_executor=run_executor) as server, MizzenClient(server.url) as client:
+    embedded = EmbeddedServer(settings, run_executor=run_executor, hooks_drain_seconds=hooks_drain_seconds)
+    with embedded as server, MizzenClient(server.url) as client:
         yield client
 
 

@@ -14,7 +14,14 @@ from mizzen.cli.main import app
 
 ops_app = typer.Typer(
     name="ops",
-    help="List, inspect, follow, stop, restart and delete runs.",
+    help=(
+        "List, inspect, follow, stop, restart and delete runs.\n\n"
+        "The commands that end or drop something (stop, delete, invalidate) ask first, unless "
+        "--yes/-y; without a terminal to ask on they refuse. Every command exits 0 when it did what it "
+        "was asked, and 1 with a message saying why when it did nothing (refused, cancelled, or nothing "
+        "to do: a finished run to stop, a run not in the cache to invalidate, a run not waiting for "
+        "approval). approve and restart never ask: nothing is lost."
+    ),
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
@@ -50,18 +57,20 @@ def list_runs(
 ) -> None:
     """List runs in a table, newest first.
 
-    Filtering or sorting by a metric adds a column with its last value.
+    Filtering or sorting by a metric adds a column with its last value. A pipeline's runs:
+    -q "pipeline:UUID" (or pipeline_uuid:), UUID being the pipeline's uuid or a unique prefix.
 
     Example: mizzen ops ls -q "status:succeeded,metrics.loss:<0.5" -s metrics.loss -l 5
     """
     from mizzen.cli.connect import api, load_settings
     from mizzen.cli.output import console, print_json
-    from mizzen.cli.runs_resolve import current_project
+    from mizzen.cli.runs_resolve import current_project, resolve_pipeline_terms
 
     settings = load_settings()
     project = project or current_project(settings)
     metric_names = metric_columns(query, sort)
     with api(settings) as client:
+        query = resolve_pipeline_terms(client, query)
         page = client.runs.list(
             project=project, query=query, sort=sort or "-created_at", limit=limit, offset=offset
         )

@@ -30,7 +30,10 @@ def stop_run(
 ) -> None:
     """Stop a run: its processes get SIGTERM, then SIGKILL after a grace period.
 
-    Waits (at most --timeout seconds) until the run is stopped. Asks first unless --yes.
+    A pipeline (sweep, DAG, schedule) is stopped with every run of it not finished yet.
+    Waits (at most --timeout seconds) until the run is stopped. Asks first unless --yes/-y.
+    Exit code 0 once stopped (or the stop requested, with --no-wait); 1 when refused, cancelled or
+    already finished.
 
     Example: mizzen ops stop 3f2a --yes
     """
@@ -39,6 +42,7 @@ def stop_run(
     from mizzen.cli.output import console, err_console, styled_status
     from mizzen.cli.runs_resolve import resolve_uuid
     from mizzen.errors import MizzenError
+    from mizzen.schemas.pipelines import PIPELINE_KINDS
     from mizzen.schemas.statuses import DONE_STATUSES
 
     settings = load_settings()
@@ -46,11 +50,13 @@ def stop_run(
         uuid = resolve_uuid(client, run, settings)
         current = client.runs.get(uuid)
         if current.status in DONE_STATUSES:
-            console.print(
-                f"Run {uuid} has already finished: {styled_status(current.status.value)}", soft_wrap=True
-            )
-            return
-        confirm_or_refuse(f"Stop run {uuid} ({current.status.value})?", yes=yes, action="stopping the run")
+            raise MizzenError(f"run {uuid} has already finished ({current.status.value}): nothing to stop")
+        runs = " and every run of it not finished yet" if current.kind in PIPELINE_KINDS else ""
+        confirm_or_refuse(
+            f"Stop run {uuid} ({current.kind}, {current.status.value}){runs}?",
+            yes=yes,
+            action="stopping the run",
+        )
         read = client.runs.stop(uuid)
         if wait and read.status not in DONE_STATUSES:
             with err_console.status(f"Stopping run {uuid}..."):
@@ -104,6 +110,9 @@ def restart_run(
     watch: bool | None = watch_option(),
 ) -> None:
     """Run a run again, as a new run (same polyaxonfile, params overridden by -P).
+
+    A pipeline restarts as a new pipeline with runs of its own. Does not ask (nothing is lost).
+    Exit code 0 when the new run succeeded (or was handed to a server, with --detach); 1 otherwise.
 
     Example: mizzen ops restart 3f2a -P lr=0.01 --name lr-0.01
     """
@@ -210,7 +219,7 @@ def delete_run(
 
     A pipeline (sweep, DAG, schedule) is deleted with the runs it made.
 
-    Asks first unless --yes.
+    Asks first unless --yes/-y. Exit code 0 once deleted; 1 when refused or cancelled.
 
     Example: mizzen ops delete 3f2a --yes
     """

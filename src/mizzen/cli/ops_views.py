@@ -51,8 +51,10 @@ def _table(*columns: str, title: str | None = None) -> Table:
 
 
 def runs_table(runs: Sequence[RunRead], metric_names: Sequence[str], *, show_project: bool) -> Table:
+    from mizzen.cli.tables import FittedTable
+
     columns = ["uuid", "name", *(["project"] if show_project else []), "kind", "status", "created"]
-    table = _table(*columns, "duration", *metric_names)
+    table = FittedTable([*columns, "duration", *metric_names], flexible={"name", "project"})
     for run in runs:
         summaries = {m.name: m for m in run.metrics or []}
         cells: list[str | Text] = [
@@ -66,7 +68,7 @@ def runs_table(runs: Sequence[RunRead], metric_names: Sequence[str], *, show_pro
             *(number(summaries[name].last) if name in summaries else "-" for name in metric_names),
         ]
         table.add_row(*cells)
-    return table
+    return table.table
 
 
 def show_run(run: RunRead) -> None:
@@ -104,6 +106,26 @@ def show_run(run: RunRead) -> None:
     if run.conditions:
         console.print()
         console.print(conditions_table(run.conditions, title="Statuses"))
+    deliveries = (run.meta.get("hooks") or {}).get("deliveries") or []
+    if deliveries:
+        console.print()
+        console.print(hooks_table(deliveries))
+
+
+def hooks_table(deliveries: list[dict[str, Any]]) -> Table:
+    """Each hook delivery of the run's last end: its state, attempts and what the last one got."""
+    table = _table("hook", "trigger", "state", "attempts", "outcome", title="Hooks")
+    for delivery in deliveries:
+        state = str(delivery.get("state"))
+        style = {"delivered": "green", "failed": "red", "error": "red", "skipped": "dim"}.get(state, "yellow")
+        table.add_row(
+            Text(f"{delivery.get('hook')} {delivery.get('hubRef') or ''}".strip()),
+            Text(str(delivery.get("trigger") or "done")),
+            Text(state, style=style),
+            str(delivery.get("attempts") or 0),
+            Text(str(delivery.get("outcome") or "-")),
+        )
+    return table
 
 
 def key_values_table(title: str, values: dict[str, Any]) -> Table:

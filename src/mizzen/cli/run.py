@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from mizzen.schemas.api import RunRead
     from mizzen.settings import Settings
 
+HOOKS_CLOSE_SECONDS = 3.0  # after the visible wait for hooks: what closing still gives one mid-way
+
 
 @app.command(
     "run",
@@ -130,6 +132,7 @@ def _stop_on_termination() -> Iterator[list[int]]:
 def _submit_and_watch(settings: Settings, submission: Submission, compiled: Compiled, watch: bool) -> int:
     from mizzen.cli.code_upload import check_code_folder, upload_code
     from mizzen.cli.connect import api, server_url
+    from mizzen.cli.hooks_wait import wait_for_hooks
     from mizzen.cli.output import console, err_console
     from mizzen.cli.pipeline_watch import print_pipeline_summary
     from mizzen.cli.run_submit import create_run
@@ -139,7 +142,8 @@ def _submit_and_watch(settings: Settings, submission: Submission, compiled: Comp
     embedded = not server_url(settings)
     # A folder that cannot be uploaded makes no run.
     code = check_code_folder(submission.upload) if submission.upload is not None else None
-    with api(settings, run_executor=True) as client:
+    # the hooks were waited for (and shown) above: closing only finishes what is mid-way
+    with api(settings, run_executor=True, hooks_drain_seconds=HOOKS_CLOSE_SECONDS) as client:
         run = create_run(client, submission, compiled)
         where = "this machine" if embedded else client.host
         err_console.print(f"[bold]run[/bold] {run.name or ''} [dim]{run.uuid}[/dim] created on {where}")
@@ -170,6 +174,7 @@ def _submit_and_watch(settings: Settings, submission: Submission, compiled: Comp
         with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
             summary = print_pipeline_summary if final.kind in PIPELINE_KINDS else print_summary
             summary(client, final, embedded=embedded)
+            wait_for_hooks(client, final, settings.hooks_wait_seconds)
         return 0 if ended_well(final) else 1
 
 

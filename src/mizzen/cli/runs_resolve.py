@@ -19,6 +19,8 @@ MIN_PREFIX = 4
 FULL_UUID_LENGTH = 32
 MAX_CANDIDATES_SHOWN = 5
 _HEX = re.compile(r"^[0-9a-f]+$")
+# `pipeline:3f2a` / `pipeline_uuid:~3f2a-9c`: a run-list term naming a pipeline by a uuid prefix
+_PIPELINE_TERM = re.compile(r"^(\s*(?:pipeline|pipeline_uuid)\s*:\s*~?\s*)([0-9A-Fa-f-]+)(\s*)$")
 
 
 def current_project(settings: Settings) -> str | None:
@@ -64,6 +66,43 @@ def resolve_ref(client: MizzenClient, ref: str) -> RunRead:
             f"'{ref}' is ambiguous: {page.count} runs start with it; give more characters:\n{shown}{more}"
         )
     return page.items[0]
+
+
+def resolve_pipeline_terms(client: MizzenClient, query: str | None) -> str | None:
+    """``query`` with each ``pipeline:PREFIX`` (or ``pipeline_uuid:PREFIX``) term given the full uuid
+    of the one pipeline run whose uuid starts with PREFIX, as ``ops get`` accepts a short uuid; an
+    unknown or ambiguous prefix raises, naming the candidates."""
+    from mizzen.errors import MizzenError, NotFound
+
+    if not query:
+        return query
+    terms = []
+    for term in query.split(","):
+        found = _PIPELINE_TERM.match(term)
+        key = normalize_ref(found.group(2)) if found else ""
+        if not found or len(key) >= FULL_UUID_LENGTH or "|" in term:
+            terms.append(term)
+            continue
+        if len(key) < MIN_PREFIX:
+            raise MizzenError(
+                f"query term '{term.strip()}': give the pipeline's uuid or at least its first "
+                f"{MIN_PREFIX} characters"
+            )
+        page = client.runs.list(
+            query=f"uuid:{key}%,kind:matrix|dag|schedule", sort="-created_at", limit=MAX_CANDIDATES_SHOWN
+        )
+        if page.count == 0:
+            raise NotFound(
+                f"query term '{term.strip()}': no pipeline (sweep, DAG, schedule) uuid starts with '{key}'"
+            )
+        if page.count > 1:
+            shown = "\n".join(f"  {describe(run)}" for run in page.items)
+            raise MizzenError(
+                f"query term '{term.strip()}' is ambiguous: {page.count} pipelines start with '{key}'; "
+                f"give more characters:\n{shown}"
+            )
+        terms.append(f"{found.group(1)}{page.items[0].uuid}{found.group(3)}")
+    return ",".join(terms)
 
 
 def latest_run(client: MizzenClient, settings: Settings) -> RunRead:

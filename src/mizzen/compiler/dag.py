@@ -14,7 +14,7 @@ from typing import Any
 from mizzen.compiler.contexts import LazyCatalog
 from mizzen.compiler.graph import GraphError, OpGraph, build_graph
 from mizzen.compiler.locate import Where
-from mizzen.compiler.matrix import check_matrix, matrix_names
+from mizzen.compiler.matrix import check_matrix, check_matrix_names, matrix_names, template_names
 from mizzen.compiler.params import MissingInput, ParamsResult, missing_inputs_error, resolve_params
 from mizzen.compiler.resolve import ComponentResolver, Resolved
 from mizzen.compiler.templating import Deferred, DeferredValue, ops_references
@@ -141,6 +141,8 @@ def check_op_params(
 ) -> ParamsResult:
     """The matrix and params of ``operation`` against the inputs/outputs (``io``) of its component."""
     check_matrix(operation.matrix, io.inputs or [], resolved.where.at("matrix"))
+    if operation.matrix is not None:
+        check_matrix_names(operation.matrix, io, template_names(resolved.data), resolved.where.at("matrix"))
     return resolve_params(
         io.inputs,
         io.outputs,

@@ -4,6 +4,9 @@ checked by the spec models.)"""
 
 from __future__ import annotations
 
+import difflib
+import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -35,6 +38,50 @@ def matrix_names(matrix: Any) -> set[str]:
     if resource is not None:
         names.add(resource.name)
     return names
+
+
+_TEMPLATE = re.compile(r"\{\{(.*?)\}\}|\{%(.*?)%\}", re.S)
+_NAME = re.compile(r"[A-Za-z_]\w*")
+
+
+def template_names(data: Mapping[str, Any]) -> set[str]:
+    """Every identifier inside a ``{{ }}`` / ``{% %}`` of ``data`` (the matrix left out)."""
+    text = json.dumps({k: v for k, v in data.items() if k != "matrix"}, default=str)
+    return {
+        name
+        for match in _TEMPLATE.finditer(text)
+        for part in match.groups()
+        if part
+        for name in _NAME.findall(part)
+    }
+
+
+def check_matrix_names(matrix: Any, io: Any, used: set[str], where: Where) -> None:
+    """Refuse a matrix param that reaches nothing: not an input or output of a component that
+    declares inputs, and named in none of its templates (the reference accepts such names as
+    template context, so a name a template reads stays allowed). Mostly a misspelled input."""
+    if matrix is None or not io.inputs:
+        return
+    known = [item.name for item in [*(io.inputs or []), *(io.outputs or [])]]
+    if matrix.kind == "mapping":
+        given = [(name, where.at("values", index)) for index, row in enumerate(matrix.values) for name in row]
+    else:
+        given = [(name, where.at("params")) for name in (getattr(matrix, "params", None) or {})]
+    problems: list[SpecProblem] = []
+    for name, at in dict(given).items():
+        if name in known or name in used:
+            continue
+        close = difflib.get_close_matches(name, [i.name for i in io.inputs], n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        inputs = ", ".join(repr(i.name) for i in io.inputs)
+        problems.append(
+            at.problem(
+                f"matrix ({matrix.kind}) param {name!r} is not an input of the component and no "
+                f"template reads it, so no trial would see its values; {hint}the inputs are: {inputs}",
+                name,
+            )
+        )
+    _raise(problems)
 
 
 def _samples(param: Any) -> list[Any]:

@@ -63,6 +63,9 @@ class PipelineRead(_Dto):
     progress: dict[str, Any] = Field(default_factory=dict)  # what its planner records
     outputs: dict[str, Any] = Field(default_factory=dict)
     message: str | None = None  # why it ended, once it has
+    # The metrics its children logged: filled when a metric is asked for (?metric=), so that a name
+    # no child has can be told apart from one not logged yet.
+    metric_names: list[str] | None = None
 
 
 class PipelineChildren(_Dto):

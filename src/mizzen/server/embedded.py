@@ -47,8 +47,10 @@ class EmbeddedServer:
         adopt_pipelines: bool = False,
         scoped: bool | None = None,
         log_level: str = "warning",
+        hooks_drain_seconds: float | None = None,
     ) -> None:
         self.settings = settings
+        self.hooks_drain_seconds = HOOKS_DRAIN_SECONDS if hooks_drain_seconds is None else hooks_drain_seconds
         self.host = host
         self.port = port
         self.run_executor = run_executor and settings.executor == LOCAL_EXECUTOR
@@ -221,10 +223,10 @@ class EmbeddedServer:
             self.close()
 
     def close(self, grace_seconds: float = 10.0) -> None:
-        """Deliver the hooks under way (up to HOOKS_DRAIN_SECONDS), stop the runs still active (they
+        """Deliver the hooks under way (up to ``hooks_drain_seconds``), stop the runs still active (they
         end ``stopped``), then the API."""
         if self.hooks is not None:
-            if not self.hooks.drain(HOOKS_DRAIN_SECONDS):
+            if not self.hooks.drain(self.hooks_drain_seconds):
                 log.warning("hooks still under way: the next `mizzen run` or `mizzen server` delivers them")
             self.hooks.close()
             self.hooks = None

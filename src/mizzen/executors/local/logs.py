@@ -45,6 +45,7 @@ class LogCollector:
         self._files: dict[str, TextIO] = {}
         self._redactions: list[str] = []
         self._readers: list[threading.Thread] = []
+        self._last: dict[tuple[str, str | None], str] = {}  # the last non-blank line of each stream
         self._flusher = threading.Thread(target=self._flush_loop, name="log-flusher", daemon=True)
         self._flusher.start()
 
@@ -65,6 +66,11 @@ class LogCollector:
         with self._lock:
             self._readers = [t for t in self._readers if t.is_alive()] + [thread]
         return thread
+
+    def last_line(self, container: str, replica: str | None = None) -> str | None:
+        """The last non-blank line a stream wrote (what a failed process said last)."""
+        with self._lock:
+            return self._last.get((container, replica))
 
     def drain(self, timeout: float = 5.0) -> None:
         """Wait until every attached stream is read to its end, then flush."""
@@ -133,6 +139,9 @@ class LogCollector:
         for start in range(0, max(len(raw), 1), MAX_LINE_BYTES):
             piece = raw[start : start + MAX_LINE_BYTES].removesuffix(b"\r")
             text = piece.decode("utf-8", errors="replace")
+            if text.strip():
+                with self._lock:
+                    self._last[(container, replica)] = text.strip()
             self._add(LogLine(timestamp=time.time(), container=container, replica=replica, line=text))
 
     def _flush_loop(self) -> None:

@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mizzen.artifacts.store import ArtifactsStore
@@ -35,6 +35,7 @@ from mizzen.schemas.api import LogLine
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 
 logger = logging.getLogger(__name__)
+LAST_WORDS = 300  # characters of a failed process's last line kept in its failure message
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,8 @@ class RunSupervisor:
         self._deadline: float | None = None
         self._ending = False
         self._logs: LogCollector | None = None
+        self._streams: dict[int, tuple[str, str | None]] = {}  # pid -> its log stream
+        self._failed_stream: tuple[str, str | None] | None = None
         self.thread = threading.Thread(target=self._main, name=f"run-{run.uuid[:8]}", daemon=True)
 
     # -- control (any thread) -------------------------------------------------------------------
@@ -221,7 +224,20 @@ class RunSupervisor:
         self._terminate_active(grace)
         assert self._logs is not None
         self._logs.drain()
-        return outcome
+        return self._with_last_words(outcome)
+
+    def _with_last_words(self, outcome: Outcome) -> Outcome:
+        """A failed main process's message ends with the last line it wrote, as Kubernetes'
+        ``FallbackToLogsOnError`` does: the why of a failure is seen without reading the logs."""
+        stream = self._failed_stream
+        self._failed_stream = None
+        if outcome.status != RunStatus.FAILED or stream is None or self._logs is None:
+            return outcome
+        last = self._logs.last_line(*stream)
+        if not last:
+            return outcome
+        last = last if len(last) <= LAST_WORDS else last[: LAST_WORDS - 3] + "..."
+        return replace(outcome, message=f"{outcome.message or outcome.reason}: {last}")
 
     def _monitor(self, mains: list[tuple[ManagedProcess, bool]], *, has_code: bool) -> Outcome:
         while True:
@@ -235,6 +251,7 @@ class RunSupervisor:
                     hint = None if has_code else no_code_hint(process.argv, process.cwd)
                     if hint is not None:
                         return failed(f"no code: {reason}", f"{process.label}: {hint}", retryable=False)
+                    self._failed_stream = self._streams.get(process.pid)
                     return failed(reason, f"{process.label}: {reason}")
             if all(process.poll() == 0 for process, completes in mains if completes):
                 return Outcome(RunStatus.SUCCEEDED)
@@ -291,6 +308,7 @@ class RunSupervisor:
             self._active.append(process)
         assert self._logs is not None
         self._logs.attach(process.stdout, spec.container, spec.replica)
+        self._streams[process.pid] = (spec.container, spec.replica)
         process.watch(lambda: self._exited(process, sidecar))
         return process
 

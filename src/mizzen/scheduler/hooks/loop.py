@@ -147,7 +147,10 @@ class HookLoop(TickLoop):
         record = run.meta.get(HOOKS_KEY)
         if record is None or record.get("round") != round_:
             hooks = self._hooks_of(run)
-            if not hooks:
+            if not hooks:  # recorded all the same: whoever waits on the record sees it settled
+                runs_gateway.update_run(
+                    self.database, uuid, meta={HOOKS_KEY: {"round": round_, "deliveries": []}}
+                )
                 self._settle(uuid)
                 return
             record = {"round": round_, "deliveries": self._fire(run, hooks)}
@@ -288,4 +291,5 @@ class HookLoop(TickLoop):
             last = runs_gateway.conditions_of(self.database, notifier)[-1:]
         except NotFound:
             return ""
-        return " ".join(str(v) for v in (last[0].reason, last[0].message) if v) if last else ""
+        # the message says the reason, and ends with what the notifier said (HTTP status, refusal)
+        return str(last[0].message or last[0].reason or "") if last else ""

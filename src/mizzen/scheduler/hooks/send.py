@@ -18,6 +18,7 @@ import urllib.request
 from typing import Any
 
 URL_ENV = "MIZZEN_NOTIFIER_URL"
+TERMINATION_LOG = "/dev/termination-log"  # Kubernetes' default terminationMessagePath
 NOTIFICATION_ENV = "MIZZEN_NOTIFICATION"
 _COLORS = {"succeeded": "good", "failed": "danger", "upstream_failed": "danger", "stopped": "warning"}
 
@@ -83,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     body = slack_payload(notification) if args.kind == "slack" else notification
     delivered, what = post(url, body, args.timeout)
     print(f"notifier ({args.kind}): {what}", file=sys.stdout if delivered else sys.stderr)
+    if not delivered and os.path.isfile(TERMINATION_LOG):  # in a pod: the failure's message
+        with open(TERMINATION_LOG, "w", encoding="utf-8") as handle:
+            handle.write(what)
     return 0 if delivered else 1
 
 

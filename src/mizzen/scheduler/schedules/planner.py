@@ -72,6 +72,7 @@ class SchedulePlanner:
         )
         progress = _progress(table, ticks, None if exhausted else candidate)
         if exhausted:
+            progress["ended"] = _why_no_tick_left(table, len(ticks))
             return self._wind_up(ticks, progress)
         assert candidate is not None
         if candidate > now:
@@ -99,6 +100,8 @@ class SchedulePlanner:
         ends = (table.max_runs is not None and len(ticks) + 1 >= table.max_runs) or following is None
         ends = ends or (table.end is not None and following is not None and following > table.end)
         progress["next_at"] = None if ends else _iso(following)
+        if ends:
+            progress["ended"] = _why_no_tick_left(table, len(ticks) + 1)
         progress["missed"] += tick.meta[TICK_KEY]["missed"]
         return Step(create=[tick], progress=progress, wake_at=None if ends else following)
 
@@ -136,6 +139,11 @@ def _progress(
     return {
         "kind": "schedule",
         "schedule": table.kind,
+        "cron": table.cron,
+        "zone": getattr(table.zone, "key", None) or str(table.zone),
+        "frequency": table.frequency.total_seconds() if table.frequency is not None else None,
+        "start_at": _iso(table.start),
+        "end_at": _iso(table.end),
         "ticks": len(ticks),
         "max_runs": table.max_runs,
         "statuses": counts,
@@ -143,6 +151,17 @@ def _progress(
         "next_at": _iso(next_at) if next_at is not None else None,
         "missed": sum(int((child.meta.get(TICK_KEY) or {}).get("missed") or 0) for _, child in ticks),
     }
+
+
+def _why_no_tick_left(table: Timetable, ticks: int) -> str:
+    """Why a schedule fires nothing more (said by `mizzen ops get`)."""
+    if table.kind == "datetime":
+        return "its one tick (kind datetime) is fired"
+    if table.max_runs is not None and ticks >= table.max_runs:
+        return f"maxRuns {table.max_runs} reached"
+    if table.end is not None:
+        return f"endAt {_iso(table.end)} passed"
+    return "no due time is left"
 
 
 def _utc(moment: datetime) -> datetime:

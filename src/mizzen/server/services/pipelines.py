@@ -82,6 +82,7 @@ class PipelineService:
             progress=progress if isinstance(progress, dict) else {},
             outputs=pipeline.outputs,
             message=self._ending(pipeline) or shape.problem,
+            metric_names=pipeline_reads.metric_names(self.db, uuid) if metric else None,
         )
 
     def children(

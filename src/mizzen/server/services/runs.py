@@ -299,6 +299,8 @@ class RunService:
             self._check_host_access(run.executor, {"params": body.params})
             if run.status not in DONE_STATUSES:
                 raise InvalidTransition(run.status.value, "resume (only a finished run can be resumed)")
+            if run.kind in PIPELINE_KINDS and run.status == RunStatus.SUCCEEDED:
+                raise Conflict(_nothing_to_resume(run))
 
         # New params need a new plan (dropped); whoever ran it before lets go, so that the next
         # scheduler to look claims it again.
@@ -318,6 +320,23 @@ class RunService:
 
     def _publish(self, kind: Any, read: RunRead, previous: RunStatus | None = None) -> None:
         self.events.publish(RunEvent(kind, read.uuid, read.project, read.status, previous))
+
+
+_PIPELINE_NOUNS = {
+    "matrix": ("sweep", "every trial ran"),
+    "dag": ("DAG", "every op ran"),
+    "schedule": ("schedule", "it fired all its runs"),
+}
+
+
+def _nothing_to_resume(run: RunRecord) -> str:
+    """A succeeded pipeline completed as specified: a resume would continue nothing (and its
+    driver would call it succeeded again at once), so it is refused, saying what to do instead."""
+    noun, done = _PIPELINE_NOUNS.get(run.kind, ("pipeline", "it completed"))
+    return (
+        f"cannot resume {noun} {run.uuid[:12]}: it succeeded ({done} as specified), so there is "
+        f"nothing left to continue; `mizzen ops restart {run.uuid[:12]}` runs it again as a new {noun}"
+    )
 
 
 def _require_polyaxonfile(spec: dict[str, Any] | None, how: str) -> None:

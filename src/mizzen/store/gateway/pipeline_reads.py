@@ -44,6 +44,12 @@ def children_page(
     ]
 
 
+def metric_names(db: Database, pipeline_uuid: str, limit: int = 50) -> list[str]:
+    """The metrics the pipeline's children logged, by name (at most ``limit``)."""
+    with read_session(db) as session:
+        return repo.metric_names(session, pipeline_uuid, limit)
+
+
 def delete_pipeline(db: Database, uuid: str) -> tuple[RunRecord, list[tuple[str, RunStatus, str | None]]]:
     """Delete pipeline ``uuid`` and every run under it in one transaction. Answers the pipeline as it
     was and ``(uuid, status before, code run)`` of each run deleted under it."""

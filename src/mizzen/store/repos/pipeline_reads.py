@@ -47,6 +47,19 @@ def children_page(
     return [(*row[:-1], row[-1] if metric else None) for row in rows]
 
 
+def metric_names(session: Session, pipeline_uuid: str, limit: int) -> list[str]:
+    """The names of the metrics the children of ``pipeline_uuid`` logged (one query)."""
+    query = (
+        select(MetricSummaryRow.name)
+        .join(RunRow, MetricSummaryRow.run_id == RunRow.id)
+        .where(RunRow.pipeline_uuid == pipeline_uuid)
+        .distinct()
+        .order_by(MetricSummaryRow.name)
+        .limit(limit)
+    )
+    return [str(name) for name in session.scalars(query).all()]
+
+
 def delete_tree(session: Session, uuid: str) -> list[tuple[str, str, dict[str, Any] | None]]:
     """Delete the children of pipeline ``uuid``, their children (a DAG's sweep's trials) and so on;
     answers ``(uuid, status, meta)`` of each deleted run. The pipeline itself is left to the caller."""
