@@ -188,9 +188,12 @@ class EmbeddedServer:
         )
 
         def wake(event: RunEvent) -> None:
-            # queued: a resumed pipeline is claimed at once, not at the next poll
-            resumed = event.status == RunStatus.QUEUED
-            if event.kind == "created" or resumed:
+            # A run made or approved through this API, or resumed (done -> queued), may be a pipeline
+            # to claim at once rather than at the next poll. The driver's own children (pipeline_uuid)
+            # are not: it notes itself when one of them is a pipeline.
+            made = event.kind == "created" and event.pipeline_uuid is None
+            resumed = event.status == RunStatus.QUEUED and event.previous in DONE_STATUSES
+            if made or resumed:
                 driver.claim_soon()
             elif event.kind == "stop_requested" or event.status in DONE_STATUSES:
                 driver.wake()

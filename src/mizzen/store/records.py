@@ -262,3 +262,4 @@ class ChildRecord:
     started_at: datetime | None
     finished_at: datetime | None
     metrics: dict[str, float] = field(default_factory=dict)  # last values of the metrics asked for
+    updated_at: datetime | None = None  # its last change: what a driver's incremental read compares

@@ -27,7 +27,7 @@ from mizzen.scheduler.pipeline.structure import Structure, structure_of
 from mizzen.scheduler.scope import ClaimScope
 from mizzen.scheduler.source import new_owner_id, owner_is_gone
 from mizzen.scheduler.ticking import TickLoop, next_wait
-from mizzen.schemas.pipelines import PIPELINE_STATE_KEY
+from mizzen.schemas.pipelines import PIPELINE_KINDS, PIPELINE_STATE_KEY
 from mizzen.schemas.run_meta import CACHE_HIT_KEY, CODE_RUN_KEY, UPLOAD_DONE, UPLOAD_KEY
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.schemas.transitions import PENDING
@@ -190,6 +190,8 @@ class PipelineDriver(TickLoop):
     def _create(self, pipeline: RunRecord, structure: Structure, children: list[NewChild]) -> list[RunRecord]:
         news = [self._new_run(pipeline, structure, child) for child in children]
         created = gateway.create_children(self.database, pipeline.uuid, news)
+        if any(run.kind in PIPELINE_KINDS for run in created):
+            self.claim_soon()  # a nested DAG or sweep: claimed by the next tick, at once
         for run in created:
             self._notify("created", run, None)
         return created
