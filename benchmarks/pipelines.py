@@ -3,9 +3,10 @@ per tick as a sweep grows to 10,000 trials.
 
     python benchmarks/pipelines.py [sweep] [dag] [k8s] [scale] [--trials 1000] [--scale-trials 10000]
 
-- sweep: a 1,000-trial grid sweep of `true` at concurrency 8 through `mizzen server` (local
-  executor). Mizzen time per trial = (sweep wall time - the trials' own time) / trials, where the
-  trials' own time is the sum of their run times divided by the concurrency. Target < 50 ms.
+- sweep: a 1,000-trial random sweep (``--matrix grid``: a grid) of `true` at concurrency 8 through
+  `mizzen server` (local executor). Mizzen time per trial = (sweep wall time - the trials' own
+  time) / trials, where the trials' own time is the sum of their run times divided by the
+  concurrency. Target < 50 ms.
 - dag: a 10-op linear DAG of `true`, same server. Per step = (wall - the ops' own time) / ops.
   Target < 0.2 s. Needs the DAG planner.
 - k8s: a 10-op linear DAG on the Kubernetes API double (`mizzen server` with executor kubernetes +
@@ -46,19 +47,34 @@ def grid(trials: int) -> dict[str, list[int]]:
     return {"p0": list(range(trials))}
 
 
-def sweep_spec(trials: int, concurrency: int) -> dict[str, Any]:
-    params = grid(trials)
+def sweep_spec(trials: int, concurrency: int, kind: str = "grid") -> dict[str, Any]:
+    """A sweep of ``trials`` trials of `true`: a grid, or a random search (``numRuns``, one
+    uniform param, seeded)."""
+    matrix: dict[str, Any]
+    if kind == "random":
+        matrix = {
+            "kind": "random",
+            "numRuns": trials,
+            "seed": 1,
+            "concurrency": concurrency,
+            "params": {"p0": {"kind": "uniform", "value": [0.0, 1.0]}},
+        }
+        inputs = [{"name": "p0", "type": "float"}]
+    else:
+        params = grid(trials)
+        matrix = {
+            "kind": "grid",
+            "concurrency": concurrency,
+            "params": {name: {"kind": "choice", "value": values} for name, values in params.items()},
+        }
+        inputs = [{"name": name, "type": "int"} for name in params]
     return {
         "version": 1.1,
         "kind": "operation",
         "name": "bench-sweep",
-        "matrix": {
-            "kind": "grid",
-            "concurrency": concurrency,
-            "params": {name: {"kind": "choice", "value": values} for name, values in params.items()},
-        },
+        "matrix": matrix,
         "component": {
-            "inputs": [{"name": name, "type": "int"} for name in params],
+            "inputs": inputs,
             "run": {"kind": "job", "container": {"image": "busybox", "command": ["true"]}},
         },
     }
@@ -168,13 +184,13 @@ def overhead(env: dict[str, str], uuid: str, parallel: int, units: int) -> tuple
     return wall, own, (wall - own) / units
 
 
-def bench_sweep(trials: int, concurrency: int, folder: Path) -> None:
+def bench_sweep(trials: int, concurrency: int, kind: str, folder: Path) -> None:
     with mizzen_server(folder / "sweep-home") as env:
         started = time.perf_counter()
-        uuid = submit(sweep_spec(trials, concurrency), env, folder)
+        uuid = submit(sweep_spec(trials, concurrency, kind), env, folder)
         wall, own, per = overhead(env, uuid, concurrency, trials)
         print(
-            f"sweep: {trials} trials of `true` at concurrency {concurrency}: wall {wall:.1f} s "
+            f"sweep: {kind}, {trials} trials of `true` at concurrency {concurrency}: wall {wall:.1f} s "
             f"(submit to end {time.perf_counter() - started:.1f} s), trials' own time {own:.1f} s, "
             f"Mizzen time per trial {per * 1000:.1f} ms (target < 50 ms)"
         )
@@ -343,6 +359,7 @@ def main() -> None:
     parser.add_argument("parts", nargs="*", default=["sweep", "dag", "k8s", "scale"])
     parser.add_argument("--trials", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--matrix", choices=["random", "grid"], default="random", help="the sweep's kind")
     parser.add_argument("--ops", type=int, default=10)
     parser.add_argument("--scale-trials", type=int, default=10_000)
     args = parser.parse_args()
@@ -351,7 +368,7 @@ def main() -> None:
         if "scale" in args.parts:
             bench_scale(args.scale_trials, 100, folder)
         if "sweep" in args.parts:
-            bench_sweep(args.trials, args.concurrency, folder)
+            bench_sweep(args.trials, args.concurrency, args.matrix, folder)
         if "dag" in args.parts:
             bench_dag(args.ops, folder)
         if "k8s" in args.parts:

@@ -74,6 +74,8 @@ class Outbox:
         self._settled_seq = 0  # every report up to this one is delivered (or given up on)
         self._lock = threading.Lock()
         self._sent = threading.Condition(self._lock)
+        # Putters waiting for their report (by seq) to settle: each woken alone, not all at each settle.
+        self._waiters: dict[int, threading.Event] = {}
         self._wake = threading.Event()
         self._closed = threading.Event()
         self._sender = threading.Thread(target=self._send_loop, name=name, daemon=True)
@@ -100,9 +102,13 @@ class Outbox:
     def _wait_settled(self, report: Report) -> None:
         """Inline: while another thread delivers, wait for it to deliver this report too, as a
         direct write would (a fast job's logs are not buffered without bound); not while failing."""
-        with self._sent:
-            while self._settled_seq < report.seq and not self._failing:
-                self._sent.wait(0.2)
+        while True:
+            with self._lock:
+                if self._settled_seq >= report.seq or self._failing:
+                    self._waiters.pop(report.seq, None)
+                    return
+                event = self._waiters.setdefault(report.seq, threading.Event())
+            event.wait(0.2)
 
     @property
     def pending(self) -> int:
@@ -187,6 +193,8 @@ class Outbox:
                 self._queue.popleft()
                 if report.kind == "logs":
                     self._buffered_lines -= len(report.lines)
+        for seq in [seq for seq in self._waiters if not done or seq <= self._settled_seq]:
+            self._waiters.pop(seq).set()
         self._sent.notify_all()
 
     def _drop_oldest_logs(self) -> None:

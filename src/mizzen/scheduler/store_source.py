@@ -164,7 +164,7 @@ class StoreRunSource:
             self._store_status(report.uuid, report.status, report.reason, report.message)
 
     def _store_status(self, uuid: str, status: RunStatus, reason: str | None, message: str | None) -> None:
-        change = statuses.set_status(self.database, uuid, status, reason, message)
+        change = statuses.set_status(self.database, uuid, status, reason, message, history=False)
         if change.changed and self.on_status_changed is not None:
             try:
                 self.on_status_changed(uuid, change.run.project, status, change.previous)

@@ -31,6 +31,13 @@ from mizzen.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# The pipeline driver's pace between events: it looks for pipelines created by other processes
+# once per poll, for those of dead drivers every ADOPT_EVERY_SECONDS, and writes a pipeline's progress
+# (what `mizzen run --watch` and the UI show) at most every PROGRESS_EVERY_SECONDS.
+DRIVER_POLL_SECONDS = 0.5
+ADOPT_EVERY_SECONDS = 2.0
+PROGRESS_EVERY_SECONDS = 1.0
+
 LOCAL_EXECUTOR = "local"
 HOOKS_DRAIN_SECONDS = 60.0  # how long closing waits for hook deliveries under way (retries included)
 
@@ -177,12 +184,20 @@ class EmbeddedServer:
             notify=notify,
             adopt_orphans=self.adopt_pipelines,
             scope=self.scope,
+            claim_every=DRIVER_POLL_SECONDS,
+            adopt_every=ADOPT_EVERY_SECONDS,
+            progress_every=PROGRESS_EVERY_SECONDS,
         )
 
         def wake(event: RunEvent) -> None:
-            # queued: a resumed pipeline is claimed at once, not at the next poll
-            resumed = event.status == RunStatus.QUEUED
-            if event.kind in ("created", "stop_requested") or event.status in DONE_STATUSES or resumed:
+            # A run made or approved through this API, or resumed (done -> queued), may be a pipeline
+            # to claim at once rather than at the next poll. The driver's own children (pipeline_uuid)
+            # are not: it notes itself when one of them is a pipeline.
+            made = event.kind == "created" and event.pipeline_uuid is None
+            resumed = event.status == RunStatus.QUEUED and event.previous in DONE_STATUSES
+            if made or resumed:
+                driver.claim_soon()
+            elif event.kind == "stop_requested" or event.status in DONE_STATUSES:
                 driver.wake()
 
         services.events.subscribe(wake)

@@ -274,3 +274,4 @@ class ChildRecord:
     metrics: dict[str, float] = field(default_factory=dict)  # last values of the metrics asked for
     # every value of the metrics whose history was asked for (early stopping policies), in step order
     histories: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    updated_at: datetime | None = None  # its last change: what a driver's incremental read compares

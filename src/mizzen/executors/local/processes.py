@@ -114,12 +114,12 @@ class ManagedProcess:
         """Whether any process of the group still runs (zombies left to init count as gone)."""
         if self.popen.poll() is None:
             return True
-        if _PROC.is_dir():
-            return any(True for _ in _live_members(self.pid))
         try:
             os.killpg(self.pid, 0)
         except (ProcessLookupError, PermissionError):
-            return False
+            return False  # no member left at all (the common case): no /proc scan
+        if _PROC.is_dir():  # members remain: zombies among them do not count
+            return any(True for _ in _live_members(self.pid))
         return True
 
 

@@ -58,7 +58,11 @@ class ChildrenCache:
         known = self._known.get(pipeline_uuid)
         if known is not None and known.metrics == names and now - known.full_at < self.full_every:
             changed, total = gateway.children_changed(
-                self.database, pipeline_uuid, known.read_at - self.overlap, *names
+                self.database,
+                pipeline_uuid,
+                known.read_at - self.overlap,
+                *names,
+                known={uuid: child.updated_at for uuid, child in known.children.items()},
             )
             for child in changed:
                 known.children[child.uuid] = child

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -25,7 +27,7 @@ from mizzen.scheduler.pipeline.structure import Structure, structure_of
 from mizzen.scheduler.scope import ClaimScope
 from mizzen.scheduler.source import new_owner_id, owner_is_gone
 from mizzen.scheduler.ticking import TickLoop, next_wait
-from mizzen.schemas.pipelines import PIPELINE_STATE_KEY
+from mizzen.schemas.pipelines import PIPELINE_KINDS, PIPELINE_STATE_KEY
 from mizzen.schemas.run_meta import CACHE_HIT_KEY, CODE_RUN_KEY, UPLOAD_DONE, UPLOAD_KEY
 from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 from mizzen.schemas.transitions import PENDING
@@ -79,6 +81,9 @@ class PipelineDriver(TickLoop):
         scope: ClaimScope | None = None,
         clock: Callable[[], datetime] = utcnow,
         children: ChildrenCache | None = None,
+        claim_every: float = 0.0,
+        adopt_every: float = 0.0,
+        progress_every: float = 0.0,
     ) -> None:
         super().__init__("mizzen-pipelines", poll_interval)
         self.database = database
@@ -91,7 +96,19 @@ class PipelineDriver(TickLoop):
         self.scope = scope  # inside `mizzen run`: only the pipelines this process started
         self._structures: dict[str, Structure] = {}
         self._children = children or ChildrenCache(database)  # a tick reads only what changed
-        self._progress: dict[str, Any] = {}
+        # A tick runs each time a child ends, so a busy sweep would pay for each of these once per
+        # trial. Seconds between two looks for created pipelines (``claim_soon`` asks at once), for
+        # dead drivers' pipelines (a query of every unfinished one), and between two writes of a
+        # pipeline's progress (shown to users; its end is always written). 0: at every tick.
+        self.claim_every = claim_every
+        self.adopt_every = adopt_every
+        self.progress_every = progress_every
+        self._adopted_at: float | None = None
+        self._claim_due = threading.Event()
+        self._claimed_at: float | None = None
+        self._progress: dict[str, Any] = {}  # what was last written: progress, outputs, when
+        self._outputs: dict[str, Any] = {}
+        self._progress_at: dict[str, float] = {}
         self._wake_at: dict[str, datetime] = {}
 
     def _timeout(self) -> float:
@@ -99,10 +116,25 @@ class PipelineDriver(TickLoop):
 
     # -- one tick ----------------------------------------------------------------------------------
 
+    def claim_soon(self) -> None:
+        """A run was created or resumed: a pipeline may wait to be claimed. Wakes the driver."""
+        self._claim_due.set()
+        self.wake()
+
+    def _claiming_due(self) -> bool:
+        now = time.monotonic()
+        if self._claim_due.is_set() or self._claimed_at is None or now - self._claimed_at >= self.claim_every:
+            self._claim_due.clear()
+            self._claimed_at = now
+            return True
+        return False
+
     def tick(self) -> None:
-        scope = self.scope.snapshot() if self.scope is not None else None
-        taken = gateway.claim_pipelines(self.database, self.executor, self.owner, scope=scope)
-        if self.adopt_orphans:
+        taken: list[RunRecord] = []
+        if self._claiming_due():
+            scope = self.scope.snapshot() if self.scope is not None else None
+            taken = gateway.claim_pipelines(self.database, self.executor, self.owner, scope=scope)
+        if self.adopt_orphans and self._adoption_due():
             taken += self._adopt()
         for pipeline in taken:
             self._restart_interrupted(pipeline)
@@ -160,6 +192,8 @@ class PipelineDriver(TickLoop):
     def _create(self, pipeline: RunRecord, structure: Structure, children: list[NewChild]) -> list[RunRecord]:
         news = [self._new_run(pipeline, structure, child) for child in children]
         created = gateway.create_children(self.database, pipeline.uuid, news)
+        if any(run.kind in PIPELINE_KINDS for run in created):
+            self.claim_soon()  # a nested DAG or sweep: claimed by the next tick, at once
         for run in created:
             self._notify("created", run, None)
         return created
@@ -188,22 +222,28 @@ class PipelineDriver(TickLoop):
         )
 
     def _record(self, pipeline: RunRecord, step: Step) -> None:
+        uuid = pipeline.uuid
         if step.progress is None and step.outputs is None:
             return
-        if (
-            step.progress is not None
-            and self._progress.get(pipeline.uuid) == step.progress
-            and not step.outputs
-        ):
+        new_progress = step.progress is not None and self._progress.get(uuid) != step.progress
+        new_outputs = bool(step.outputs) and self._outputs.get(uuid) != step.outputs
+        if not new_progress and not new_outputs:
             return
+        written_at = self._progress_at.get(uuid)
+        now = time.monotonic()
+        if step.finish is None and written_at is not None and now - written_at < self.progress_every:
+            return  # written again by a later tick (the driver polls), or with the end
         runs_gateway.update_run(
             self.database,
-            pipeline.uuid,
+            uuid,
             meta={PIPELINE_STATE_KEY: step.progress} if step.progress is not None else None,
             outputs=step.outputs,
         )
+        self._progress_at[uuid] = now
         if step.progress is not None:
-            self._progress[pipeline.uuid] = step.progress
+            self._progress[uuid] = step.progress
+        if step.outputs:
+            self._outputs[uuid] = step.outputs
 
     # -- stopping and ending -----------------------------------------------------------------------
 
@@ -220,7 +260,7 @@ class PipelineDriver(TickLoop):
     def _stop_child(self, uuid: str, why: str) -> None:
         try:
             change = statuses.change_status(
-                self.database, uuid, lambda run: stop_move(run.status, PIPELINE_STOPPED, why)
+                self.database, uuid, lambda run: stop_move(run.status, PIPELINE_STOPPED, why), history=False
             )
         except NotFound:
             return
@@ -260,7 +300,7 @@ class PipelineDriver(TickLoop):
 
     def _set(self, pipeline: RunRecord, status: RunStatus, reason: str, message: str) -> None:
         try:
-            change = statuses.set_status(self.database, pipeline.uuid, status, reason, message)
+            change = statuses.set_status(self.database, pipeline.uuid, status, reason, message, history=False)
         except InvalidTransition as error:
             log.info("pipeline %s: %s", pipeline.uuid, error)
             return
@@ -274,6 +314,8 @@ class PipelineDriver(TickLoop):
         self._structures.pop(uuid, None)
         self._children.forget(uuid)
         self._progress.pop(uuid, None)
+        self._outputs.pop(uuid, None)
+        self._progress_at.pop(uuid, None)
         self._wake_at.pop(uuid, None)
 
     # -- letting go --------------------------------------------------------------------------------
@@ -298,6 +340,13 @@ class PipelineDriver(TickLoop):
                 continue
 
     # -- taking pipelines over -----------------------------------------------------------------------
+
+    def _adoption_due(self) -> bool:
+        now = time.monotonic()
+        if self._adopted_at is not None and now - self._adopted_at < self.adopt_every:
+            return False
+        self._adopted_at = now
+        return True
 
     def _adopt(self) -> list[RunRecord]:
         """Unfinished pipelines whose driver (a process of this machine) is gone: now ours."""

@@ -37,6 +37,7 @@ CHILD_COLUMNS = (
     RunRow.created_at,
     RunRow.started_at,
     RunRow.finished_at,
+    RunRow.updated_at,
 )
 
 
@@ -129,6 +130,28 @@ def children_changed(session: Session, pipeline_uuid: str, since: datetime) -> l
             RunRow.pipeline_uuid == pipeline_uuid,
             RunRow.status.not_in(_DONE) | (RunRow.updated_at >= since),
         )
+        .order_by(RunRow.created_at, RunRow.id)
+    )
+    return [tuple(row) for row in session.execute(query).all()]
+
+
+def children_touched(
+    session: Session, pipeline_uuid: str, since: datetime
+) -> list[tuple[str, str, datetime]]:
+    """``(uuid, status, updated_at)`` of the children not done, or changed at ``since`` or later: a
+    light read (no JSON) that tells a driver which of them it must read again."""
+    query = select(RunRow.uuid, RunRow.status, RunRow.updated_at).where(
+        RunRow.pipeline_uuid == pipeline_uuid,
+        RunRow.status.not_in(_DONE) | (RunRow.updated_at >= since),
+    )
+    return [(uuid, status, updated_at) for uuid, status, updated_at in session.execute(query).all()]
+
+
+def children_by_uuid(session: Session, pipeline_uuid: str, uuids: Iterable[str]) -> list[tuple[Any, ...]]:
+    """Rows of ``CHILD_COLUMNS`` of the children ``uuids``, in creation order."""
+    query = (
+        select(*CHILD_COLUMNS)
+        .where(RunRow.pipeline_uuid == pipeline_uuid, RunRow.uuid.in_(sorted(set(uuids))))
         .order_by(RunRow.created_at, RunRow.id)
     )
     return [tuple(row) for row in session.execute(query).all()]
