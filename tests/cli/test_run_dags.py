@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -86,6 +87,13 @@ def test_the_three_step_example_passes_a_file_and_a_value_downstream(home: Path)
     assert ops["train"]["meta"]["upstream"]["prepare"]["outputs"] == {"rows": 42}
     progress = dag["meta"]["pipeline"]
     assert progress["lines"] == ["prepare: succeeded", "train: succeeded", "report: succeeded"]
+    short = dag["uuid"][:8]
+    assert f"mizzen ops restart {short}" in result.stdout  # a succeeded pipeline is run again, not resumed
+    assert "ops resume" not in result.stdout
+    hinted = re.search(r'mizzen ops ls -q "(pipeline:\w+)"', result.stdout)
+    assert hinted is not None and hinted.group(1) == f"pipeline:{short}", result.stdout
+    listed = runs("-q", hinted.group(1))  # the command as printed lists the DAG's ops
+    assert sorted(run["name"] for run in listed) == ["prepare", "report", "train"]
 
 
 def test_the_sweep_in_a_dag_example_runs_its_trials_then_the_next_op(home: Path) -> None:
@@ -132,6 +140,7 @@ def test_a_dag_whose_op_fails_exits_1_and_its_ops_say_why(home: Path, tmp_path: 
     assert result.returncode == 1, result.stdout + result.stderr
     assert "op a failed" in result.stdout
     dag = the_dag()
+    assert f"mizzen ops resume {dag['uuid'][:8]}" in result.stdout  # a failed pipeline can be continued
     assert dag["status"] == "failed"
     ops = ops_of(dag["uuid"])
     assert {name: op["status"] for name, op in ops.items()} == {

@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING
 
 from mizzen.cli.output import console, duration, styled_status
-from mizzen.schemas.statuses import DONE_STATUSES
+from mizzen.schemas.statuses import DONE_STATUSES, RunStatus
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -206,11 +206,16 @@ def print_pipeline_summary(client: MizzenClient, run: RunRead, *, embedded: bool
             console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
     short = run.uuid[:8]
     where = "" if not embedded else "  (stored in MIZZEN_HOME; these work after this command ends)\n"
+    again = (
+        f"mizzen ops restart {short}   run it again as a new {view.kind}"
+        if run.status is RunStatus.SUCCEEDED  # a succeeded pipeline is not resumed (the API refuses)
+        else f"mizzen ops resume {short}    continue it where it ended"
+    )
     console.print(
         f"\nLook further:\n{where}"
-        f"  mizzen ops get {short}                 its {'ops' if view.nodes else 'runs'}, best first\n"
-        f'  mizzen ops ls -q "pipeline:{run.uuid}"  its runs, to filter and sort\n'
-        f"  mizzen ops resume {short}              continue it if it was stopped or interrupted",
+        f"  mizzen ops get {short}       its {'ops' if view.nodes else 'runs'}, best first\n"
+        f'  mizzen ops ls -q "pipeline:{short}"  its runs, to filter and sort\n'
+        f"  {again}",
         highlight=False,
         markup=False,
         soft_wrap=True,
